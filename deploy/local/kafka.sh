@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Local Apache Kafka (KRaft, no ZooKeeper) run from Maven Central's jars, for development and tests.
+#
+#   kafka.sh fetch                                        download the jars once (Maven)
+#   kafka.sh start --dir DIR --port PORT [--nodes 1|3]    start; last stdout line = bootstrap servers
+#   kafka.sh stop --dir DIR                               stop every node started in DIR
+#   kafka.sh status --dir DIR                             list nodes; exit 0 only if all run
+#
+# Env: KAFKA_VERSION (4.1.1), RETAIL_CACHE_DIR (<repo>/.cache), KAFKA_HEAP_OPTS,
+#      KAFKA_START_TIMEOUT (seconds, 120), JAVA_HOME (optional; Java 17+).
+# DIR layout: node-<id>.pid, node-<id>.log (stdout/stderr: warnings, JVM errors), bootstrap,
+#             cluster (id and node count), node-<id>/{server.properties,server.log,data/}.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+version=${KAFKA_VERSION:-4.1.1}
+cache=${RETAIL_CACHE_DIR:-$repo/.cache}
+libs=$cache/kafka/$version/libs
+java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+log4j_conf=$here/kafka/log4j2.properties
+
+die() { echo "kafka.sh: $*" >&2; exit 1; }
+usage() { sed -n '4,7p' "$0" | sed 's/^#  //' >&2; exit 2; }
+
+fetch() {
+  local stamp=$cache/kafka/$version/.fetched want
+  want="$version $(sha256sum <"$here/kafka/pom.xml")"
+  [[ -f $stamp && $(<"$stamp") == "$want" ]] && return 0
+  mkdir -p "$cache/kafka/$version"
+  # The lock lets parallel test runs share one download; the subshell keeps fd 9 away from brokers.
+  (
+    flock 9
+    [[ -f $stamp && $(<"$stamp") == "$want" ]] && exit 0
+    echo "kafka.sh: fetching Kafka $version jars with Maven into $libs" >&2
+    rm -rf "$libs.tmp"
+    # Output only on failure: Debian's Maven 3.8 prints stray colour codes even with -B -q.
+    out=$(mvn -B -q -f "$here/kafka/pom.xml" -Dmaven.repo.local="$cache/m2" \
+      -Dkafka.version="$version" dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$libs.tmp" 2>&1) || { echo "$out" >&2; exit 1; }
+    rm -rf "$libs"
+    mv "$libs.tmp" "$libs"
+    echo "$want" >"$stamp"
+  ) 9>"$cache/kafka/$version/.lock"
+}
+
+# True if $1 is a live kafka.Kafka process (guards against reused pids and zombies).
+is_kafka() { [[ $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) == *kafka.Kafka* ]]; }
+
+parse_args() {
+  dir='' port='' nodes=1
+  while (($#)); do
+    case $1 in
+      --dir) dir=${2-}; shift 2 || usage ;;
+      --port) port=${2-}; shift 2 || usage ;;
+      --nodes) nodes=${2-}; shift 2 || usage ;;
+      *) usage ;;
+    esac
+  done
+  [[ -n $dir ]] || usage
+}
+
+stop() {
+  local f pid pids=() alive t
+  for f in "$dir"/node-*.pid; do
+    [[ -e $f ]] || continue
+    pid=$(<"$f")
+    if is_kafka "$pid"; then kill -TERM "$pid" && pids+=("$pid"); fi
+  done
+  # Up to 30 s for a clean shutdown (it keeps the restart free of log recovery), then SIGKILL.
+  for ((t = 0; t < 300; t++)); do
+    alive=()
+    for pid in "${pids[@]}"; do is_kafka "$pid" && alive+=("$pid"); done
+    ((${#alive[@]})) || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do
+    is_kafka "$pid" || continue
+    echo "kafka.sh: pid $pid did not stop within 30 s; killing it" >&2
+    kill -KILL "$pid"
+    while is_kafka "$pid"; do sleep 0.1; done
+  done
+  rm -f "$dir"/node-*.pid
+}
+
+status() {
+  local f pid rc=0
+  for f in "$dir"/node-*.pid; do
+    [[ -e $f ]] || { echo "not running"; return 1; }
+    pid=$(<"$f")
+    if is_kafka "$pid"; then echo "$(basename "$f" .pid): running (pid $pid)"
+    else echo "$(basename "$f" .pid): not running"; rc=1; fi
+  done
+  ((rc == 0)) && [[ -f $dir/bootstrap ]] && cat "$dir/bootstrap"
+  return $rc
+}
+
+# Print the tail of every node's logs to stderr, stop what was started, and fail.
+fail() {
+  local nd
+  echo "kafka.sh: $*" >&2
+  for nd in "$dir"/node-*/; do
+    nd=${nd%/}
+    echo "--- last 40 lines of $nd/server.log" >&2
+    tail -n 40 "$nd/server.log" >&2 2>/dev/null || true
+    if [[ -s $nd.log ]]; then echo "--- last 40 lines of $nd.log" >&2; tail -n 40 "$nd.log" >&2; fi
+  done
+  stop
+  exit 1
+}
+
+start() {
+  [[ $port =~ ^[0-9]+$ ]] || usage
+  [[ $nodes == 1 || $nodes == 3 ]] || die "--nodes must be 1 or 3"
+  fetch
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd)
+  local f
+  for f in "$dir"/node-*.pid; do
+    [[ -e $f ]] && is_kafka "$(<"$f")" && die "Kafka is already running in $dir (stop it first)"
+  done
+
+  local cid n i nd rf=$((nodes == 1 ? 1 : 3)) isr=$((nodes == 1 ? 1 : 2))
+  if [[ -f $dir/cluster ]]; then
+    read -r cid n <"$dir/cluster"
+    [[ $n == "$nodes" ]] || die "$dir holds a $n-node cluster, not $nodes"
+  else
+    cid=$("$java" -cp "$libs/*" kafka.tools.StorageTool random-uuid)
+    echo "$cid $nodes" >"$dir/cluster"
+  fi
+
+  # Controller ports are picked afresh on each start: with static voters they live only in config.
+  local cports voters='' bootstrap=''
+  read -r -a cports <<<"$(python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))' "$nodes")"
+  for ((i = 1; i <= nodes; i++)); do
+    voters+=${voters:+,}$i@127.0.0.1:${cports[i - 1]}
+    bootstrap+=${bootstrap:+,}127.0.0.1:$((port + i - 1))
+  done
+
+  local heap
+  heap=${KAFKA_HEAP_OPTS:-$( ((nodes == 1)) && echo -Xms128m -Xmx512m || echo -Xms128m -Xmx384m)}
+  read -r -a heap <<<"$heap"
+  local -a offsets
+  for ((i = 1; i <= nodes; i++)); do
+    nd=$dir/node-$i
+    mkdir -p "$nd"
+    cat >"$nd/server.properties" <<EOF
+process.roles=broker,controller
+node.id=$i
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$((port + i - 1)),CONTROLLER://127.0.0.1:${cports[i - 1]}
+advertised.listeners=PLAINTEXT://127.0.0.1:$((port + i - 1))
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$nd/data
+num.partitions=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
+auto.create.topics.enable=false
+unclean.leader.election.enable=false
+group.initial.rebalance.delay.ms=0
+offsets.topic.num.partitions=5
+offsets.topic.replication.factor=$rf
+transaction.state.log.num.partitions=5
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+share.coordinator.state.topic.num.partitions=5
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
+# The default 128 MiB compaction buffer is a large share of a small heap.
+log.cleaner.dedupe.buffer.size=33554432
+EOF
+    # -g makes formatting an already formatted node a no-op; skipping it saves a JVM start.
+    if [[ ! -f $nd/data/meta.properties ]]; then
+      "$java" -Dlog4j2.configurationFile="$log4j_conf" -Dkafka.logs.dir="$nd" -cp "$libs/*" \
+        kafka.tools.StorageTool format -g -t "$cid" -c "$nd/server.properties" >>"$nd.log" 2>&1 ||
+        fail "formatting node $i failed"
+    fi
+    offsets[i]=$(stat -c %s "$nd/server.log" 2>/dev/null || echo 0)
+    # log4j's own shutdown hook would stop logging before Kafka's hook has logged its shutdown.
+    nohup "$java" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+      -Dlog4j2.configurationFile="$log4j_conf" -Dlog4j2.shutdownHookEnabled=false \
+      -Dkafka.logs.dir="$nd" -cp "$libs/*" kafka.Kafka "$nd/server.properties" </dev/null >>"$nd.log" 2>&1 &
+    echo $! >"$dir/node-$i.pid"
+  done
+
+  # Ready when every node has logged "Kafka Server started" since this start (the log is appended).
+  local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120})) pending ready=()
+  while :; do
+    pending=0
+    for ((i = 1; i <= nodes; i++)); do
+      is_kafka "$(<"$dir/node-$i.pid")" || fail "node $i exited during start-up"
+      [[ -n ${ready[i]-} ]] && continue
+      if [[ $(tail -c +$((offsets[i] + 1)) "$dir/node-$i/server.log" 2>/dev/null) == *"Kafka Server started"* ]]
+      then ready[i]=1; else pending=1; fi
+    done
+    ((pending)) || break
+    ((SECONDS < deadline)) || fail "not ready after ${KAFKA_START_TIMEOUT:-120} s"
+    sleep 0.2
+  done
+  echo "$bootstrap" >"$dir/bootstrap"
+  echo "$bootstrap"
+}
+
+cmd=${1-}
+shift || usage
+case $cmd in
+  fetch) fetch ;;
+  start) parse_args "$@" && start ;;
+  stop) parse_args "$@" && stop ;;
+  status) parse_args "$@" && status ;;
+  *) usage ;;
+esac

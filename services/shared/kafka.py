@@ -1,0 +1,178 @@
+"""The Kafka plumbing every service uses: topic creation from the registry, the producer,
+publishing, and a consumer that commits offsets only after the effect."""
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaConnectionError
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from services.shared.clock import Clock, utc_now
+from services.shared.events.deadletter import DeadLetter
+from services.shared.events.envelope import Envelope, InvalidEvent, decode, encode, wrap
+from services.shared.settings import PlatformSettings
+from services.shared.topics import Topic
+
+log = structlog.get_logger()
+
+
+def ensure_topics(settings: PlatformSettings, topics: Iterable[Topic]) -> list[str]:
+    """Creates the topics that do not exist yet; returns the names it created. Safe to repeat."""
+    replication = settings.kafka_replication_factor
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="retail-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [
+            NewTopic(
+                name=topic.name,
+                num_partitions=topic.partitions,
+                replication_factor=replication,
+                topic_configs={
+                    "cleanup.policy": topic.cleanup_policy,
+                    "retention.ms": str(topic.retention_ms),
+                    "min.insync.replicas": str(min(2, replication)),
+                },
+            )
+            for topic in topics
+            if topic.name not in existing
+        ]
+        created = []
+        for new_topic in missing:
+            try:
+                admin.create_topics([new_topic])
+                created.append(new_topic.name)
+            except TopicAlreadyExistsError:  # another process created it meanwhile
+                pass
+        return created
+    finally:
+        admin.close()
+
+
+def make_producer(settings: PlatformSettings, client_id: str) -> AIOKafkaProducer:
+    """An idempotent producer (acks=all): a send the broker acknowledged is on every in-sync replica."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=settings.kafka_linger_ms,
+        max_batch_size=settings.kafka_max_batch_bytes,
+    )
+
+
+async def publish(
+    producer: AIOKafkaProducer, topic: Topic, envelopes: Iterable[Envelope], settings: PlatformSettings
+) -> None:
+    """Sends all envelopes, then waits for every acknowledgement. On TimeoutError the outcome is
+    unknown: the caller retries, and consumers drop the duplicates by event id."""
+    sends = [
+        await producer.send(topic.name, encode(envelope), key=topic.key(envelope.data)) for envelope in envelopes
+    ]
+    async with asyncio.timeout(settings.kafka_send_timeout_s):
+        await asyncio.gather(*sends)
+
+
+async def kafka_ready(producer: AIOKafkaProducer, timeout_s: float = 2.0) -> None:
+    """Raises unless a broker answers a metadata request within the timeout."""
+    async with asyncio.timeout(timeout_s):
+        await producer.client.fetch_all_metadata()
+
+
+def dead_letter(record: ConsumerRecord, reason: str, consumer: str, clock: Clock = utc_now) -> Envelope:
+    try:
+        value, encoding = (record.value.decode() if record.value is not None else None), "utf-8"
+    except UnicodeDecodeError:
+        value, encoding = base64.b64encode(record.value).decode(), "base64"
+    letter = DeadLetter(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key.decode(errors="replace") if record.key is not None else None,
+        value=value,
+        value_encoding=encoding,
+        reason=reason,
+        consumer=consumer,
+        at=clock(),
+    )
+    return wrap(letter, source=f"/consumers/{consumer}", time=letter.at, subject=record.topic)
+
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+async def consume(
+    topic: Topic,
+    handler: Handler,
+    *,
+    group_id: str,
+    settings: PlatformSettings,
+    producer: AIOKafkaProducer,
+    stop: asyncio.Event,
+    max_records: int = 500,
+) -> None:
+    """Feeds each valid event of the topic to the handler until `stop` is set.
+
+    A record that is not a valid event, or whose handler raises InvalidEvent, goes to the topic's
+    DLQ with the reason. A partition's offsets are committed only after the handler (or the DLQ
+    send) finished for every record before them, so a crash replays instead of losing: handlers
+    must be idempotent on the event id. Any other exception from the handler stops the consumer
+    without committing that record.
+    """
+    consumer = AIOKafkaConsumer(
+        topic.name,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        client_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=max_records)
+            for partition, records in batches.items():
+                for record in records:
+                    await _handle(record, topic, handler, group_id, settings, producer)
+                await consumer.commit({TopicPartition(partition.topic, partition.partition): records[-1].offset + 1})
+    finally:
+        await consumer.stop()
+
+
+async def _handle(
+    record: ConsumerRecord, topic: Topic, handler: Handler, group_id: str, settings: PlatformSettings,
+    producer: AIOKafkaProducer,
+) -> None:
+    try:
+        await handler(decode(record.value or b"", topic.event_classes))
+    except InvalidEvent as error:
+        log.warning("event dead-lettered", topic=topic.name, partition=record.partition, offset=record.offset,
+                    reason=str(error))
+        await publish(producer, topic.dlq, [dead_letter(record, str(error), group_id)], settings)
+
+
+@asynccontextmanager
+async def start_when_reachable(producer: AIOKafkaProducer, retry_s: float = 2.0) -> AsyncIterator[None]:
+    """Starts the producer in the background, retrying until a broker answers, so that a service
+    comes up (and reports not ready) while Kafka is down; stops it on exit."""
+
+    async def start() -> None:
+        while True:
+            try:
+                await producer.start()
+                return
+            except KafkaConnectionError:
+                log.warning("kafka unreachable; retrying", retry_s=retry_s)
+                await asyncio.sleep(retry_s)
+
+    starting = asyncio.create_task(start())
+    try:
+        yield
+    finally:
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        await producer.stop()
