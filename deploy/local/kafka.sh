@@ -45,7 +45,7 @@ fetch() {
 }
 
 # True if $1 is a live kafka.Kafka process (guards against reused pids and zombies).
-is_kafka() { [[ $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) == *kafka.Kafka* ]]; }
+is_kafka() { [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") == *kafka.Kafka* ]]; }
 
 parse_args() {
   dir='' port='' nodes=1
@@ -144,7 +144,7 @@ print(*(s.getsockname()[1] for s in socks))' "$nodes")"
   local heap
   heap=${KAFKA_HEAP_OPTS:-$( ((nodes == 1)) && echo -Xms128m -Xmx512m || echo -Xms128m -Xmx384m)}
   read -r -a heap <<<"$heap"
-  local -a offsets
+  local -a offsets formats
   for ((i = 1; i <= nodes; i++)); do
     nd=$dir/node-$i
     mkdir -p "$nd"
@@ -175,17 +175,23 @@ share.coordinator.state.topic.min.isr=$isr
 # The default 128 MiB compaction buffer is a large share of a small heap.
 log.cleaner.dedupe.buffer.size=33554432
 EOF
-    # -g makes formatting an already formatted node a no-op; skipping it saves a JVM start.
+    # Formats run in parallel; -g makes formatting a formatted node a no-op, skipping it saves a JVM.
     if [[ ! -f $nd/data/meta.properties ]]; then
       "$java" -Dlog4j2.configurationFile="$log4j_conf" -Dkafka.logs.dir="$nd" -cp "$libs/*" \
-        kafka.tools.StorageTool format -g -t "$cid" -c "$nd/server.properties" >>"$nd.log" 2>&1 ||
-        fail "formatting node $i failed"
+        kafka.tools.StorageTool format -g -t "$cid" -c "$nd/server.properties" >>"$nd.log" 2>&1 &
+      formats[i]=$!
     fi
+  done
+  for i in "${!formats[@]}"; do wait "${formats[i]}" || fail "formatting node $i failed"; done
+
+  for ((i = 1; i <= nodes; i++)); do
+    nd=$dir/node-$i
     offsets[i]=$(stat -c %s "$nd/server.log" 2>/dev/null || echo 0)
     # log4j's own shutdown hook would stop logging before Kafka's hook has logged its shutdown.
     nohup "$java" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
       -Dlog4j2.configurationFile="$log4j_conf" -Dlog4j2.shutdownHookEnabled=false \
-      -Dkafka.logs.dir="$nd" -cp "$libs/*" kafka.Kafka "$nd/server.properties" </dev/null >>"$nd.log" 2>&1 &
+      -Dkafka.logs.dir="$nd" -cp "$libs/*" kafka.Kafka "$nd/server.properties" \
+      </dev/null >>"$nd.log" 2>&1 &
     echo $! >"$dir/node-$i.pid"
   done
 

@@ -1,0 +1,64 @@
+"""Fixtures that start real infrastructure with the project's own scripts under deploy/local/.
+
+Each starts lazily, once per test session, only when a test asks for it."""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.shared.settings import PlatformSettings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _script(name: str, *args: str) -> str:
+    result = subprocess.run(
+        [str(REPO / "deploy" / "local" / name), *args], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{name} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+@pytest.fixture(scope="session")
+def infra_dir() -> Iterator[Path]:
+    # Under /tmp itself, not pytest's root-only folder: PostgreSQL runs as its own user and must reach it.
+    directory = Path(tempfile.mkdtemp(prefix="retail-infra-"))
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra_dir: Path) -> Iterator[str]:
+    """A real single-node Kafka broker (KRaft) for the whole session."""
+    directory = infra_dir / "kafka"
+    bootstrap = _script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()))
+    yield bootstrap
+    _script("kafka.sh", "stop", "--dir", str(directory))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(infra_dir: Path) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the whole session; the URL of its `retail` database."""
+    directory = Path(tempfile.mkdtemp(prefix="retail-pg-", dir=infra_dir))
+    os.chmod(infra_dir, 0o755)
+    url = _script("postgres.sh", "start", "--dir", str(directory), "--port", str(free_port()))
+    yield url
+    _script("postgres.sh", "stop", "--dir", str(directory))
+
+
+@pytest.fixture(scope="session")
+def platform(kafka_bootstrap: str) -> PlatformSettings:
+    return PlatformSettings(kafka_bootstrap_servers=kafka_bootstrap)
