@@ -18,3 +18,27 @@ async def eventually(probe: Callable[[], Awaitable[T]], *, timeout_s: float = 30
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+class ServiceProcess:
+    """A service started as its own process with `python -m`, as an operator would run it."""
+
+    def __init__(self, module: str, env: dict[str, str]) -> None:
+        import os
+        import subprocess
+        import sys
+        import tempfile
+
+        self.output = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", module], env={**os.environ, **env}, stdout=self.output, stderr=subprocess.STDOUT
+        )
+
+    def logs(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.output.close()

@@ -21,7 +21,7 @@ java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 log4j_conf=$here/kafka/log4j2.properties
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
-usage() { sed -n '4,7p' "$0" | sed 's/^#  //' >&2; exit 2; }
+usage() { { echo usage:; sed -n '4,7p' "$0" | sed 's/^# //'; } >&2; exit 2; }
 
 fetch() {
   local stamp=$cache/kafka/$version/.fetched want
@@ -193,6 +193,8 @@ EOF
       -Dkafka.logs.dir="$nd" -cp "$libs/*" kafka.Kafka "$nd/server.properties" \
       </dev/null >>"$nd.log" 2>&1 &
     echo $! >"$dir/node-$i.pid"
+    # Until the forked shell has exec'd java, the pid does not look like Kafka to is_kafka.
+    while kill -0 $! 2>/dev/null && ! is_kafka $!; do sleep 0.05; done
   done
 
   # Ready when every node has logged "Kafka Server started" since this start (the log is appended).

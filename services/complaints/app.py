@@ -12,18 +12,19 @@ from services.shared.web import create_app
 
 def build_app(settings: ComplaintsSettings, platform: PlatformSettings) -> FastAPI:
     engine = make_engine(settings.database_url)
-    producer = make_producer(platform, client_id="complaints")
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        async with start_when_reachable(producer):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.producer = make_producer(platform, client_id="complaints")  # needs the running loop
+        async with start_when_reachable(app.state.producer):
             yield
         await engine.dispose()
 
-    return create_app(
+    app = create_app(
         service="complaints",
         platform=platform,
-        checks={"database": lambda: database_ready(engine), "kafka": lambda: kafka_ready(producer)},
+        checks={"database": lambda: database_ready(engine), "kafka": lambda: kafka_ready(app.state.producer)},
         lifespan=lifespan,
         version="0.1.0",
     )
+    return app

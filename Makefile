@@ -1,0 +1,33 @@
+# The two commands: `make run` (everything, locally, with Kafka and SQLite) and `make test`.
+# Downloads are cached in .cache/ (pip, Maven's Kafka jars); local data lives in .data/.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
+
+.PHONY: install run test generate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+	deploy/local/kafka.sh fetch
+
+run: install
+	deploy/local/run.sh
+
+test: install
+	deploy/local/postgres.sh install
+	$(BIN)/pytest
+
+generate: $(VENV)/.installed
+	$(BIN)/retail generate
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache

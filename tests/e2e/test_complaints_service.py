@@ -1,0 +1,72 @@
+"""The complaints service as a process: health, readiness against real PostgreSQL and Kafka, metrics."""
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from services.shared.auth import Role, mint_token
+from services.shared.settings import PlatformSettings
+from tests.conftest import free_port
+from tests.support import ServiceProcess, eventually
+
+
+
+async def start(env: dict[str, str]) -> tuple[ServiceProcess, httpx.AsyncClient]:
+    port = free_port()
+    service = ServiceProcess("services.complaints", {**env, "COMPLAINTS_PORT": str(port)})
+    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
+
+    async def alive() -> bool:
+        try:
+            return (await client.get("/healthz")).status_code == 200
+        except httpx.TransportError:
+            assert service.process.poll() is None, service.logs()
+            return False
+
+    await eventually(alive, what="the complaints service to answer")
+    return service, client
+
+
+async def test_ready_when_postgresql_and_kafka_are_reachable(postgres_url, kafka_bootstrap):
+    service, client = await start(
+        {"COMPLAINTS_DATABASE_URL": postgres_url, "RETAIL_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    )
+    try:
+
+        async def ready() -> httpx.Response | None:
+            response = await client.get("/readyz")
+            return response if response.status_code == 200 else None
+
+        response = await eventually(ready, what="/readyz to answer 200")
+        assert response.json() == {"status": "ready", "checks": {"database": "ok", "kafka": "ok"}}
+
+        assert (await client.get("/metrics")).status_code == 401
+        ops = mint_token(PlatformSettings(), sub="ops-1", role=Role.ops, now=datetime.now(UTC))
+        metrics = await client.get("/metrics", headers={"Authorization": f"Bearer {ops}"})
+        assert metrics.status_code == 200
+        assert 'http_requests_total{method="GET",route="/readyz",status="200"}' in metrics.text
+    finally:
+        await client.aclose()
+        service.stop()
+    lines = [json.loads(line) for line in service.logs().splitlines() if line.startswith("{")]
+    assert any(line.get("event") == "request" and line.get("route") == "/readyz" for line in lines)
+
+
+async def test_not_ready_while_kafka_is_unreachable(tmp_path):
+    service, client = await start(
+        {
+            "COMPLAINTS_DATABASE_URL": f"sqlite:///{tmp_path}/complaints.db",
+            "RETAIL_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+        }
+    )
+    try:
+        response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["database"] == "ok"
+        assert response.json()["checks"]["kafka"].startswith("unavailable")
+        assert (await client.get("/healthz")).json() == {"status": "alive"}
+    finally:
+        await client.aclose()
+        service.stop()

@@ -1,0 +1,151 @@
+"""The shared Kafka plumbing against a real broker started by deploy/local/kafka.sh."""
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+from services.shared.events.complaints import ComplaintFiled
+from services.shared.events.envelope import Envelope, decode, wrap
+from services.shared.kafka import consume, ensure_topics, make_producer, publish
+from services.shared.topics import ALL_TOPICS, COMPLAINTS, ROSTER
+from tests.support import eventually
+
+
+
+@pytest.fixture(scope="module")
+def topics(platform):
+    ensure_topics(platform, ALL_TOPICS)
+    return platform
+
+
+@pytest.fixture
+async def producer(topics):
+    producer = make_producer(topics, client_id="test")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+def filed(store_id: str = "hel-kamppi") -> Envelope:
+    example = ComplaintFiled.model_config["json_schema_extra"]["examples"][0]
+    event = ComplaintFiled.model_validate({**example, "store_id": store_id, "complaint_id": str(uuid4())})
+    return wrap(event, source="/tests", time=datetime.now(UTC), subject=str(event.complaint_id))
+
+
+def test_topics_are_created_from_the_registry_once(platform):
+    created = ensure_topics(platform, ALL_TOPICS)
+    assert ensure_topics(platform, ALL_TOPICS) == []
+    assert set(created) <= {topic.name for topic in ALL_TOPICS}
+    admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap_servers)
+    try:
+        described = {t["topic"]: t for t in admin.describe_topics([topic.name for topic in ALL_TOPICS])}
+        for topic in ALL_TOPICS:
+            assert len(described[topic.name]["partitions"]) == topic.partitions, topic.name
+        configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, ROSTER.name)])
+        entries = {entry[0]: entry[1] for entry in configs[0].resources[0][4]}
+        assert entries["cleanup.policy"] == "compact"
+    finally:
+        admin.close()
+
+
+async def test_an_envelope_published_is_consumed_and_a_malformed_record_goes_to_the_dlq(topics, producer):
+    good, later = filed(), filed()
+    await publish(producer, COMPLAINTS, [good], topics)
+    malformed = b'{"type": "retail.complaint.filed.v1", "id": "' + str(uuid4()).encode() + b'", "data": {"severity": "extreme"}}'
+    poison = await (await producer.send(COMPLAINTS.name, malformed, key=b"hel-kamppi"))
+    await publish(producer, COMPLAINTS, [later], topics)
+
+    seen: dict = {}
+
+    async def handler(envelope: Envelope) -> None:
+        seen[envelope.id] = envelope
+
+    stop = asyncio.Event()
+    group = f"test-{uuid4()}"
+    task = asyncio.create_task(
+        consume(COMPLAINTS, handler, group_id=group, settings=topics, producer=producer, stop=stop)
+    )
+    try:
+        await eventually(lambda: _true(good.id in seen and later.id in seen), what="both events handled")
+        assert seen[good.id] == good
+        letter = await eventually(lambda: _dead_letter(topics, poison.partition, poison.offset), what="a dead letter")
+    finally:
+        stop.set()
+        await task
+    assert letter.data.topic == "complaints"
+    assert letter.data.consumer == group
+    assert letter.data.key == "hel-kamppi"
+    assert letter.data.value == malformed.decode()
+    assert "data.severity: Input should be 'low', 'medium', 'high' or 'critical'" in letter.data.reason
+    assert "data.customer_ref: Field required" in letter.data.reason
+
+
+async def test_offsets_are_committed_only_after_the_effect(topics, producer):
+    first, second = filed("esp-iso-omena"), filed("esp-iso-omena")
+    await publish(producer, COMPLAINTS, [first, second], topics)
+    group = f"test-{uuid4()}"
+    handled: list = []
+
+    async def failing_on_second(envelope: Envelope) -> None:
+        if envelope.id == second.id:
+            raise RuntimeError("database unavailable")
+        handled.append(envelope.id)
+
+    with pytest.raises(RuntimeError, match="database unavailable"):
+        await consume(COMPLAINTS, failing_on_second, group_id=group, settings=topics, producer=producer,
+                      stop=asyncio.Event())
+
+    replayed: list = []
+
+    async def recording(envelope: Envelope) -> None:
+        replayed.append(envelope.id)
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(consume(COMPLAINTS, recording, group_id=group, settings=topics, producer=producer, stop=stop))
+    try:
+        await eventually(lambda: _true(second.id in replayed), what="the failed event replayed")
+    finally:
+        stop.set()
+        await task
+    assert first.id in handled
+    assert second.id in replayed
+
+    marker = filed("esp-iso-omena")
+    await publish(producer, COMPLAINTS, [marker], topics)
+    after_commit: list = []
+
+    async def collecting(envelope: Envelope) -> None:
+        after_commit.append(envelope.id)
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(consume(COMPLAINTS, collecting, group_id=group, settings=topics, producer=producer, stop=stop))
+    try:
+        await eventually(lambda: _true(marker.id in after_commit), what="the marker event")
+    finally:
+        stop.set()
+        await task
+    assert after_commit == [marker.id], "events handled and committed before were delivered again"
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _dead_letter(settings, partition: int, offset: int) -> Envelope | None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        dlq = TopicPartition(COMPLAINTS.dlq.name, 0)
+        consumer.assign([dlq])
+        await consumer.seek_to_beginning(dlq)
+        for record in (await consumer.getmany(dlq, timeout_ms=1000)).get(dlq, []):
+            letter = decode(record.value, COMPLAINTS.dlq.event_classes)
+            if (letter.data.partition, letter.data.offset) == (partition, offset):
+                return letter
+        return None
+    finally:
+        await consumer.stop()

@@ -1,0 +1,58 @@
+"""docker-compose.yml and the Dockerfile cannot be run here (no Docker engine): check them statically."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import yaml
+
+from services.shared.cli import SETTINGS_CLASSES, app
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+KNOWN_VARIABLES = {
+    f"{settings.model_config.get('env_prefix', '')}{name.upper()}"
+    for settings in SETTINGS_CLASSES
+    for name in settings.model_fields
+}
+OWN_SERVICES = {name: service for name, service in COMPOSE["services"].items() if "build" in service}
+
+
+def test_every_service_command_exists():
+    commands = {command.name or command.callback.__name__ for command in app.registered_commands}
+    for name, service in OWN_SERVICES.items():
+        command = service["command"]
+        if command[:2] == ["python", "-m"]:
+            assert importlib.util.find_spec(f"{command[2]}.__main__"), name
+        else:
+            assert command[0] == "retail" and command[1] in commands, name
+
+
+def test_every_variable_given_to_our_services_is_a_documented_setting():
+    for name, service in OWN_SERVICES.items():
+        unknown = set(service["environment"]) - KNOWN_VARIABLES
+        assert not unknown, f"{name}: {unknown}"
+
+
+def test_dependencies_name_defined_services():
+    for name, service in COMPOSE["services"].items():
+        assert set(service.get("depends_on", {})) <= set(COMPOSE["services"]), name
+
+
+def test_compose_runs_the_kafka_version_the_local_scripts_fetch():
+    local_version = re.search(r"KAFKA_VERSION:-([0-9.]+)", (REPO / "deploy/local/kafka.sh").read_text()).group(1)
+    assert COMPOSE["services"]["kafka"]["image"] == f"apache/kafka:{local_version}"
+
+
+def test_production_secrets_come_from_the_environment():
+    for service in OWN_SERVICES.values():
+        assert service["environment"]["RETAIL_ENV"] == "production"
+        assert service["environment"]["RETAIL_AUTH_SIGNING_KEY"].startswith("${RETAIL_AUTH_SIGNING_KEY:?")
+
+
+def test_the_dockerfile_copies_what_exists_and_does_not_run_as_root():
+    dockerfile = (REPO / "Dockerfile").read_text()
+    for sources in re.findall(r"^COPY (.+) \S+$", dockerfile, flags=re.MULTILINE):
+        for source in sources.split():
+            assert (REPO / source).exists(), source
+    assert re.search(r"^USER (?!root)\S+$", dockerfile, flags=re.MULTILINE)
