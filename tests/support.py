@@ -41,4 +41,3 @@ class ServiceProcess:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
-        self.output.close()

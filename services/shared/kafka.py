@@ -3,6 +3,7 @@ publishing, and a consumer that commits offsets only after the effect."""
 
 import asyncio
 import base64
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 
@@ -21,8 +22,10 @@ from services.shared.topics import Topic
 log = structlog.get_logger()
 
 
-def ensure_topics(settings: PlatformSettings, topics: Iterable[Topic]) -> list[str]:
-    """Creates the topics that do not exist yet; returns the names it created. Safe to repeat."""
+def ensure_topics(settings: PlatformSettings, topics: Iterable[Topic], timeout_s: float = 60.0) -> list[str]:
+    """Creates the topics that do not exist yet and waits until every partition of them has a
+    leader; returns the names it created. Safe to repeat, also from several processes at once."""
+    topics = list(topics)
     replication = settings.kafka_replication_factor
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="retail-admin")
     try:
@@ -48,9 +51,27 @@ def ensure_topics(settings: PlatformSettings, topics: Iterable[Topic]) -> list[s
                 created.append(new_topic.name)
             except TopicAlreadyExistsError:  # another process created it meanwhile
                 pass
+        _wait_for_leaders(admin, topics, timeout_s)
         return created
     finally:
         admin.close()
+
+
+def _wait_for_leaders(admin: KafkaAdminClient, topics: list[Topic], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        described = {entry["name"]: entry["partitions"] for entry in admin.describe_topics([t.name for t in topics])}
+        waiting = [
+            topic.name
+            for topic in topics
+            if len(described.get(topic.name, [])) != topic.partitions
+            or any(partition["leader_id"] < 0 for partition in described[topic.name])
+        ]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topics without a leader after {timeout_s}s: {', '.join(waiting)}")
+        time.sleep(0.2)
 
 
 def make_producer(settings: PlatformSettings, client_id: str) -> AIOKafkaProducer:

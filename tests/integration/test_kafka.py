@@ -42,12 +42,12 @@ def test_topics_are_created_from_the_registry_once(platform):
     assert set(created) <= {topic.name for topic in ALL_TOPICS}
     admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap_servers)
     try:
-        described = {t["topic"]: t for t in admin.describe_topics([topic.name for topic in ALL_TOPICS])}
+        described = {t["name"]: t for t in admin.describe_topics([topic.name for topic in ALL_TOPICS])}
         for topic in ALL_TOPICS:
             assert len(described[topic.name]["partitions"]) == topic.partitions, topic.name
         configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, ROSTER.name)])
-        entries = {entry[0]: entry[1] for entry in configs[0].resources[0][4]}
-        assert entries["cleanup.policy"] == "compact"
+        assert configs["topic"][ROSTER.name]["cleanup.policy"]["value"] == "compact"
+        assert configs["topic"][ROSTER.name]["retention.ms"]["value"] == str(ROSTER.retention_ms)
     finally:
         admin.close()
 
