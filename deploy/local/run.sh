@@ -14,7 +14,10 @@ complaints=http://127.0.0.1:${COMPLAINTS_PORT:-8001}
 services=()
 stop_all() {
   trap - EXIT INT TERM
-  [[ ${#services[@]} -gt 0 ]] && kill "${services[@]}" 2>/dev/null && wait "${services[@]}" 2>/dev/null
+  if [[ ${#services[@]} -gt 0 ]]; then
+    kill "${services[@]}" 2>/dev/null || true
+    wait "${services[@]}" 2>/dev/null || true
+  fi
   deploy/local/kafka.sh stop --dir "$data/kafka"
 }
 trap stop_all EXIT
