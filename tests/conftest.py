@@ -23,7 +23,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _script(name: str, *args: str) -> str:
+def script(name: str, *args: str) -> str:
+    """Runs one of deploy/local's scripts; returns its last line of output."""
     result = subprocess.run(
         [str(REPO / "deploy" / "local" / name), *args], capture_output=True, text=True, cwd=REPO, check=False
     )
@@ -44,9 +45,9 @@ def infra_dir() -> Iterator[Path]:
 def kafka_bootstrap(infra_dir: Path) -> Iterator[str]:
     """A real single-node Kafka broker (KRaft) for the whole session."""
     directory = infra_dir / "kafka"
-    bootstrap = _script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()))
+    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()))
     yield bootstrap
-    _script("kafka.sh", "stop", "--dir", str(directory))
+    script("kafka.sh", "stop", "--dir", str(directory))
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +55,9 @@ def postgres_url(infra_dir: Path) -> Iterator[str]:
     """A throwaway PostgreSQL cluster for the whole session; the URL of its `retail` database."""
     directory = Path(tempfile.mkdtemp(prefix="retail-pg-", dir=infra_dir))
     os.chmod(infra_dir, 0o755)
-    url = _script("postgres.sh", "start", "--dir", str(directory), "--port", str(free_port()))
+    url = script("postgres.sh", "start", "--dir", str(directory), "--port", str(free_port()))
     yield url
-    _script("postgres.sh", "stop", "--dir", str(directory))
+    script("postgres.sh", "stop", "--dir", str(directory))
 
 
 @pytest.fixture(scope="session")
