@@ -2,7 +2,8 @@
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -41,3 +42,27 @@ class ServiceProcess:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+@asynccontextmanager
+async def consuming(topic, handler, *, group_id: str, settings, producer) -> AsyncIterator[asyncio.Task]:
+    """Runs the shared consumer helper in the background for the block, then stops it."""
+    from services.shared.kafka import consume
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(consume(topic, handler, group_id=group_id, settings=settings, producer=producer, stop=stop))
+    try:
+        yield task
+    finally:
+        stop.set()
+        await task
+
+
+def recorder() -> tuple[list, Callable[..., Awaitable[None]]]:
+    """A handler that records every envelope it is given, and the list it records into."""
+    received: list = []
+
+    async def handler(envelope) -> None:
+        received.append(envelope)
+
+    return received, handler

@@ -12,7 +12,7 @@ from services.shared.events.complaints import ComplaintFiled
 from services.shared.events.envelope import Envelope, decode, wrap
 from services.shared.kafka import consume, ensure_topics, make_producer, publish
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, ROSTER
-from tests.support import eventually
+from tests.support import consuming, eventually, recorder
 
 
 
@@ -59,23 +59,12 @@ async def test_an_envelope_published_is_consumed_and_a_malformed_record_goes_to_
     poison = await (await producer.send(COMPLAINTS.name, malformed, key=b"hel-kamppi"))
     await publish(producer, COMPLAINTS, [later], topics)
 
-    seen: dict = {}
-
-    async def handler(envelope: Envelope) -> None:
-        seen[envelope.id] = envelope
-
-    stop = asyncio.Event()
+    received, handler = recorder()
     group = f"test-{uuid4()}"
-    task = asyncio.create_task(
-        consume(COMPLAINTS, handler, group_id=group, settings=topics, producer=producer, stop=stop)
-    )
-    try:
-        await eventually(lambda: _true(good.id in seen and later.id in seen), what="both events handled")
-        assert seen[good.id] == good
+    async with consuming(COMPLAINTS, handler, group_id=group, settings=topics, producer=producer):
+        await eventually(lambda: _true({good.id, later.id} <= {e.id for e in received}), what="both events handled")
         letter = await eventually(lambda: _dead_letter(topics, poison.partition, poison.offset), what="a dead letter")
-    finally:
-        stop.set()
-        await task
+    assert good in received
     assert letter.data.topic == "complaints"
     assert letter.data.consumer == group
     assert letter.data.key == "hel-kamppi"
@@ -99,36 +88,19 @@ async def test_offsets_are_committed_only_after_the_effect(topics, producer):
         await consume(COMPLAINTS, failing_on_second, group_id=group, settings=topics, producer=producer,
                       stop=asyncio.Event())
 
-    replayed: list = []
-
-    async def recording(envelope: Envelope) -> None:
-        replayed.append(envelope.id)
-
-    stop = asyncio.Event()
-    task = asyncio.create_task(consume(COMPLAINTS, recording, group_id=group, settings=topics, producer=producer, stop=stop))
-    try:
-        await eventually(lambda: _true(second.id in replayed), what="the failed event replayed")
-    finally:
-        stop.set()
-        await task
+    replayed, recording = recorder()
+    async with consuming(COMPLAINTS, recording, group_id=group, settings=topics, producer=producer):
+        await eventually(lambda: _true(second in replayed), what="the failed event replayed")
     assert first.id in handled
-    assert second.id in replayed
+    assert second in replayed
 
     marker = filed("esp-iso-omena")
     await publish(producer, COMPLAINTS, [marker], topics)
-    after_commit: list = []
-
-    async def collecting(envelope: Envelope) -> None:
-        after_commit.append(envelope.id)
-
-    stop = asyncio.Event()
-    task = asyncio.create_task(consume(COMPLAINTS, collecting, group_id=group, settings=topics, producer=producer, stop=stop))
-    try:
-        await eventually(lambda: _true(marker.id in after_commit), what="the marker event")
-    finally:
-        stop.set()
-        await task
-    assert after_commit == [marker.id], "events handled and committed before were delivered again"
+    after_commit, collecting = recorder()
+    async with consuming(COMPLAINTS, collecting, group_id=group, settings=topics, producer=producer):
+        await eventually(lambda: _true(marker in after_commit), what="the marker event")
+    redelivered = {first.id, second.id} & {envelope.id for envelope in after_commit}
+    assert not redelivered, "events handled and committed before were delivered again"
 
 
 async def _true(value: bool) -> bool:

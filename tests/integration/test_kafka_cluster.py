@@ -1,6 +1,5 @@
 """A 3-node KRaft cluster from deploy/local/kafka.sh: replicated topics that survive losing a broker."""
 
-import asyncio
 import os
 import signal
 from pathlib import Path
@@ -10,12 +9,12 @@ import pytest
 from kafka.admin import KafkaAdminClient
 
 from services.shared.events.envelope import Envelope
-from services.shared.kafka import consume, ensure_topics, make_producer, publish
+from services.shared.kafka import ensure_topics, make_producer, publish
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS
 from tests.conftest import free_port, script
 from tests.integration.test_kafka import filed
-from tests.support import eventually
+from tests.support import consuming, eventually, recorder
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +42,9 @@ async def test_three_brokers_replicate_and_keep_serving_when_one_stops(cluster):
     try:
         sent = filed()
         await publish(producer, COMPLAINTS, [sent], settings)  # acks=all: needs 2 of 3 in sync
-        received: list[Envelope] = []
-
-        async def handler(envelope: Envelope) -> None:
-            received.append(envelope)
-
-        stop = asyncio.Event()
-        task = asyncio.create_task(
-            consume(COMPLAINTS, handler, group_id=f"test-{uuid4()}", settings=settings, producer=producer, stop=stop)
-        )
-        try:
+        received, handler = recorder()
+        async with consuming(COMPLAINTS, handler, group_id=f"test-{uuid4()}", settings=settings, producer=producer):
             await eventually(lambda: _contains(received, sent), timeout_s=60, what="the event from the cluster")
-        finally:
-            stop.set()
-            await task
     finally:
         await producer.stop()
 
