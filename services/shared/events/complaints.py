@@ -172,7 +172,7 @@ class ComplaintResolved(ComplaintEvent):
                     "by": "mgr-0007",
                     "at": "2026-11-23T09:40:00Z",
                     "first_contact": True,
-                    "tier": "store_manager",
+                    "by_role": "store_manager",
                 }
             ]
         }
@@ -183,7 +183,7 @@ class ComplaintResolved(ComplaintEvent):
     by: StaffId
     at: AwareDatetime
     first_contact: bool = Field(description="Resolved in the first interaction, without a hand-over.")
-    tier: Tier = Field(description="The tier the complaint was at when resolved.")
+    by_role: Tier = Field(description="The role of the staff member who resolved it.")
 
 
 class ComplaintReopened(ComplaintEvent):
