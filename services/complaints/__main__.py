@@ -1,8 +1,8 @@
-"""python -m services.complaints: serves the complaints API."""
+"""python -m services.complaints: serves the complaints API (and runs its outbox relay)."""
 
 import uvicorn
 
-from services.complaints.app import build_app
+from services.complaints.api.app import build_app
 from services.complaints.settings import ComplaintsSettings
 from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings

@@ -1,10 +1,11 @@
 """The database engine every service with a store uses: SQLite for a first run, PostgreSQL for real."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import DateTime, TypeDecorator, event, text
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 
@@ -27,6 +28,7 @@ def make_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(connection, _record):  # noqa: ANN001 - DBAPI types
+        connection.isolation_level = None  # let the "begin" hook below open transactions
         cursor = connection.cursor()
         # WAL lets readers work beside the writer; synchronous=FULL keeps the last commits
         # (the outbox among them) through a power loss, which NORMAL would not.
@@ -36,7 +38,36 @@ def make_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(connection):  # noqa: ANN001
+        # Take the write lock when the transaction starts: a deferred transaction that read
+        # before another committed could not write afterwards (SQLITE_BUSY_SNAPSHOT).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     return engine
+
+
+def sessions(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+class UtcDateTime(TypeDecorator):
+    """Timestamps stored in UTC and read back timezone-aware, also from SQLite (which drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
 
 
 async def database_ready(engine: AsyncEngine) -> None:

@@ -4,12 +4,10 @@ publishing, and a consumer that commits offsets only after the effect."""
 import asyncio
 import base64
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaConnectionError
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -86,20 +84,25 @@ def make_producer(settings: PlatformSettings, client_id: str) -> AIOKafkaProduce
     )
 
 
-async def publish(
-    producer: AIOKafkaProducer, topic: Topic, envelopes: Iterable[Envelope], settings: PlatformSettings
-) -> None:
-    """Sends all envelopes, then waits for every acknowledgement. On TimeoutError the outcome is
-    unknown: the caller retries, and consumers drop the duplicates by event id."""
-    sends = [
-        await producer.send(topic.name, encode(envelope), key=topic.key(envelope.data)) for envelope in envelopes
-    ]
-    async with asyncio.timeout(settings.kafka_send_timeout_s):
+async def send_all(producer: AIOKafkaProducer, records: Iterable[tuple[str, bytes | None, bytes]], timeout_s: float) -> None:
+    """Sends (topic, key, value) records in order, then waits for every acknowledgement. On
+    TimeoutError the outcome is unknown: the caller retries, and consumers drop duplicates by event id."""
+    async with asyncio.timeout(timeout_s):
+        sends = [await producer.send(topic, value, key=key) for topic, key, value in records]
         await asyncio.gather(*sends)
 
 
-async def kafka_ready(producer: AIOKafkaProducer, timeout_s: float = 2.0) -> None:
-    """Raises unless a broker answers a metadata request within the timeout."""
+async def publish(
+    producer: AIOKafkaProducer, topic: Topic, envelopes: Iterable[Envelope], settings: PlatformSettings
+) -> None:
+    records = ((topic.name, topic.key(envelope.data), encode(envelope)) for envelope in envelopes)
+    await send_all(producer, records, settings.kafka_send_timeout_s)
+
+
+async def kafka_ready(producer: AIOKafkaProducer | None, timeout_s: float = 2.0) -> None:
+    """Raises unless the producer has started and a broker answers it within the timeout."""
+    if producer is None:
+        raise ConnectionError("the producer has not reached Kafka yet")
     async with asyncio.timeout(timeout_s):
         await producer.client.fetch_all_metadata()
 
@@ -175,25 +178,3 @@ async def _handle(
                     reason=str(error))
         await publish(producer, topic.dlq, [dead_letter(record, str(error), group_id)], settings)
 
-
-@asynccontextmanager
-async def start_when_reachable(producer: AIOKafkaProducer, retry_s: float = 2.0) -> AsyncIterator[None]:
-    """Starts the producer in the background, retrying until a broker answers, so that a service
-    comes up (and reports not ready) while Kafka is down; stops it on exit."""
-
-    async def start() -> None:
-        while True:
-            try:
-                await producer.start()
-                return
-            except KafkaConnectionError:
-                log.warning("kafka unreachable; retrying", retry_s=retry_s)
-                await asyncio.sleep(retry_s)
-
-    starting = asyncio.create_task(start())
-    try:
-        yield
-    finally:
-        starting.cancel()
-        await asyncio.gather(starting, return_exceptions=True)
-        await producer.stop()

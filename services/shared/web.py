@@ -10,6 +10,7 @@ import structlog
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.shared.auth import Authorize, Principal, Role
 from services.shared.settings import PlatformSettings
@@ -28,12 +29,14 @@ def create_app(
     platform: PlatformSettings,
     checks: Mapping[str, Check],
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    max_body_bytes: int = 64 * 1024,
     **fastapi_options: Any,
 ) -> FastAPI:
-    """A FastAPI app with /healthz (the process answers), /readyz (every check passes) and
-    /metrics (for ops and services only)."""
+    """A FastAPI app with /healthz (the process answers), /readyz (every check passes),
+    /metrics (for ops and services only), and request bodies limited to `max_body_bytes`."""
     app = FastAPI(title=service, lifespan=lifespan, **fastapi_options)
     app.state.platform = platform
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -72,3 +75,40 @@ async def _run(check: Check) -> str:
     except Exception as error:  # noqa: BLE001 - any failure means not ready; the name says which
         return f"unavailable: {type(error).__name__}"
     return "ok"
+
+
+class BodyLimit:
+    """Answers 413 to a request body over the limit, declared or streamed, before any route reads it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await self._too_large(send)
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        response = JSONResponse({"detail": f"request body over {self.max_bytes} bytes"}, 413)
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+class _TooLarge(Exception):
+    pass
