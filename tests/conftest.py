@@ -63,3 +63,25 @@ def postgres_url(infra_dir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def platform(kafka_bootstrap: str) -> PlatformSettings:
     return PlatformSettings(kafka_bootstrap_servers=kafka_bootstrap)
+
+
+@pytest.fixture(scope="session")
+async def new_database(postgres_url: str):
+    """Makes an empty database on the session's PostgreSQL and returns its URL."""
+    from uuid import uuid4
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from services.shared.db import make_engine
+
+    admin = make_engine(postgres_url).execution_options(isolation_level="AUTOCOMMIT")
+
+    async def create() -> str:
+        name = f"test_{uuid4().hex[:12]}"
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        return make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+
+    yield create
+    await admin.dispose()

@@ -66,3 +66,43 @@ def recorder() -> tuple[list, Callable[..., Awaitable[None]]]:
         received.append(envelope)
 
     return received, handler
+
+
+class ManualClock:
+    """A clock tests move by hand: time passes only when the test says so."""
+
+    def __init__(self, start):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, delta) -> None:
+        self.now += delta
+
+
+async def read_topic(bootstrap: str, topic, until: Callable[[list], bool], *, timeout_s: float = 30.0) -> list:
+    """Reads `topic` from the beginning, decoding every record strictly against its contracts (a
+    record that does not decode fails the test), until `until(envelopes)` holds."""
+    from uuid import uuid4
+
+    from aiokafka import AIOKafkaConsumer
+
+    from services.shared.events.envelope import decode
+
+    consumer = AIOKafkaConsumer(
+        topic.name, bootstrap_servers=bootstrap, group_id=f"test-reader-{uuid4()}", auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    envelopes: list = []
+    try:
+        async def more() -> bool:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                envelopes.extend(decode(record.value, topic.event_classes) for record in records)
+            return until(envelopes)
+
+        await eventually(more, timeout_s=timeout_s, what=f"events on {topic.name}")
+        return envelopes
+    finally:
+        await consumer.stop()

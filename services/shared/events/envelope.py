@@ -66,7 +66,7 @@ def wrap(
 
 
 def encode(envelope: Envelope) -> bytes:
-    return orjson.dumps(envelope.model_dump(exclude_none=True))
+    return orjson.dumps(envelope.model_dump(mode="json", exclude_none=True))
 
 
 def decode(raw: bytes, event_classes: dict[str, type[Event]]) -> Envelope:

@@ -1,0 +1,71 @@
+"""The complaints API in-process (its real app, lifespan and relay) on real PostgreSQL and Kafka,
+with a demo chain: two regions, three stores."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from services.complaints.api.app import build_app
+from services.complaints.settings import ComplaintsSettings
+from services.shared.auth import Role, mint_token
+from services.shared.kafka import ensure_topics
+from services.shared.settings import PlatformSettings
+from services.shared.topics import ALL_TOPICS
+
+STORES = {"hel-kamppi": "uusimaa", "esp-iso-omena": "uusimaa", "tre-koskikeskus": "pirkanmaa"}
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    platform: PlatformSettings
+    app: object
+
+    def token(self, role: Role, store: str | None = "hel-kamppi", sub: str = "emp-1042", region: str | None = None) -> dict:
+        store_roles = {Role.associate, Role.store_manager}
+        region_roles = {Role.coordinator, Role.regional_coordinator}
+        claims = {}
+        if role in store_roles:
+            claims = {"store_id": store, "region_id": region or STORES[store]}
+        elif role in region_roles:
+            claims = {"region_id": region or STORES[store]}
+        bearer = mint_token(self.platform, sub=sub, role=role, now=datetime.now(UTC), ttl=timedelta(hours=1), **claims)
+        return {"Authorization": f"Bearer {bearer}"}
+
+    async def file(self, role: Role = Role.associate, store: str = "hel-kamppi", **overrides) -> httpx.Response:
+        body = {
+            "store_id": store,
+            "customer": {"name": "Aino Virtanen", "email": "aino@example.com", "phone": "+358 40 123 4567"},
+            "channel": "in_store",
+            "category": "product_quality",
+            "severity": "medium",
+            "mood": "upset",
+            "description": "The kettle leaks.",
+            **overrides,
+        }
+        return await self.client.post("/v1/complaints", json=body, headers=self.token(role, store))
+
+
+async def start_api(database_url: str, platform: PlatformSettings, **settings) -> AsyncIterator[Api]:
+    app = build_app(ComplaintsSettings(database_url=database_url, **settings), platform)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://complaints") as client:
+            api = Api(client, platform, app)
+            admin = api.token(Role.service, sub="svc-setup")
+            for region in sorted(set(STORES.values())):
+                assert (await client.put(f"/v1/regions/{region}", json={"name": region.title()}, headers=admin)).status_code == 204
+            for store, region in STORES.items():
+                response = await client.put(f"/v1/stores/{store}", json={"region_id": region, "name": store}, headers=admin)
+                assert response.status_code == 204
+            yield api
+
+
+@pytest.fixture(scope="module")
+async def api(new_database, platform) -> AsyncIterator[Api]:
+    ensure_topics(platform, ALL_TOPICS)
+    async for running in start_api(await new_database(), platform):
+        yield running
