@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the platform locally: a Kafka broker, its topics, and every service built so far.
+# Runs the platform locally: a Kafka broker, its topics, every service built so far, and demo traffic.
 # Ctrl-C stops everything. Data stays in .data/ between runs (delete it to start afresh).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -43,9 +43,12 @@ while True:
         time.sleep(0.5)
 PY
 
+"$bin/retail" demo --url "$complaints" --rate "${RETAIL_DEMO_RATE:-1}" --duration 0 >"$data/demo.log" 2>&1 &
+services+=($!)
+
 cat <<TXT
 
-The platform is running (logs in $data/*.log):
+The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s; logs in $data/*.log):
   complaints API  $complaints/docs
   Kafka           $RETAIL_KAFKA_BOOTSTRAP_SERVERS
 A store manager's token for hel-kamppi (region uusimaa):

@@ -1,11 +1,13 @@
 """`retail`: the platform's command line for developers and operators."""
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from services.complaints.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
 from services.shared import generate as generated
 from services.shared.auth import AuthError, Role, mint_token
@@ -43,6 +45,21 @@ def topics() -> None:
     """Create every topic of the registry (and its DLQ) that does not exist yet."""
     created = ensure_topics(PlatformSettings(), ALL_TOPICS)
     typer.echo(f"created {len(created)} topics: {', '.join(created) or 'none'}; {len(ALL_TOPICS)} in the registry")
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="The complaints API.")] = "http://127.0.0.1:8001",
+    rate: Annotated[float, typer.Option(min=0.1, help="Customer interactions per second.")] = 2.0,
+    duration: Annotated[float, typer.Option(min=0, help="Seconds to run; 0 runs until interrupted.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the random stream, for a repeatable run.")] = 7,
+) -> None:
+    """Seed a demo chain and send realistic complaints, returns and CSAT answers through the API."""
+    counts = asyncio.run(run_demo(url, rate, duration or None, seed, PlatformSettings()))
+    typer.echo(f"filed {counts.complaints} complaints, resolved {counts.resolved}, {counts.csat} CSAT answers, "
+               f"returns {counts.returns}, {counts.errors} errors")
+    if counts.errors:
+        raise typer.Exit(1)
 
 
 @app.command("generate")

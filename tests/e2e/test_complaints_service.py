@@ -1,6 +1,8 @@
 """The complaints service as a process: health, readiness against real PostgreSQL and Kafka, metrics."""
 
+import asyncio
 import json
+import sys
 from datetime import UTC, datetime
 
 import httpx
@@ -67,6 +69,26 @@ async def test_not_ready_while_kafka_is_unreachable(tmp_path):
         assert response.json()["checks"]["database"] == "ok"
         assert response.json()["checks"]["kafka"].startswith("unavailable")
         assert (await client.get("/healthz")).json() == {"status": "alive"}
+    finally:
+        await client.aclose()
+        service.stop()
+
+
+async def test_demo_traffic_flows_through_the_running_service(new_database, kafka_bootstrap):
+    service, client = await start({"COMPLAINTS_DATABASE_URL": await new_database(),
+                                   "RETAIL_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    try:
+        demo = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.shared.cli", "demo", "--url", str(client.base_url).rstrip("/"),
+            "--rate", "40", "--duration", "3", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(demo.communicate(), timeout=120)
+        assert demo.returncode == 0, output.decode()
+        assert "0 errors" in output.decode()
+        senior = mint_token(PlatformSettings(), sub="sm-1", role=Role.senior_manager, now=datetime.now(UTC))
+        listed = await client.get("/v1/complaints", params={"limit": 200}, headers={"Authorization": f"Bearer {senior}"})
+        stores = {item["store_id"] for item in listed.json()["items"]}
+        assert len(listed.json()["items"]) >= 10 and len(stores) >= 3
     finally:
         await client.aclose()
         service.stop()
