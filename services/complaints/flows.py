@@ -152,6 +152,9 @@ async def act(
             by_role=Tier(ctx.who.role), **by,
         )
     elif action is Action.reopen:
+        if isinstance(body, schemas.ReopenIn) and body.reason:
+            session.add(Note(id=uuid.uuid4(), complaint_id=complaint.id, author=ctx.who.sub, text=body.reason,
+                             created_at=ctx.now))
         complaint.reopen_count += 1
         complaint.resolved_at = complaint.closed_at = None
         event = events.ComplaintReopened(**common, **by)

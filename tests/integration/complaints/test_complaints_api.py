@@ -54,7 +54,9 @@ async def test_the_lifecycle_from_filing_to_closing(api):
     resolved = await step("resolve", {"technique": "address_concerns", "outcome": "refund", "summary": "Refunded."})
     assert resolved["status"] == "resolved" and resolved["resolution_outcome"] == "refund"
     assert len(resolved["csat_token"]) >= 40
-    assert (await step("reopen", {"reason": "The refund did not arrive."}))["status"] == "open"
+    reopened = await step("reopen", {"reason": "The refund did not arrive."})
+    assert reopened["status"] == "open"
+    assert reopened["notes"][-1]["text"] == "The refund did not arrive."
     again = await step("resolve", {"technique": "isolate_core_problem", "outcome": "refund", "summary": "Re-sent."})
     assert again["reopen_count"] == 1 and again["csat_token"] != resolved["csat_token"]
     closed = await step("close")
