@@ -13,7 +13,7 @@ from services.complaints.flows import Context
 from services.complaints.store.models import Region, Store
 from services.shared.auth import Authorize, Principal
 
-router = APIRouter(prefix="/v1", tags=["chain"])
+router = APIRouter(prefix="/v1", tags=["chain"], responses=schemas.ERRORS)
 Admin = Annotated[Principal, Depends(Authorize(*ADMINS))]
 Reader = Annotated[Principal, Depends(Authorize(*READERS))]
 

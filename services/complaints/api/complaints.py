@@ -15,7 +15,7 @@ from services.complaints.domain.lifecycle import Action, Status
 from services.complaints.flows import Context
 from services.shared.events.complaints import Category, Mood, Severity
 
-router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+router = APIRouter(prefix="/v1/complaints", tags=["complaints"], responses=schemas.ERRORS)
 Reader = Annotated[Context, context_for(*READERS)]
 Worker = Annotated[Context, context_for(*FRONT_LINE)]
 
@@ -94,7 +94,8 @@ def _action_route(action: Action, body_model: type | None, summary: str, status_
 
     router.add_api_route(
         path, endpoint, methods=["POST"], status_code=status_code, response_model=response_model, summary=summary,
-        name=action.value, responses={409: {"description": "Not allowed in the complaint's current status"}},
+        name=action.value,
+        responses={409: {"model": schemas.TransitionProblem, "description": "Not allowed in the current status"}},
     )
 
 

@@ -14,7 +14,11 @@ router = APIRouter(prefix="/v1/csat", tags=["csat"])
     "/{token}",
     status_code=204,
     summary="Answer a satisfaction survey",
-    responses={404: {"description": "Unknown token"}, 409: {"description": "Already answered"}, 410: {"description": "Expired"}},
+    responses={
+        404: {"model": schemas.Problem, "description": "Unknown token"},
+        409: {"model": schemas.Problem, "description": "Already answered"},
+        410: {"model": schemas.Problem, "description": "Expired"},
+    },
 )
 async def answer(token: Annotated[str, Path(min_length=20, max_length=100)], body: schemas.CsatIn, request: Request) -> Response:
     state = request.app.state

@@ -13,7 +13,7 @@ from services.complaints.api.views import return_out
 from services.complaints.flows import Context
 from services.shared.auth import Role
 
-router = APIRouter(prefix="/v1/returns", tags=["returns"])
+router = APIRouter(prefix="/v1/returns", tags=["returns"], responses=schemas.ERRORS)
 Manager = Annotated[Context, context_for(Role.store_manager)]
 
 

@@ -249,3 +249,19 @@ class StoreOut(BaseModel):
     id: StoreId
     region_id: RegionId
     name: str
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="What is wrong, in words a person can act on.")
+
+
+class TransitionProblem(Problem):
+    current_status: Status
+
+
+ERRORS: dict[int | str, dict] = {
+    401: {"model": Problem, "description": "No valid bearer token"},
+    403: {"model": Problem, "description": "The role or the region/store scope does not allow it"},
+    404: {"model": Problem, "description": "No such resource"},
+    413: {"model": Problem, "description": "The request body is too large"},
+}

@@ -11,6 +11,7 @@ import pytest
 from services.complaints.api.app import build_app
 from services.complaints.settings import ComplaintsSettings
 from services.shared.auth import Role, mint_token
+from services.shared.clock import utc_now
 from services.shared.kafka import ensure_topics
 from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS
@@ -49,8 +50,8 @@ class Api:
         return await self.client.post("/v1/complaints", json=body, headers=self.token(role, store))
 
 
-async def start_api(database_url: str, platform: PlatformSettings, **settings) -> AsyncIterator[Api]:
-    app = build_app(ComplaintsSettings(database_url=database_url, **settings), platform)
+async def start_api(database_url: str, platform: PlatformSettings, clock=utc_now, **settings) -> AsyncIterator[Api]:
+    app = build_app(ComplaintsSettings(database_url=database_url, **settings), platform, clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://complaints") as client:

@@ -1,0 +1,45 @@
+"""The complaints store itself: migrations that match the models, and time-dependent rules run on
+a clock the test controls."""
+
+from datetime import UTC, datetime, timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from services.complaints.store.migrate import upgrade_async
+from services.complaints.store.models import Base
+from services.shared.auth import Role
+from services.shared.db import make_engine
+from tests.integration.complaints.conftest import start_api
+from tests.support import ManualClock
+
+
+async def test_migrations_build_exactly_the_models_schema(new_database):
+    url = await new_database()
+    await upgrade_async(url)
+    await upgrade_async(url)  # a second run is a no-op
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert differences == [], "the models changed without a migration"
+
+
+async def test_a_csat_survey_expires(new_database, platform):
+    clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    async for api in start_api(await new_database(), platform, clock=clock, relay_enabled=False, csat_survey_days=14):
+        staff = api.token(Role.associate)
+        complaint_id = (await api.file()).json()["id"]
+        resolved = await api.client.post(
+            f"/v1/complaints/{complaint_id}/resolve", headers=staff,
+            json={"technique": "defuse", "outcome": "apology", "summary": "Sorted."},
+        )
+        token = resolved.json()["csat_token"]
+        assert resolved.json()["resolved_at"] == "2026-11-23T09:00:00Z"
+        clock.advance(timedelta(days=14, seconds=1))
+        expired = await api.client.post(f"/v1/csat/{token}", json={"score": 5})
+        assert expired.status_code == 410 and "expired" in expired.json()["detail"]
