@@ -7,8 +7,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -18,7 +21,7 @@ from services.complaints.domain.lifecycle import Action, Status, transition
 from services.complaints.domain.returns import ReturnPolicy, ReturnRequest, check_return
 from services.complaints.errors import Conflict, Gone, InvalidField, NotFound
 from services.complaints.store.models import (
-    Complaint, CsatSurvey, Customer, Note, ReturnPolicyRow, ReturnRequestRow, Store,
+    CHAIN_SCOPE, Complaint, CsatSurvey, Customer, Note, ReturnPolicyRow, ReturnRequestRow, Store,
 )
 from services.complaints.store.outbox import add_events, lock_store
 from services.shared.auth import Principal, Role
@@ -275,13 +278,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 async def policy_for(session: AsyncSession, store_id: str | None) -> ReturnPolicy:
     """The store's own policy, else the chain default, else the built-in default."""
-    rows = (
-        await session.execute(
-            select(ReturnPolicyRow).where(or_(ReturnPolicyRow.store_id == store_id, ReturnPolicyRow.store_id.is_(None)))
-        )
-    ).scalars()
-    by_store = {row.store_id: row for row in rows}
-    row = by_store.get(store_id) or by_store.get(None)
+    scopes = [CHAIN_SCOPE] if store_id is None else [store_id, CHAIN_SCOPE]
+    rows = {row.scope: row for row in (
+        await session.execute(select(ReturnPolicyRow).where(ReturnPolicyRow.scope.in_(scopes)))
+    ).scalars()}
+    row = next((rows[scope] for scope in scopes if scope in rows), None)
     if row is None:
         return ReturnPolicy()
     return ReturnPolicy(
@@ -293,18 +294,13 @@ async def policy_for(session: AsyncSession, store_id: str | None) -> ReturnPolic
 
 
 async def set_policy(session: AsyncSession, store_id: str | None, body: schemas.ReturnPolicyIO) -> None:
-    row = (
-        await session.execute(
-            select(ReturnPolicyRow).where(
-                ReturnPolicyRow.store_id == store_id if store_id else ReturnPolicyRow.store_id.is_(None)
-            )
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        row = ReturnPolicyRow(store_id=store_id)
-        session.add(row)
-    for name, value in body.model_dump(mode="json").items():
-        setattr(row, name, value)
+    """Creates or replaces a policy in one statement, so concurrent first writes leave one row."""
+    values = {"scope": store_id or CHAIN_SCOPE, **body.model_dump(mode="json")}
+    dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(ReturnPolicyRow).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["scope"], set_={k: v for k, v in values.items() if k != "scope"})
+    )
 
 
 async def request_return(session: AsyncSession, ctx: Context, body: schemas.ReturnIn) -> tuple[ReturnRequestRow, dict]:
@@ -315,6 +311,9 @@ async def request_return(session: AsyncSession, ctx: Context, body: schemas.Retu
             raise InvalidField("complaint_id", f"no complaint {body.complaint_id} at store {store.id}")
     if body.exception_reason and ctx.who.role is not Role.store_manager:
         raise InvalidField("exception_reason", "only a store manager may grant an exception")
+    today = ctx.now.astimezone(ZoneInfo(store.timezone)).date()
+    if body.purchased_on > today:
+        raise InvalidField("purchased_on", f"{body.purchased_on} is after today ({today}) at store {store.id}")
     policy = await policy_for(session, store.id)
     if body.amount.currency != policy.currency:
         raise InvalidField("amount.currency", f"store {store.id} refunds in {policy.currency}")
@@ -325,7 +324,7 @@ async def request_return(session: AsyncSession, ctx: Context, body: schemas.Retu
             receipt_number=body.receipt_number, no_receipt_reason=body.no_receipt_reason,
         ),
         policy,
-        ctx.now.date(),
+        today,
     )
     customer = await _customer(session, ctx, body.customer) if body.customer else None
     manager = ctx.who.role is Role.store_manager
@@ -351,7 +350,7 @@ async def request_return(session: AsyncSession, ctx: Context, body: schemas.Retu
         **_return_common(request), complaint_id=body.complaint_id,
         customer_ref=customer.customer_ref if customer else None, receipt_number=body.receipt_number,
         no_receipt_reason=body.no_receipt_reason, product_category=body.product_category,
-        days_since_purchase=max(0, (ctx.now.date() - body.purchased_on).days), requested_by=ctx.who.sub, at=ctx.now,
+        days_since_purchase=(today - body.purchased_on).days, requested_by=ctx.who.sub, at=ctx.now,
     )
     add_events(session, RETURNS, [requested, *_decision_events(request, ctx)], ctx.now, subject=str(request.id))
     return request, {str(rule): text for rule, text in result.details.items()}

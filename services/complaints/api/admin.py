@@ -33,7 +33,7 @@ async def put_store(store_id: schemas.StoreId, body: schemas.StoreIn, request: R
         if await session.get(Region, body.region_id) is None:
             raise InvalidField("region_id", f"unknown region {body.region_id!r}")
         store = await session.get(Store, store_id) or Store(id=store_id)
-        store.region_id, store.name = body.region_id, body.name
+        store.region_id, store.name, store.timezone = body.region_id, body.name, body.timezone
         session.add(store)
     return Response(status_code=204)
 
@@ -43,7 +43,7 @@ async def list_stores(request: Request, who: Reader) -> list[schemas.StoreOut]:
     async with request.app.state.sessions() as session:
         stores = (await session.execute(select(Store).order_by(Store.id))).scalars()
         return [
-            schemas.StoreOut(id=store.id, region_id=store.region_id, name=store.name)
+            schemas.StoreOut(id=store.id, region_id=store.region_id, name=store.name, timezone=store.timezone)
             for store in stores
             if who.scope_error(store.region_id, store.id) is None
         ]

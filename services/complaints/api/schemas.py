@@ -3,8 +3,9 @@
 from datetime import date, datetime
 from typing import Annotated, Self
 from uuid import UUID
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from services.complaints.domain.lifecycle import Status
 from services.shared.events.complaints import Category, Channel, Mood, Outcome, Severity, Technique
@@ -12,6 +13,14 @@ from services.shared.events.fields import ProductCategory, RegionId, StaffId, St
 from services.shared.events.returns import NoReceiptReason, PolicyRule, ReturnKind, Tender
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+def _known_timezone(name: str) -> str:
+    if name not in available_timezones():
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Helsinki")
+    return name
+
+
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{5,20}$")]
 
 
@@ -225,6 +234,9 @@ class RegionIn(Strict):
 class StoreIn(Strict):
     region_id: RegionId
     name: Annotated[str, Field(min_length=1, max_length=200)]
+    timezone: Annotated[str, AfterValidator(_known_timezone)] = Field(
+        "Europe/Helsinki", description="IANA time zone; a store's dates (such as the return window) are local."
+    )
 
 
 class ErasureIn(Strict):
@@ -249,6 +261,7 @@ class StoreOut(BaseModel):
     id: StoreId
     region_id: RegionId
     name: str
+    timezone: str
 
 
 class Problem(BaseModel):

@@ -27,15 +27,18 @@ class Store(Base):
     id: Mapped[str] = mapped_column(String(63), primary_key=True)
     region_id: Mapped[str] = mapped_column(ForeignKey("regions.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
+
+
+CHAIN_SCOPE = "*"  # not a store id (store ids are slugs), so it cannot collide with one
 
 
 class ReturnPolicyRow(Base):
-    """A store's return policy; the row with store_id NULL is the chain default."""
+    """A return policy: a store's own (scope = its id) or the chain default (scope = "*")."""
 
     __tablename__ = "return_policies"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    store_id: Mapped[str | None] = mapped_column(ForeignKey("stores.id"), unique=True)
+    scope: Mapped[str] = mapped_column(String(63), primary_key=True)
     return_window_days: Mapped[int]
     receipt_required: Mapped[bool]
     approval_amount_minor: Mapped[int] = mapped_column(BigInteger)

@@ -43,3 +43,22 @@ async def test_a_csat_survey_expires(new_database, platform):
         clock.advance(timedelta(days=14, seconds=1))
         expired = await api.client.post(f"/v1/csat/{token}", json={"score": 5})
         assert expired.status_code == 410 and "expired" in expired.json()["detail"]
+
+
+async def test_the_return_window_counts_days_in_the_stores_time_zone(new_database, platform):
+    # 23:30 UTC on 23 November is already 01:30 on the 24th in Helsinki.
+    clock = ManualClock(datetime(2026, 11, 23, 23, 30, tzinfo=UTC))
+    async for api in start_api(await new_database(), platform, clock=clock, relay_enabled=False):
+        body = {
+            "store_id": "hel-kamppi", "kind": "refund", "tender": "credit", "amount": {"minor_units": 1990},
+            "product_category": "clothing", "purchased_on": "2026-10-24", "receipt_number": "R-1",
+        }
+        response = await api.client.post("/v1/returns", json=body, headers=api.token(Role.associate))
+        assert response.status_code == 201
+        assert response.json()["broken_rules"] == ["return_window"]
+        assert response.json()["rule_details"]["return_window"].startswith("bought 31 days ago")
+        unknown_zone = await api.client.put(
+            "/v1/stores/hel-kamppi", json={"region_id": "uusimaa", "name": "Kamppi", "timezone": "Mars/Olympus"},
+            headers=api.token(Role.service),
+        )
+        assert unknown_zone.status_code == 422 and unknown_zone.json()["detail"][0]["loc"] == ["body", "timezone"]

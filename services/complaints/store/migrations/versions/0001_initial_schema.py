@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:55:11.832351
+Create Date: 2026-11-23 11:06:11.619058
 """
 
 import sqlalchemy as sa
@@ -62,10 +62,21 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('return_policies',
+    sa.Column('scope', sa.String(length=63), nullable=False),
+    sa.Column('return_window_days', sa.Integer(), nullable=False),
+    sa.Column('receipt_required', sa.Boolean(), nullable=False),
+    sa.Column('approval_amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('non_returnable_categories', sa.JSON(), nullable=False),
+    sa.Column('allowed_tenders', sa.JSON(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.PrimaryKeyConstraint('scope')
+    )
     op.create_table('stores',
     sa.Column('id', sa.String(length=63), nullable=False),
     sa.Column('region_id', sa.String(length=63), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['region_id'], ['regions.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -115,19 +126,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_complaints_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_complaints_store_id'), ['store_id'], unique=False)
 
-    op.create_table('return_policies',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('store_id', sa.String(length=63), nullable=True),
-    sa.Column('return_window_days', sa.Integer(), nullable=False),
-    sa.Column('receipt_required', sa.Boolean(), nullable=False),
-    sa.Column('approval_amount_minor', sa.BigInteger(), nullable=False),
-    sa.Column('non_returnable_categories', sa.JSON(), nullable=False),
-    sa.Column('allowed_tenders', sa.JSON(), nullable=False),
-    sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.ForeignKeyConstraint(['store_id'], ['stores.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('store_id')
-    )
     op.create_table('complaint_notes',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('complaint_id', sa.Uuid(), nullable=False),
@@ -201,7 +199,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_complaint_notes_complaint_id'))
 
     op.drop_table('complaint_notes')
-    op.drop_table('return_policies')
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_complaints_store_id'))
         batch_op.drop_index(batch_op.f('ix_complaints_status'))
@@ -216,6 +213,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_stores_region_id'))
 
     op.drop_table('stores')
+    op.drop_table('return_policies')
     op.drop_table('regions')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_published_at'))
