@@ -59,11 +59,17 @@ async def _store_in_scope(session: AsyncSession, ctx: Context, store_id: str) ->
 
 
 async def _customer(session: AsyncSession, ctx: Context, contact: schemas.Contact) -> Customer:
+    """Finds or creates the customer; one statement, so the same customer filing at two stores at
+    once (two transactions that lock different stores) cannot create them twice."""
     ref = customer_ref(ctx.ref_key, contact.email, contact.phone)
-    customer = (await session.execute(select(Customer).where(Customer.customer_ref == ref))).scalar_one_or_none()
-    if customer is None:
-        customer = Customer(id=uuid.uuid4(), customer_ref=ref)
-        session.add(customer)
+    await session.execute(
+        _insert(session, Customer).values(id=uuid.uuid4(), customer_ref=ref).on_conflict_do_nothing(
+            index_elements=["customer_ref"]
+        )
+    )
+    customer = (
+        await session.execute(select(Customer).where(Customer.customer_ref == ref).with_for_update())
+    ).scalar_one()
     customer.name = contact.name or customer.name
     customer.email = contact.email or customer.email
     customer.phone = contact.phone or customer.phone
@@ -204,6 +210,11 @@ async def answer_survey(session: AsyncSession, token: str, body: schemas.CsatIn,
     add_events(session, COMPLAINTS, [submitted], now, subject=str(complaint.id))
 
 
+def _insert(session: AsyncSession, model: type):
+    """An INSERT that can say what to do on a conflict (PostgreSQL and SQLite both can)."""
+    return (postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(model)
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -296,8 +307,7 @@ async def policy_for(session: AsyncSession, store_id: str | None) -> ReturnPolic
 async def set_policy(session: AsyncSession, store_id: str | None, body: schemas.ReturnPolicyIO) -> None:
     """Creates or replaces a policy in one statement, so concurrent first writes leave one row."""
     values = {"scope": store_id or CHAIN_SCOPE, **body.model_dump(mode="json")}
-    dialect_insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(ReturnPolicyRow).values(**values)
+    statement = _insert(session, ReturnPolicyRow).values(**values)
     await session.execute(
         statement.on_conflict_do_update(index_elements=["scope"], set_={k: v for k, v in values.items() if k != "scope"})
     )

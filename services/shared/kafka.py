@@ -178,3 +178,17 @@ async def _handle(
                     reason=str(error))
         await publish(producer, topic.dlq, [dead_letter(record, str(error), group_id)], settings)
 
+
+
+async def stop_producer(producer: AIOKafkaProducer, timeout_s: float = 5.0) -> None:
+    """Stops a producer, dropping what it could not send within the timeout. `stop()` flushes first,
+    and an idempotent producer's batches never expire while the brokers are away, so without a
+    limit a shutdown during an outage would hang; callers re-send anything unacknowledged."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            await producer.stop()
+    except TimeoutError:
+        log.warning("producer stopped without flushing", unsent="dropped; the sender re-sends them")
+        if producer._sender is not None:  # the public API has no stop without a flush
+            await producer._sender.close()
+        await producer.client.close()

@@ -17,17 +17,19 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.complaints.store.models import Lease, OutboxEvent, Store
 from services.shared.clock import Clock
 from services.shared.events.envelope import Event, encode, wrap
-from services.shared.kafka import make_producer, send_all
+from services.shared.kafka import make_producer, send_all, stop_producer
 from services.shared.settings import PlatformSettings
 from services.shared.topics import Topic
 
 SOURCE = "/services/complaints"
 RELAY_LEASE = "outbox-relay"
+MAX_RETRY_PAUSE_S = 5.0
 log = structlog.get_logger()
 
 
@@ -54,7 +56,7 @@ async def take_lease(session: AsyncSession, holder: str, now: datetime, ttl: tim
     result = await session.execute(
         update(Lease)
         .where(Lease.name == RELAY_LEASE)
-        .where(or_(Lease.holder == holder, Lease.holder.is_(None), Lease.expires_at < now))
+        .where(or_(Lease.holder == holder, Lease.expires_at.is_(None), Lease.expires_at < now))
         .values(holder=holder, expires_at=now + ttl)
     )
     return result.rowcount == 1
@@ -103,42 +105,53 @@ class Relay:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        self.producer = await self._started_producer(stop)
+        """Publishes until `stop` is set. Never gives up: Kafka or database trouble is logged and
+        retried with a growing pause, during which the lease is left to any healthier relay."""
+        failures = 0
         try:
             while not stop.is_set():
                 try:
+                    if self.producer is None:
+                        self.producer = make_producer(self.platform, client_id="complaints-outbox")
+                        await self.producer.start()
                     published = await relay_batch(
                         self.sessions, self.producer, holder=self.holder, clock=self.clock, lease_ttl=self.lease_ttl,
                         batch_size=self.batch_size, send_timeout_s=self.platform.kafka_send_timeout_s,
                     )
-                except (KafkaError, TimeoutError) as error:
-                    log.warning("outbox publish failed; will retry", error=type(error).__name__)
-                    if isinstance(error, OutOfOrderSequenceNumber):  # aiokafka #1017: the producer is stuck
-                        await self.producer.stop()
-                        self.producer = await self._started_producer(stop)
-                    published = 0
+                    failures = 0
+                except (KafkaError, TimeoutError, SQLAlchemyError, OSError) as error:
+                    failures += 1
+                    log.warning("outbox relay failed; retrying", error=type(error).__name__, failures=failures)
+                    await self._give_up_lease()
+                    if self.producer is not None and (
+                        isinstance(error, OutOfOrderSequenceNumber) or not self.producer.client.cluster.brokers()
+                    ):  # a stuck idempotent producer (aiokafka #1017), or one that never reached a broker
+                        await stop_producer(self.producer)
+                        self.producer = None
+                    await self._idle(stop, min(self.poll_s * 2**failures, MAX_RETRY_PAUSE_S), wakeable=False)
+                    continue
                 if published != self.batch_size:
-                    await self._idle(stop)
+                    await self._idle(stop, self.poll_s)
         finally:
             if self.producer is not None:
-                await self.producer.stop()
+                await stop_producer(self.producer)
+                self.producer = None
 
-    async def _idle(self, stop: asyncio.Event) -> None:
-        """Waits for a wake-up, a stop, or the poll interval, whichever comes first."""
+    async def _give_up_lease(self) -> None:
+        try:
+            async with self.sessions() as session, session.begin():
+                await session.execute(
+                    update(Lease).where(Lease.name == RELAY_LEASE, Lease.holder == self.holder).values(expires_at=None)
+                )
+        except SQLAlchemyError:
+            pass  # it expires by itself
+
+    async def _idle(self, stop: asyncio.Event, pause_s: float, wakeable: bool = True) -> None:
+        """Waits for a stop, the pause, or (if wakeable) a wake-up, whichever comes first."""
         self._wake.clear()
-        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-        await asyncio.wait(waits, timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED)
+        waits = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waits.append(asyncio.ensure_future(self._wake.wait()))
+        await asyncio.wait(waits, timeout=pause_s, return_when=asyncio.FIRST_COMPLETED)
         for wait in waits:
             wait.cancel()
-
-    async def _started_producer(self, stop: asyncio.Event) -> AIOKafkaProducer | None:
-        while not stop.is_set():
-            producer = make_producer(self.platform, client_id="complaints-outbox")
-            try:
-                await producer.start()
-                return producer
-            except KafkaError as error:
-                log.warning("kafka unreachable; relay retrying", error=type(error).__name__)
-                await producer.stop()
-                await self._idle(stop)
-        return None
