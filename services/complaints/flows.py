@@ -115,22 +115,23 @@ async def load_complaint(session: AsyncSession, ctx: Context, complaint_id: uuid
     return complaint
 
 
+async def _for_change(session: AsyncSession, ctx: Context, model: type, key: uuid.UUID, missing: str):
+    """Loads a store's row to change it: checks the caller's scope, then locks the store and the
+    row, in that order everywhere (so changes cannot deadlock), and reloads the row."""
+    found = await session.get(model, key)
+    if found is None:
+        raise NotFound(missing)
+    ctx.who.require_scope(found.region_id, found.store_id)
+    await lock_store(session, found.store_id)
+    query = select(model).where(model.id == key).with_for_update().execution_options(populate_existing=True)
+    return (await session.execute(query)).scalar_one()
+
+
 async def act(
     session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, action: Action, body: object = None
 ) -> Complaint:
     """Moves a complaint by one action of its lifecycle and records the matching event."""
-    found = await session.get(Complaint, complaint_id)
-    if found is None:
-        raise NotFound(f"no complaint {complaint_id}")
-    ctx.who.require_scope(found.region_id, found.store_id)
-    await lock_store(session, found.store_id)
-    complaint = (
-        await session.execute(
-            select(Complaint).where(Complaint.id == complaint_id).with_for_update().execution_options(
-                populate_existing=True
-            )
-        )
-    ).scalar_one()
+    complaint = await _for_change(session, ctx, Complaint, complaint_id, f"no complaint {complaint_id}")
     complaint.status = transition(Status(complaint.status), action)
     complaint.updated_at = ctx.now
     common = {"complaint_id": complaint.id, "store_id": complaint.store_id, "region_id": complaint.region_id}
@@ -371,17 +372,7 @@ async def decide_return(
 ) -> ReturnRequestRow:
     """A store manager approves a pending request, or grants an exception (with a reason) to a
     rejected or pending one."""
-    found = await session.get(ReturnRequestRow, return_id)
-    if found is None:
-        raise NotFound(f"no return request {return_id}")
-    ctx.who.require_scope(found.region_id, found.store_id)
-    await lock_store(session, found.store_id)
-    request = (
-        await session.execute(
-            select(ReturnRequestRow).where(ReturnRequestRow.id == return_id).with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one()
+    request = await _for_change(session, ctx, ReturnRequestRow, return_id, f"no return request {return_id}")
     if exception_reason is None and request.status != "pending_approval":
         raise Conflict(f"only a pending_approval request can be approved; this one is {request.status}")
     if exception_reason is not None and request.status not in {"pending_approval", "rejected"}:

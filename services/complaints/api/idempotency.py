@@ -45,7 +45,6 @@ async def run_once(request: Request, who: Principal, key: str | None, work: Work
                     )
                 )
                 await session.flush()
-                stored = None
     except IntegrityError:
         async with state.sessions() as session:
             stored = await _stored(session, who, key)
