@@ -193,3 +193,31 @@ def _body() -> dict:
         "mood": "calm",
         "description": "Nobody answered the phone.",
     }
+
+
+async def test_stores_are_listed_within_scope_and_managed_by_admins(api):
+    def ids(response):
+        assert response.status_code == 200, response.text
+        return [store["id"] for store in response.json()]
+
+    assert ids(await api.client.get("/v1/stores", headers=api.token(Role.associate))) == ["hel-kamppi"]
+    assert ids(await api.client.get("/v1/stores", headers=api.token(Role.regional_coordinator, "hel-kamppi"))) == [
+        "esp-iso-omena", "hel-kamppi"]
+    everything = await api.client.get("/v1/stores", headers=api.token(Role.senior_manager))
+    assert {"hel-kamppi", "tre-koskikeskus"} <= set(ids(everything))
+    assert everything.json()[0]["timezone"] == "Europe/Helsinki"
+    manager = api.token(Role.store_manager)
+    assert (await api.client.put("/v1/regions/lappi", json={"name": "Lappi"}, headers=manager)).status_code == 403
+    unknown_region = await api.client.put(
+        "/v1/stores/rov-sampokeskus", json={"region_id": "lappi", "name": "Sampokeskus"}, headers=api.token(Role.service)
+    )
+    assert unknown_region.status_code == 422 and unknown_region.json()["detail"][0]["loc"] == ["body", "region_id"]
+    bad_slug = await api.client.put("/v1/regions/Lappi Region", json={"name": "Lappi"}, headers=api.token(Role.service))
+    assert bad_slug.status_code == 422
+
+
+async def test_unknown_return_requests_are_404(api):
+    response = await api.client.get(f"/v1/returns/{uuid4()}", headers=api.token(Role.associate))
+    assert response.status_code == 404
+    approve = await api.client.post(f"/v1/returns/{uuid4()}/approve", headers=api.token(Role.store_manager))
+    assert approve.status_code == 404
