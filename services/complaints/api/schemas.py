@@ -79,21 +79,29 @@ class NewComplaint(Strict):
 
 
 class NoteIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'text': 'Called the customer back; the replacement ships Friday.'}]})
+
     text: Text
 
 
 class AssignIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'assignee': 'mgr-0007', 'assignee_role': 'store_manager'}]})
+
     assignee: StaffId
     assignee_role: Tier
 
 
 class ResolveIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'technique': 'isolate_core_problem', 'outcome': 'exchange', 'summary': 'Exchanged the kettle for a new one.'}]})
+
     technique: Technique
     outcome: Outcome
     summary: Text
 
 
 class ReopenIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'reason': 'The replacement kettle leaks too.'}]})
+
     reason: Text | None = None
 
 
@@ -151,6 +159,8 @@ class ComplaintPage(BaseModel):
 
 
 class CsatIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'score': 4, 'comment': 'Quick and friendly.'}]})
+
     score: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=2000)] | None = None
 
@@ -194,6 +204,8 @@ class ReturnIn(Strict):
 
 
 class ExceptionIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'reason': 'Loyal customer; the box was unopened.'}]})
+
     reason: Text
 
 
@@ -219,6 +231,8 @@ class ReturnOut(BaseModel):
 
 
 class ReturnPolicyIO(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'return_window_days': 30, 'receipt_required': True, 'approval_amount_minor': 20000, 'non_returnable_categories': ['gift-cards', 'perishables'], 'allowed_tenders': ['cash', 'credit', 'debit', 'gift_card'], 'currency': 'EUR'}]})
+
     return_window_days: int = Field(ge=0, le=3650)
     receipt_required: bool
     approval_amount_minor: int = Field(ge=0)
@@ -228,10 +242,14 @@ class ReturnPolicyIO(Strict):
 
 
 class RegionIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'name': 'Uusimaa'}]})
+
     name: Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class StoreIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'region_id': 'uusimaa', 'name': 'Kamppi', 'timezone': 'Europe/Helsinki'}]})
+
     region_id: RegionId
     name: Annotated[str, Field(min_length=1, max_length=200)]
     timezone: Annotated[str, AfterValidator(_known_timezone)] = Field(
@@ -240,6 +258,8 @@ class StoreIn(Strict):
 
 
 class ErasureIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'email': 'aino@example.com'}]})
+
     email: EmailStr | None = None
     phone: Phone | None = None
     customer_ref: Annotated[str, Field(pattern=r"^cref_[0-9a-f]{32}$")] | None = None
