@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,6 +80,13 @@ async def _customer(session: AsyncSession, ctx: Context, contact: schemas.Contac
 async def file_complaint(session: AsyncSession, ctx: Context, body: schemas.NewComplaint) -> Complaint:
     store = await _store_in_scope(session, ctx, body.store_id)
     customer = await _customer(session, ctx, body.customer)
+    prior = (
+        await session.execute(
+            select(func.count()).select_from(Complaint).where(
+                Complaint.customer_id == customer.id, Complaint.created_at >= ctx.now - timedelta(days=30)
+            )
+        )
+    ).scalar_one()
     complaint = Complaint(
         id=uuid.uuid4(), store_id=store.id, region_id=store.region_id, customer=customer, notes=[],
         channel=body.channel, category=body.category, severity=body.severity, mood=body.mood,
@@ -96,6 +103,7 @@ async def file_complaint(session: AsyncSession, ctx: Context, body: schemas.NewC
         severity=body.severity, mood=body.mood, filed_by=ctx.who.sub, filed_at=ctx.now,
         has_receipt=bool(body.receipt_ref), product_category=body.product_category,
         amount=Money(**body.amount.model_dump()) if body.amount else None, staff_involved=body.staff_involved,
+        prior_complaints_30d=prior,
     )
     add_events(session, COMPLAINTS, [filed], ctx.now, subject=str(complaint.id))
     return complaint

@@ -86,6 +86,7 @@ class ComplaintFiled(ComplaintEvent):
                     "product_category": "small-appliances",
                     "amount": {"minor_units": 12990, "currency": "EUR"},
                     "staff_involved": None,
+                    "prior_complaints_30d": 1,
                 }
             ]
         }
@@ -103,6 +104,9 @@ class ComplaintFiled(ComplaintEvent):
     amount: Money | None = None
     staff_involved: StaffId | None = Field(
         default=None, description="The staff member the complaint is about (staff_conduct); never its assignee."
+    )
+    prior_complaints_30d: int = Field(
+        default=0, ge=0, description="Complaints by the same customer, at any store, in the 30 days before this one."
     )
 
 

@@ -35,6 +35,11 @@ async def test_events_follow_the_lifecycle_in_order_and_carry_no_personal_data(a
     ]
     assert all(e.data.store_id == "hel-kamppi" and e.subject == complaint_id for e in ours)
     assert ours[-1].data.first_contact is True and ours[-1].data.by_role == "associate"
+    assert ours[0].data.prior_complaints_30d == 0
+    again = (await api.file(customer=CONTACT, store="esp-iso-omena")).json()["id"]
+    refiled = await read_topic(api.platform.kafka_bootstrap_servers, COMPLAINTS, lambda found: any(
+        str(getattr(e.data, "complaint_id", "")) == again for e in found))
+    assert [e.data.prior_complaints_30d for e in refiled if str(getattr(e.data, "complaint_id", "")) == again] == [1]
     raw = "".join(e.model_dump_json() for e in ours)
     assert not [value for value in PERSONAL if value in raw]
 
