@@ -1,0 +1,21 @@
+"""python -m services.escalation: runs the escalation worker (faust)."""
+
+import sys
+
+from services.escalation.domain.rules import InvalidRules, load_rules
+from services.escalation.settings import EscalationSettings
+from services.escalation.streams import register
+from services.shared.logs import configure_logging
+from services.shared.settings import PlatformSettings
+from services.shared.streams import stream_app
+
+settings, platform = EscalationSettings(), PlatformSettings()
+configure_logging("escalation", platform.log_level)
+try:
+    rules = load_rules(settings.rules_file)
+except InvalidRules as error:
+    sys.exit(f"escalation: refusing to start: {error}")
+app = stream_app("escalation", platform, settings.data_dir)
+register(app, rules)
+sys.argv = [sys.argv[0], "worker", "--loglevel", platform.log_level.lower()]
+app.main()

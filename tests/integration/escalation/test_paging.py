@@ -1,0 +1,128 @@
+"""The escalation worker as a process on the real broker, fed by the complaints service's real
+events: routing decisions and pages for the on-duty manager, or the regional coordinator."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
+from kafka.structs import TopicPartition
+
+from services.shared.auth import Role
+from services.shared.events.envelope import wrap
+from services.shared.events.roster import RosterPublished
+from services.shared.kafka import ensure_topics, make_producer, publish
+from services.shared.topics import ALL_TOPICS, COMPLAINTS, ESCALATIONS, ROSTER
+from tests.integration.complaints.conftest import start_api
+from tests.support import ServiceProcess, eventually, read_topic
+
+
+@pytest.fixture(scope="module")
+async def worker(platform, tmp_path_factory):
+    ensure_topics(platform, ALL_TOPICS)
+    data = tmp_path_factory.mktemp("escalation")
+    process = ServiceProcess(
+        "services.escalation",
+        {"RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "ESCALATION_DATA_DIR": str(data)},
+    )
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+async def api(new_database, platform, worker):
+    async for running in start_api(await new_database(), platform):
+        yield running
+
+
+async def publish_roster(platform, store: str, region: str, on_duty: list[tuple[str, str]]) -> None:
+    now = datetime.now(UTC)
+    roster = RosterPublished(
+        store_id=store, region_id=region, valid_from=now - timedelta(hours=1),
+        on_duty=[
+            {"staff_id": staff, "role": role, "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=8)}
+            for staff, role in on_duty
+        ],
+    )
+    producer = make_producer(platform, client_id="test-roster")
+    await producer.start()
+    try:
+        await publish(producer, ROSTER, [wrap(roster, source="/tests", time=now)], platform)
+    finally:
+        await producer.stop()
+
+
+async def worker_has_read(platform, topic) -> bool:
+    """True once the escalation worker has committed offsets up to the end of every partition."""
+    admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap_servers)
+    try:
+        committed = admin.list_group_offsets("escalation")["escalation"]
+        ends = admin.list_partition_offsets({TopicPartition(topic.name, p): -1 for p in range(topic.partitions)})
+    except KafkaError:  # the group has no coordinator until the worker has joined it
+        return False
+    finally:
+        admin.close()
+    return all(committed.get(tp) is not None and committed[tp].offset >= end.offset for tp, end in ends.items()
+               if end.offset > 0)
+
+
+def decisions_for(complaint_id: str):
+    def matching(envelopes):
+        return {e.type: e for e in envelopes if str(e.data.complaint_id) == complaint_id}
+
+    return matching
+
+
+async def test_a_critical_complaint_pages_the_on_duty_manager_or_else_the_regional_coordinator(api, platform, worker):
+    await publish_roster(platform, "hel-kamppi", "uusimaa", [("emp-1042", "associate"), ("mgr-0007", "store_manager")])
+    await publish_roster(platform, "esp-iso-omena", "uusimaa", [("emp-2001", "associate")])
+
+    async def caught_up() -> bool:
+        assert worker.process.poll() is None, worker.logs()
+        return await worker_has_read(platform, ROSTER)
+
+    await eventually(caught_up, timeout_s=90, what="the worker to read the rosters")
+
+    with_manager = (await api.file(store="hel-kamppi", severity="critical")).json()["id"]
+    without_manager = (await api.file(store="esp-iso-omena", severity="high", mood="hostile")).json()["id"]
+    calm = (await api.file(store="hel-kamppi", severity="low", mood="calm", customer={"email": "new@example.com"})).json()["id"]
+
+    for complaint_id, recipient, reason in [
+        (with_manager, {"tier": "store_manager", "staff_id": "mgr-0007"}, "severity critical"),
+        (without_manager, {"tier": "regional_coordinator", "staff_id": None}, "mood hostile; no store manager on duty"),
+    ]:
+        found = decisions_for(complaint_id)
+        envelopes = await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(found(es)) == 2)
+        decided = found(envelopes)
+        page = decided["retail.escalation.paged.v1"].data
+        assert page.recipient.model_dump() == recipient
+        assert page.reason == reason
+        assert decided["retail.escalation.routed.v1"].data.assignee.model_dump() == recipient
+
+    found = decisions_for(calm)
+    envelopes = await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(found(es)) >= 1)
+    routed = found(envelopes)
+    assert set(routed) == {"retail.escalation.routed.v1"}, "a calm, low complaint pages nobody"
+    assert routed["retail.escalation.routed.v1"].data.assignee.model_dump() == {"tier": "associate", "staff_id": "emp-1042"}
+
+
+async def test_a_poison_complaint_goes_to_the_dlq_and_the_worker_keeps_routing(api, platform, worker):
+    producer = make_producer(platform, client_id="test-poison")
+    await producer.start()
+    try:
+        poison = await producer.send_and_wait(COMPLAINTS.name, b'{"type": "retail.complaint.filed.v1"}', key=b"hel-kamppi")
+    finally:
+        await producer.stop()
+    letters = await read_topic(
+        platform.kafka_bootstrap_servers, COMPLAINTS.dlq,
+        lambda es: any(e.data.consumer == "escalation" and e.data.offset == poison.offset
+                       and e.data.partition == poison.partition for e in es),
+    )
+    letter = next(e for e in letters if e.data.consumer == "escalation" and e.data.offset == poison.offset
+                  and e.data.partition == poison.partition)
+    assert "data: Field required" in letter.data.reason
+    after = (await api.file(store="hel-kamppi")).json()["id"]
+    found = decisions_for(after)
+    await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(found(es)) == 1)
+    assert worker.process.poll() is None
