@@ -40,8 +40,9 @@ class ServiceProcess:
         return self.output.read().decode(errors="replace")
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
 
 @asynccontextmanager

@@ -2,8 +2,6 @@
 events: routing decisions and pages for the on-duty manager, or the regional coordinator."""
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
 import pytest
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
@@ -14,6 +12,7 @@ from services.shared.events.envelope import wrap
 from services.shared.events.roster import RosterPublished
 from services.shared.kafka import ensure_topics, make_producer, publish
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, ESCALATIONS, ROSTER
+from tests.conftest import REPO
 from tests.integration.complaints.conftest import start_api
 from tests.support import ServiceProcess, eventually, read_topic
 
@@ -26,6 +25,7 @@ async def worker(platform, tmp_path_factory):
         "services.escalation",
         {"RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "ESCALATION_DATA_DIR": str(data)},
     )
+    process.data_dir = str(data)
     yield process
     process.stop()
 
@@ -126,3 +126,52 @@ async def test_a_poison_complaint_goes_to_the_dlq_and_the_worker_keeps_routing(a
     found = decisions_for(after)
     await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(found(es)) == 1)
     assert worker.process.poll() is None
+
+
+async def test_a_rules_file_with_an_error_refuses_to_start_with_a_clear_message(platform, tmp_path):
+    rules = tmp_path / "rules.toml"
+    text = (REPO / "services/escalation/rules.toml").read_text().replace('high = "coordinator"', 'high = "night_guard"')
+    rules.write_text(text)
+    process = ServiceProcess(
+        "services.escalation",
+        {"RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "ESCALATION_RULES_FILE": str(rules),
+         "ESCALATION_DATA_DIR": str(tmp_path / "data")},
+    )
+    exit_code = await eventually(lambda: _exited(process), timeout_s=60, what="the worker to refuse")
+    assert exit_code != 0
+    assert f"refusing to start: {rules}: chain.severity.high: Input should be 'associate'" in process.logs()
+
+
+async def _exited(process: ServiceProcess) -> int | None:
+    return process.process.poll()
+
+
+async def test_a_worker_killed_mid_stream_routes_every_complaint_once_after_restart(api, platform, worker, tmp_path):
+    worker.process.kill()
+    worker.process.wait()
+    filed = [(await api.file(store=store, customer={"email": f"restart-{i}@example.com"})).json()["id"]
+             for i, store in enumerate(["hel-kamppi", "esp-iso-omena", "tre-koskikeskus"] * 8)]
+    env = {"RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "ESCALATION_DATA_DIR": worker.data_dir}
+    first = ServiceProcess("services.escalation", env)
+    try:
+        def routed_ids(envelopes):
+            ids: dict[str, set] = {}
+            for e in envelopes:
+                if e.type == "retail.escalation.routed.v1" and str(e.data.complaint_id) in filed:
+                    ids.setdefault(str(e.data.complaint_id), set()).add(e.id)
+            return ids
+
+        await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(routed_ids(es)) >= 5, timeout_s=90)
+        first.process.kill()  # mid-stream, without a clean shutdown
+        first.process.wait()
+        second = ServiceProcess("services.escalation", env)
+        try:
+            envelopes = await read_topic(
+                platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(routed_ids(es)) == len(filed), timeout_s=120
+            )
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    ids = routed_ids(envelopes)
+    assert all(len(decision_ids) == 1 for decision_ids in ids.values()), "one decision per complaint, replays reuse its id"
