@@ -38,7 +38,7 @@ def on_duty(roster: RosterPublished | None, tier: Tier, now: datetime, excluding
 def route(
     complaint: ComplaintFiled, roster: RosterPublished | None, rules: Rules, recent_by_customer: int, now: datetime
 ) -> RoutingDecision:
-    """`recent_by_customer` counts this customer's complaints within the rules' window, this one included."""
+    """`recent_by_customer` counts this customer's complaints in the last 30 days, this one included."""
     reasons = [(rules.severity[complaint.severity], f"severity {complaint.severity}")]
     if complaint.mood in rules.mood:
         reasons.append((rules.mood[complaint.mood], f"mood {complaint.mood}"))
@@ -52,7 +52,7 @@ def route(
         reasons.append((Tier.store_manager, f"refund over {rules.refund_threshold_minor / 100:.2f}"))
     if recent_by_customer >= rules.repeat_customer_count:
         reasons.append(
-            (Tier.coordinator, f"{recent_by_customer} complaints by the customer in {rules.repeat_customer_days} days")
+            (Tier.coordinator, f"{recent_by_customer} complaints by the customer in 30 days")
         )
     tier = max((tier for tier, _ in reasons), key=TIERS.index)
     why = [f"{reason} → {tier_}" for tier_, reason in reasons if tier_ == tier]

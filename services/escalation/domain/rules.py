@@ -1,22 +1,24 @@
 """Routing rules are data: the chain's, with per-region overrides, validated when the service starts."""
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 from services.shared.events.complaints import Category, Mood, Severity
 from services.shared.events.fields import RegionId, Tier
 
 TIERS = list(Tier)  # lowest first
+REGION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 class Sla(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    acknowledge_minutes: Annotated[int, Field(gt=0)]
-    resolve_minutes: Annotated[int, Field(gt=0)]
+    acknowledge_minutes: Annotated[StrictInt, Field(gt=0)]
+    resolve_minutes: Annotated[StrictInt, Field(gt=0)]
 
     @model_validator(mode="after")
     def _acknowledge_first(self) -> "Sla":
@@ -32,21 +34,27 @@ class Rules(BaseModel):
 
     page_severities: frozenset[Severity]
     page_moods: frozenset[Mood]
-    refund_threshold_minor: Annotated[int, Field(ge=0)]
-    repeat_customer_count: Annotated[int, Field(ge=2)]
-    repeat_customer_days: Annotated[int, Field(ge=1)]
+    refund_threshold_minor: Annotated[StrictInt, Field(ge=0)]
+    # Counted over the 30 days the complaints service reports in complaint.filed.
+    repeat_customer_count: Annotated[StrictInt, Field(ge=2)]
     severity: dict[Severity, Tier]
     mood: dict[Mood, Tier] = Field(default_factory=dict)
     category: dict[Category, Tier] = Field(default_factory=dict)
     sla: dict[Tier, Sla]
 
-    @model_validator(mode="after")
-    def _complete(self) -> "Rules":
-        if missing := [str(s) for s in Severity if s not in self.severity]:
-            raise ValueError(f"severity: no tier for {', '.join(missing)}")
-        if missing := [str(t) for t in Tier if t not in self.sla]:
-            raise ValueError(f"sla: no deadlines for {', '.join(missing)}")
-        return self
+    @field_validator("severity")
+    @classmethod
+    def _every_severity(cls, tiers: dict[Severity, Tier]) -> dict[Severity, Tier]:
+        if missing := [str(s) for s in Severity if s not in tiers]:
+            raise ValueError(f"no tier for {', '.join(missing)}")
+        return tiers
+
+    @field_validator("sla")
+    @classmethod
+    def _every_tier(cls, slas: dict[Tier, Sla]) -> dict[Tier, Sla]:
+        if missing := [str(t) for t in Tier if t not in slas]:
+            raise ValueError(f"no deadlines for {', '.join(missing)}")
+        return slas
 
 
 class RuleBook(BaseModel):
@@ -75,17 +83,21 @@ def load_rules(path: Path) -> RuleBook:
 
 def parse_rules(document: dict[str, Any], origin: str = "rules") -> RuleBook:
     unknown = set(document) - {"chain", "regions"}
-    if unknown or "chain" not in document:
-        raise InvalidRules(f"{origin}: expected [chain] and optional [regions.<id>] tables, got {sorted(document)}")
+    if unknown or not isinstance(document.get("chain"), dict):
+        raise InvalidRules(f"{origin}: expected a [chain] table and optional [regions.<id>] tables, got {sorted(document)}")
+    regions = document.get("regions", {})
+    if not isinstance(regions, dict):
+        raise InvalidRules(f"{origin}: regions: expected [regions.<id>] tables")
     chain = _validated(document["chain"], origin, "chain")
-    regions = {
-        region: _validated(_merge(document["chain"], overrides), origin, f"regions.{region}")
-        for region, overrides in document.get("regions", {}).items()
-    }
-    try:
-        return RuleBook(chain=chain, regions=regions)
-    except ValidationError as error:
-        raise InvalidRules(f"{origin}: regions: {error.errors()[0]['msg']}") from None
+    rules = {}
+    for region, overrides in regions.items():
+        where = f"regions.{region}"
+        if not isinstance(overrides, dict):
+            raise InvalidRules(f"{origin}: {where}: expected a table of overrides")
+        if not REGION_ID.fullmatch(region):
+            raise InvalidRules(f"{origin}: {where}: a region id is lower-case letters, digits and hyphens")
+        rules[region] = _validated(_merge(document["chain"], overrides), origin, where)
+    return RuleBook(chain=chain, regions=rules)
 
 
 def _validated(document: Any, origin: str, where: str) -> Rules:
