@@ -17,5 +17,6 @@ except InvalidRules as error:
     sys.exit(f"escalation: refusing to start: {error}")
 app = stream_app("escalation", platform, settings.data_dir)
 register(app, rules)
-sys.argv = [sys.argv[0], "worker", "--loglevel", platform.log_level.lower()]
+level = platform.log_level.lower()
+sys.argv = [sys.argv[0], "worker", "--loglevel", {"warning": "warn", "critical": "crit"}.get(level, level)]
 app.main()
