@@ -1,5 +1,6 @@
 """faust-streaming set up the same way for every stream processor (escalation, analytics)."""
 
+import logging
 from pathlib import Path
 
 import faust
@@ -10,6 +11,7 @@ from services.shared.topics import Topic
 
 
 def stream_app(service: str, platform: PlatformSettings, datadir: Path, **options: object) -> faust.App:
+    """Call after `configure_logging`."""
     return faust.App(
         service,
         broker=[f"kafka://{server}" for server in platform.kafka_bootstrap_servers.split(",")],
@@ -26,6 +28,9 @@ def stream_app(service: str, platform: PlatformSettings, datadir: Path, **option
         value_serializer="raw",
         # faust's own web server lists table contents under /table: keep it off; we serve our own API.
         web_enabled=False,
+        # The worker replaces the logging set-up when it starts: keep ours (JSON, no personal data).
+        loghandlers=list(logging.getLogger().handlers),
+        logging_config={"version": 1, "disable_existing_loggers": False, "root": {"level": platform.log_level}},
         **options,
     )
 
