@@ -29,6 +29,8 @@ deploy/local/kafka.sh start --dir "$data/kafka" --port "$kafka_port" >/dev/null
 
 "$bin/python" -m services.complaints >>"$data/complaints.log" 2>&1 &
 services+=($!)
+ESCALATION_DATA_DIR=$data/escalation "$bin/python" -m services.escalation >>"$data/escalation.log" 2>&1 &
+services+=($!)
 
 "$bin/python" - "$complaints/readyz" <<'PY'
 import sys, time, urllib.request
@@ -50,6 +52,7 @@ cat <<TXT
 
 The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s; logs in $data/*.log):
   complaints API  $complaints/docs
+  escalation      routing decisions and pages on the escalations topic
   Kafka           $RETAIL_KAFKA_BOOTSTRAP_SERVERS
 A store manager's token for hel-kamppi (region uusimaa):
   $("$bin/retail" token --role store_manager --sub mgr-0007 --region uusimaa --store hel-kamppi)

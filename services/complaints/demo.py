@@ -1,5 +1,5 @@
-"""Demo traffic: seeds a small chain and files a realistic stream of complaints, returns and CSAT
-answers through the public API, as store staff would."""
+"""Demo traffic: seeds a small chain, publishes the stores' on-duty rosters, and files a realistic
+stream of complaints, returns and CSAT answers through the public API, as store staff would."""
 
 import asyncio
 import random
@@ -11,7 +11,12 @@ import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.shared.auth import Role, mint_token
+from services.shared.events.envelope import wrap
+from services.shared.events.fields import Tier
+from services.shared.events.roster import RosterPublished
+from services.shared.kafka import make_producer, publish
 from services.shared.settings import PlatformSettings
+from services.shared.topics import ROSTER
 
 CHAIN = {
     "uusimaa": ["hel-kamppi", "hel-itis", "esp-iso-omena", "van-jumbo"],
@@ -69,6 +74,33 @@ class Demo:
         await self._ok(self.client.put("/v1/return-policy", json=chain_policy, headers=admin))
         strict = {**chain_policy, "return_window_days": 14, "allowed_tenders": ["credit", "debit", "gift_card"]}
         await self._ok(self.client.put("/v1/stores/hel-kamppi/return-policy", json=strict, headers=admin))
+
+    async def publish_rosters(self) -> None:
+        """Stands in for the scheduling service (not built yet): today's on-duty roster of every
+        store, so that the escalation service routes to people rather than to the region."""
+        now = datetime.now(UTC)
+        shift = {"starts_at": now - timedelta(hours=2), "ends_at": now + timedelta(hours=10)}
+        rosters = [
+            wrap(
+                RosterPublished(
+                    store_id=store, region_id=region, valid_from=shift["starts_at"],
+                    on_duty=[
+                        {"staff_id": f"{role.value.replace('_', '-')}-{store}", "role": role, **shift}
+                        for role in (Tier.associate, Tier.coordinator, Tier.store_manager)
+                        if role is not Tier.store_manager or self.rng.random() < 0.8
+                    ],
+                ),
+                source="/demo", time=now,
+            )
+            for region, stores in CHAIN.items()
+            for store in stores
+        ]
+        producer = make_producer(self.platform, client_id="demo")
+        await producer.start()
+        try:
+            await publish(producer, ROSTER, rosters, self.platform)
+        finally:
+            await producer.stop()
 
     async def step(self) -> None:
         """One customer interaction: mostly new complaints, then work on open ones, returns, surveys."""
@@ -162,6 +194,7 @@ async def run_demo(url: str, rate: float, duration_s: float | None, seed: int, p
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         demo = Demo(client, platform, random.Random(seed))
         await demo.seed()
+        await demo.publish_rosters()
         started = time.monotonic()
         total = int(rate * duration_s) if duration_s else None
         with Progress(TextColumn("[bold]demo traffic"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

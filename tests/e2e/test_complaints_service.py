@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import sys
 from datetime import UTC, datetime
 
@@ -11,7 +12,9 @@ import pytest
 from services.shared.auth import Role, mint_token
 from services.shared.settings import PlatformSettings
 from tests.conftest import free_port
-from tests.support import ServiceProcess, eventually
+from services.shared.kafka import ensure_topics
+from services.shared.topics import ALL_TOPICS, ROSTER
+from tests.support import ServiceProcess, eventually, read_topic
 
 
 
@@ -74,13 +77,15 @@ async def test_not_ready_while_kafka_is_unreachable(tmp_path):
         service.stop()
 
 
-async def test_demo_traffic_flows_through_the_running_service(new_database, kafka_bootstrap):
+async def test_demo_traffic_flows_through_the_running_service(new_database, kafka_bootstrap, platform):
+    ensure_topics(platform, ALL_TOPICS)
     service, client = await start({"COMPLAINTS_DATABASE_URL": await new_database(),
                                    "RETAIL_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
     try:
         demo = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.shared.cli", "demo", "--url", str(client.base_url).rstrip("/"),
             "--rate", "40", "--duration", "3", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            env={**os.environ, "RETAIL_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
         )
         output, _ = await asyncio.wait_for(demo.communicate(), timeout=120)
         assert demo.returncode == 0, output.decode()
@@ -89,6 +94,8 @@ async def test_demo_traffic_flows_through_the_running_service(new_database, kafk
         listed = await client.get("/v1/complaints", params={"limit": 200}, headers={"Authorization": f"Bearer {senior}"})
         stores = {item["store_id"] for item in listed.json()["items"]}
         assert len(listed.json()["items"]) >= 10 and len(stores) >= 3
+        rosters = await read_topic(kafka_bootstrap, ROSTER, lambda found: len({e.data.store_id for e in found}) >= 8)
+        assert all(roster.data.on_duty for roster in rosters)
     finally:
         await client.aclose()
         service.stop()
