@@ -180,7 +180,7 @@ class Relays:
         """The name of the relay whose lease is current, if any."""
         async with self.session_factory() as session:
             lease = await session.scalar(select(Lease))
-        if lease.holder is None or lease.expires_at <= utc_now():
+        if lease.holder is None or lease.expires_at is None or lease.expires_at <= utc_now():
             return None
         return self.names.get(lease.holder, lease.holder)
 
