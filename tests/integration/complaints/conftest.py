@@ -49,6 +49,15 @@ class Api:
         }
         return await self.client.post("/v1/complaints", json=body, headers=self.token(role, store))
 
+    async def resolve(self, complaint_id: str, store: str = "hel-kamppi", summary: str = "Apologised.") -> str:
+        """Resolves the complaint as an associate of the store; returns the CSAT survey token."""
+        response = await self.client.post(
+            f"/v1/complaints/{complaint_id}/resolve", headers=self.token(Role.associate, store),
+            json={"technique": "defuse", "outcome": "apology", "summary": summary},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["csat_token"]
+
 
 async def start_api(database_url: str, platform: PlatformSettings, clock=utc_now, **settings) -> AsyncIterator[Api]:
     app = build_app(ComplaintsSettings(database_url=database_url, **settings), platform, clock)

@@ -72,13 +72,7 @@ async def test_an_invalid_transition_is_409_naming_the_current_state(api):
 
 
 async def test_csat_is_answered_once_without_a_staff_login(api):
-    staff = api.token(Role.associate)
-    complaint_id = (await api.file()).json()["id"]
-    resolved = await api.client.post(
-        f"/v1/complaints/{complaint_id}/resolve", headers=staff,
-        json={"technique": "defuse", "outcome": "apology", "summary": "Apologised."},
-    )
-    token = resolved.json()["csat_token"]
+    token = await api.resolve((await api.file()).json()["id"])
     assert (await api.client.post(f"/v1/csat/{token}", json={"score": 4, "comment": "Kind staff"})).status_code == 204
     second = await api.client.post(f"/v1/csat/{token}", json={"score": 1})
     assert second.status_code == 409 and "already answered" in second.json()["detail"]

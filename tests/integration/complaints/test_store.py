@@ -32,13 +32,9 @@ async def test_migrations_build_exactly_the_models_schema(new_database):
 async def test_a_csat_survey_expires(new_database, platform):
     clock = ManualClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     async for api in start_api(await new_database(), platform, clock=clock, relay_enabled=False, csat_survey_days=14):
-        staff = api.token(Role.associate)
         complaint_id = (await api.file()).json()["id"]
-        resolved = await api.client.post(
-            f"/v1/complaints/{complaint_id}/resolve", headers=staff,
-            json={"technique": "defuse", "outcome": "apology", "summary": "Sorted."},
-        )
-        token = resolved.json()["csat_token"]
+        token = await api.resolve(complaint_id)
+        resolved = await api.client.get(f"/v1/complaints/{complaint_id}", headers=api.token(Role.associate))
         assert resolved.json()["resolved_at"] == "2026-11-23T09:00:00Z"
         clock.advance(timedelta(days=14, seconds=1))
         expired = await api.client.post(f"/v1/csat/{token}", json={"score": 5})
