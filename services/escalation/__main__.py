@@ -5,9 +5,12 @@ import sys
 from services.escalation.domain.rules import InvalidRules, load_rules
 from services.escalation.settings import EscalationSettings
 from services.escalation.streams import register
+from services.escalation.topics import INTERNAL_TOPICS
+from services.shared.kafka import ensure_topics
 from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings
 from services.shared.streams import stream_app
+from services.shared.topics import ALL_TOPICS
 
 settings, platform = EscalationSettings(), PlatformSettings()
 configure_logging("escalation", platform.log_level)
@@ -15,8 +18,9 @@ try:
     rules = load_rules(settings.rules_file)
 except InvalidRules as error:
     sys.exit(f"escalation: refusing to start: {error}")
+ensure_topics(platform, ALL_TOPICS + INTERNAL_TOPICS)
 app = stream_app("escalation", platform, settings.data_dir)
-register(app, rules)
+register(app, rules, settings.tick_seconds)
 level = platform.log_level.lower()
 sys.argv = [sys.argv[0], "worker", "--loglevel", {"warning": "warn", "critical": "crit"}.get(level, level)]
 app.main()

@@ -11,3 +11,8 @@ class EscalationSettings(BaseSettings):
 
     rules_file: Path = Field(DEFAULT_RULES, description="Routing rules (TOML); the service refuses to start if invalid.")
     data_dir: Path = Field(Path(".data/escalation"), description="Where the worker keeps its RocksDB tables.")
+    tick_seconds: float = Field(
+        5.0, ge=0, description="How often the worker's clock ticks to check SLA deadlines; 0 stops it (the ticks then come from outside, as in tests)."
+    )
+    host: str = Field("127.0.0.1", description="Address the boards API and dashboard listen on.")
+    port: int = Field(8002, description="Port the boards API and dashboard listen on.")

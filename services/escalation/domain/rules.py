@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
+from services.escalation.domain.problems import ProblemRules
 from services.shared.events.complaints import Category, Mood, Severity
 from services.shared.events.fields import RegionId, Tier
 
@@ -41,6 +42,7 @@ class Rules(BaseModel):
     mood: dict[Mood, Tier] = Field(default_factory=dict)
     category: dict[Category, Tier] = Field(default_factory=dict)
     sla: dict[Tier, Sla]
+    problems: ProblemRules = ProblemRules()
 
     @field_validator("severity")
     @classmethod

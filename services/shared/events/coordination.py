@@ -51,6 +51,9 @@ class Evidence(BaseModel):
     window_end: AwareDatetime
     stores: list[StoreCount] = Field(min_length=1)
     sample_complaint_ids: list[UUID] = Field(default_factory=list, max_length=20)
+    sample_return_ids: list[UUID] = Field(
+        default_factory=list, max_length=20, description="For returns: some of the rejected requests."
+    )
 
 
 class CoordinationEvent(RegionEvent):
