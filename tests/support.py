@@ -107,3 +107,30 @@ async def read_topic(bootstrap: str, topic, until: Callable[[list], bool], *, ti
         return envelopes
     finally:
         await consumer.stop()
+
+
+async def read_all(bootstrap: str, topic) -> list:
+    """Every event on `topic` now: read from the beginning up to the end offsets at the call."""
+    from aiokafka import AIOKafkaConsumer
+    from aiokafka.structs import TopicPartition
+
+    from services.shared.events.envelope import decode
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        envelopes: list = []
+
+        async def done() -> bool:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                envelopes.extend(decode(record.value, topic.event_classes) for record in records)
+            return all([await consumer.position(tp) >= end for tp, end in ends.items()])
+
+        await eventually(done, what=f"the end of {topic.name}")
+        return envelopes
+    finally:
+        await consumer.stop()

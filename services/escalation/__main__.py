@@ -3,7 +3,7 @@
 import sys
 
 from services.escalation.domain.rules import InvalidRules, load_rules
-from services.escalation.settings import EscalationSettings
+from services.escalation.settings import DEFAULT_RULES, EscalationSettings
 from services.escalation.streams import register
 from services.escalation.topics import INTERNAL_TOPICS
 from services.shared.kafka import ensure_topics
@@ -15,12 +15,13 @@ from services.shared.topics import ALL_TOPICS
 settings, platform = EscalationSettings(), PlatformSettings()
 configure_logging("escalation", platform.log_level)
 try:
-    rules = load_rules(settings.rules_file)
+    rules = load_rules(settings.rules_file or DEFAULT_RULES)
 except InvalidRules as error:
     sys.exit(f"escalation: refusing to start: {error}")
 ensure_topics(platform, ALL_TOPICS + INTERNAL_TOPICS)
 app = stream_app("escalation", platform, settings.data_dir)
 register(app, rules, settings.tick_seconds)
 level = platform.log_level.lower()
-sys.argv = [sys.argv[0], "worker", "--loglevel", {"warning": "warn", "critical": "crit"}.get(level, level)]
+# faust's worker command turns its web server (which lists table contents) back on unless told not to.
+sys.argv = [sys.argv[0], "worker", "--without-web", "--loglevel", {"warning": "warn", "critical": "crit"}.get(level, level)]
 app.main()

@@ -9,7 +9,11 @@ DEFAULT_RULES = Path(__file__).parent / "rules.toml"
 class EscalationSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ESCALATION_", extra="ignore")
 
-    rules_file: Path = Field(DEFAULT_RULES, description="Routing rules (TOML); the service refuses to start if invalid.")
+    rules_file: Path | None = Field(
+        None,
+        description="Routing rules (TOML); unset, the chain rules shipped in services/escalation/rules.toml. "
+        "The service refuses to start if they are invalid.",
+    )
     data_dir: Path = Field(Path(".data/escalation"), description="Where the worker keeps its RocksDB tables.")
     tick_seconds: float = Field(
         5.0, ge=0, description="How often the worker's clock ticks to check SLA deadlines; 0 stops it (the ticks then come from outside, as in tests)."

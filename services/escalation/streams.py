@@ -31,6 +31,8 @@ from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, RETURN
 
 SOURCE = "/services/escalation"
 DERIVED = uuid.UUID("0b9a3a55-5c8e-4a8e-9a53-0e0a4f3c7d11")
+# faust names a table's changelog topic <app id>-<table>-changelog; the boards API reads this one.
+CASES_CHANGELOG = "escalation-cases-changelog"
 log = structlog.get_logger()
 
 

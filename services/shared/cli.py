@@ -9,6 +9,7 @@ import typer
 
 from services.complaints.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
+from services.escalation.settings import EscalationSettings
 from services.shared import generate as generated
 from services.shared.auth import AuthError, Role, mint_token
 from services.shared.clock import utc_now
@@ -17,7 +18,7 @@ from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS
 
 app = typer.Typer(help="Retail customer-service platform: tokens, topics, generated files.", no_args_is_help=True)
-SETTINGS_CLASSES = [PlatformSettings, ComplaintsSettings]
+SETTINGS_CLASSES = [PlatformSettings, ComplaintsSettings, EscalationSettings]
 
 
 @app.command()

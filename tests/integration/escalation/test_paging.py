@@ -1,70 +1,11 @@
 """The escalation worker as a process on the real broker, fed by the complaints service's real
 events: routing decisions and pages for the on-duty manager, or the regional coordinator."""
 
-from datetime import UTC, datetime, timedelta
-import pytest
-from kafka.admin import KafkaAdminClient
-from kafka.errors import KafkaError
-from kafka.structs import TopicPartition
-
-from services.shared.auth import Role
-from services.shared.events.envelope import wrap
-from services.shared.events.roster import RosterPublished
-from services.shared.kafka import ensure_topics, make_producer, publish
-from services.shared.topics import ALL_TOPICS, COMPLAINTS, ESCALATIONS, ROSTER
+from services.shared.kafka import make_producer
+from services.shared.topics import COMPLAINTS, ESCALATIONS, ROSTER
 from tests.conftest import REPO
-from tests.integration.complaints.conftest import start_api
+from tests.integration.escalation.conftest import publish_roster
 from tests.support import ServiceProcess, eventually, read_topic
-
-
-@pytest.fixture(scope="module")
-async def worker(platform, tmp_path_factory):
-    ensure_topics(platform, ALL_TOPICS)
-    data = tmp_path_factory.mktemp("escalation")
-    process = ServiceProcess(
-        "services.escalation",
-        {"RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "ESCALATION_DATA_DIR": str(data)},
-    )
-    process.data_dir = str(data)
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-async def api(new_database, platform, worker):
-    async for running in start_api(await new_database(), platform):
-        yield running
-
-
-async def publish_roster(platform, store: str, region: str, on_duty: list[tuple[str, str]]) -> None:
-    now = datetime.now(UTC)
-    roster = RosterPublished(
-        store_id=store, region_id=region, valid_from=now - timedelta(hours=1),
-        on_duty=[
-            {"staff_id": staff, "role": role, "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=8)}
-            for staff, role in on_duty
-        ],
-    )
-    producer = make_producer(platform, client_id="test-roster")
-    await producer.start()
-    try:
-        await publish(producer, ROSTER, [wrap(roster, source="/tests", time=now)], platform)
-    finally:
-        await producer.stop()
-
-
-async def worker_has_read(platform, topic) -> bool:
-    """True once the escalation worker has committed offsets up to the end of every partition."""
-    admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap_servers)
-    try:
-        committed = admin.list_group_offsets("escalation")["escalation"]
-        ends = admin.list_partition_offsets({TopicPartition(topic.name, p): -1 for p in range(topic.partitions)})
-    except KafkaError:  # the group has no coordinator until the worker has joined it
-        return False
-    finally:
-        admin.close()
-    return all(committed.get(tp) is not None and committed[tp].offset >= end.offset for tp, end in ends.items()
-               if end.offset > 0)
 
 
 def decisions_for(complaint_id: str):
@@ -78,11 +19,7 @@ async def test_a_critical_complaint_pages_the_on_duty_manager_or_else_the_region
     await publish_roster(platform, "hel-kamppi", "uusimaa", [("emp-1042", "associate"), ("mgr-0007", "store_manager")])
     await publish_roster(platform, "esp-iso-omena", "uusimaa", [("emp-2001", "associate")])
 
-    async def caught_up() -> bool:
-        assert worker.process.poll() is None, worker.logs()
-        return await worker_has_read(platform, ROSTER)
-
-    await eventually(caught_up, timeout_s=90, what="the worker to read the rosters")
+    await eventually(lambda: worker.has_read(ROSTER), timeout_s=90, what="the worker to read the rosters")
 
     with_manager = (await api.file(store="hel-kamppi", severity="critical")).json()["id"]
     without_manager = (await api.file(store="esp-iso-omena", severity="high", mood="hostile")).json()["id"]
@@ -125,7 +62,7 @@ async def test_a_poison_complaint_goes_to_the_dlq_and_the_worker_keeps_routing(a
     after = (await api.file(store="hel-kamppi")).json()["id"]
     found = decisions_for(after)
     await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(found(es)) == 1)
-    assert worker.process.poll() is None
+    assert worker.process.process.poll() is None
 
 
 async def test_a_rules_file_with_an_error_refuses_to_start_with_a_clear_message(platform, tmp_path):
@@ -147,31 +84,23 @@ async def _exited(process: ServiceProcess) -> int | None:
 
 
 async def test_a_worker_killed_mid_stream_routes_every_complaint_once_after_restart(api, platform, worker, tmp_path):
-    worker.process.kill()
-    worker.process.wait()
+    worker.kill()
     filed = [(await api.file(store=store, customer={"email": f"restart-{i}@example.com"})).json()["id"]
              for i, store in enumerate(["hel-kamppi", "esp-iso-omena", "tre-koskikeskus"] * 8)]
-    env = {"RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "ESCALATION_DATA_DIR": worker.data_dir}
-    first = ServiceProcess("services.escalation", env)
-    try:
-        def routed_ids(envelopes):
-            ids: dict[str, set] = {}
-            for e in envelopes:
-                if e.type == "retail.escalation.routed.v1" and str(e.data.complaint_id) in filed:
-                    ids.setdefault(str(e.data.complaint_id), set()).add(e.id)
-            return ids
 
-        await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(routed_ids(es)) >= 5, timeout_s=90)
-        first.process.kill()  # mid-stream, without a clean shutdown
-        first.process.wait()
-        second = ServiceProcess("services.escalation", env)
-        try:
-            envelopes = await read_topic(
-                platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(routed_ids(es)) == len(filed), timeout_s=120
-            )
-        finally:
-            second.stop()
-    finally:
-        first.stop()
+    def routed_ids(envelopes):
+        ids: dict[str, set] = {}
+        for e in envelopes:
+            if e.type == "retail.escalation.routed.v1" and str(e.data.complaint_id) in filed:
+                ids.setdefault(str(e.data.complaint_id), set()).add(e.id)
+        return ids
+
+    worker.start()
+    await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(routed_ids(es)) >= 5, timeout_s=90)
+    worker.kill()  # mid-stream, without a clean shutdown
+    worker.start()
+    envelopes = await read_topic(
+        platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(routed_ids(es)) == len(filed), timeout_s=120
+    )
     ids = routed_ids(envelopes)
     assert all(len(decision_ids) == 1 for decision_ids in ids.values()), "one decision per complaint, replays reuse its id"
