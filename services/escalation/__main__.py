@@ -19,7 +19,7 @@ try:
 except InvalidRules as error:
     sys.exit(f"escalation: refusing to start: {error}")
 ensure_topics(platform, ALL_TOPICS + INTERNAL_TOPICS)
-app = stream_app("escalation", platform, settings.data_dir)
+app = stream_app("escalation", platform, settings.data_dir, consumer_group_instance_id=settings.instance_id)
 register(app, rules, settings.tick_seconds)
 level = platform.log_level.lower()
 # faust's worker command turns its web server (which lists table contents) back on unless told not to.

@@ -32,7 +32,8 @@ class Worker:
     def start(self) -> ServiceProcess:
         self.process = ServiceProcess("services.escalation", {
             "RETAIL_KAFKA_BOOTSTRAP_SERVERS": self.platform.kafka_bootstrap_servers,
-            "ESCALATION_DATA_DIR": self.data_dir, "ESCALATION_TICK_SECONDS": "0", **self.env,
+            "ESCALATION_DATA_DIR": self.data_dir, "ESCALATION_TICK_SECONDS": "0",
+            "ESCALATION_INSTANCE_ID": "escalation-test", **self.env,
         })
         return self.process
 

@@ -1,0 +1,189 @@
+"""The regional coordinators' dashboard in headless Chromium, served by the boards API as its own
+process and fed by the escalation worker and the complaints service's real API: the region's
+complaints live, breaches as the worker's clock passes deadlines, a policy proposal made from a
+detected common problem, one board for all of a region's coordinators and nothing of another region."""
+
+from datetime import timedelta
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from services.escalation.topics import CLOCK
+from services.shared.auth import Role
+from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, ROSTER
+from tests.integration.escalation.conftest import (  # noqa: F401 - fixtures
+    add_stores, api, boards, publish_roster, reject_returns, tick, worker,
+)
+from tests.support import eventually, read_topic
+
+REGION, STORES = "lappi", ["rov-keskusta", "rov-prisma", "kemi-pohjoinen"]
+OTHER_REGION, OTHER_STORE = "pirkanmaa", "tre-koskikeskus"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+LIVE_MS = 30_000  # the worker and the boards API each take a moment to pass a change on
+TITLE = "Longer return window for small appliances"
+PROPOSAL = "Three Lapland stores turn away the same small-appliance returns; align with the warranty desk."
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture(scope="module")
+async def lappi(api, platform, worker):
+    """A region of this module's own, with an associate on duty at its first store."""
+    await add_stores(api, REGION, STORES)
+    await publish_roster(platform, STORES[0], REGION, [("emp-3001", "associate")])
+    await eventually(lambda: worker.has_read(ROSTER), timeout_s=90, what="the worker to read the roster")
+
+
+class Watched:
+    """A page's dialogs and script errors, which a working dashboard never shows."""
+
+    def __init__(self, page: Page) -> None:
+        self.problems: list[str] = []
+        page.on("dialog", lambda dialog: self.problems.append(f"dialog: {dialog.message}"))
+        page.on("pageerror", lambda error: self.problems.append(f"error: {error}"))
+
+
+async def sign_in(context: BrowserContext, boards, token: str, region: str = "") -> tuple[Page, Watched]:
+    page = await context.new_page()
+    watched = Watched(page)
+    await page.goto(boards.url)
+    await page.locator("#token").fill(token)
+    await page.locator("#region").fill(region)
+    await page.get_by_role("button", name="Show the board").click()
+    return page, watched
+
+
+def row(page: Page, complaint_id: str):
+    return page.locator(f'#complaints tr[data-complaint-id="{complaint_id}"]')
+
+
+async def shown_ids(page: Page) -> list[str]:
+    return await page.locator("#complaints tr").evaluate_all("rows => rows.map((r) => r.dataset.complaintId)")
+
+
+async def file(api, store: str, email: str) -> str:
+    """Files a complaint at one of the region's stores as its associate; returns its id."""
+    response = await api.client.post("/v1/complaints", headers=api.token(Role.associate, store, region=REGION), json={
+        "store_id": store, "customer": {"name": "Aila Niemi", "email": email}, "channel": "in_store",
+        "category": "product_quality", "severity": "medium", "mood": "upset", "description": "The kettle leaks.",
+    })
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def routed(platform, complaint_id: str):
+    def found(envelopes):
+        return [e.data for e in envelopes if e.type == "retail.escalation.routed.v1" and str(e.data.complaint_id) == complaint_id]
+
+    return found(await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, found))[0]
+
+
+async def proposed(platform, problem_id: str):
+    def found(envelopes):
+        return [e.data for e in envelopes
+                if e.type == "retail.coordination.policy_proposed.v1" and str(e.data.problem_id) == problem_id]
+
+    return found(await read_topic(platform.kafka_bootstrap_servers, COORDINATION, found))
+
+
+async def on_board(boards, complaint_id: str, region: str) -> bool:
+    response = await boards.board(region, Role.senior_manager)
+    assert response.status_code == 200, response.text
+    return any(c["complaint_id"] == complaint_id for c in response.json()["complaints"])
+
+
+async def test_coordinators_of_a_region_watch_its_board_live_and_propose_a_policy_change(
+    api, platform, worker, boards, browser: Browser, lappi
+):
+    async with await browser.new_context() as first:
+        page, watched = await sign_in(first, boards, boards.token(Role.regional_coordinator, REGION, "rc-lappi-1"))
+        await expect(page.locator("#status")).to_have_text("live", timeout=LIVE_MS)
+        await expect(page.locator("#who")).to_have_text("rc-lappi-1 (regional_coordinator)")
+        await page.evaluate("window.sameDocument = true")  # gone if the page ever reloads
+
+        late = await file(api, STORES[0], "late@example.com")
+        await expect(row(page, late)).to_have_count(1, timeout=LIVE_MS)
+        await expect(row(page, late)).not_to_contain_class("breached")
+        await expect(row(page, late).locator("td").nth(1)).to_have_text(STORES[0])
+
+        deadline = (await routed(platform, late)).acknowledge_by
+        await tick(platform, deadline + timedelta(seconds=10))
+        await eventually(lambda: worker.has_read(CLOCK, COMPLAINTS), what="the worker to read the tick")
+        await expect(row(page, late)).to_contain_class("breached", timeout=LIVE_MS)
+        await expect(row(page, late).locator(".flag.breach")).to_have_text("BREACHED ×1")
+        await expect(page.locator("#breached-count")).to_have_text("1")
+
+        for store in STORES:
+            await reject_returns(api, REGION, store, 3)
+        card = page.locator("#problems .problem")
+        try:
+            await expect(card).to_have_count(1, timeout=60_000)
+        except AssertionError:
+            from tests.support import read_all
+            print("BOARD", (await boards.board(REGION, Role.senior_manager)).text)
+            for t in (COORDINATION,):
+                print("TOPIC", [(e.type, e.data) for e in await read_all(platform.kafka_bootstrap_servers, t)])
+            from services.shared.topics import RETURNS
+            print("RETURNS", [(e.type) for e in await read_all(platform.kafka_bootstrap_servers, RETURNS)])
+            print("WORKER", worker.logs()[-20000:])
+            print("BOARDSLOG", boards.process.logs()[-5000:])
+            raise
+        for store in STORES:
+            await expect(card).to_contain_text(f"{store}: 3")
+        await card.get_by_role("button", name="Propose policy change").click()
+        await card.locator("input[name=title]").fill(TITLE)
+        await card.locator("textarea[name=proposal]").fill(PROPOSAL)
+        await card.get_by_role("button", name="Send to senior management").click()
+        await expect(card.locator(".proposal-status")).to_have_text("[proposed]", timeout=LIVE_MS)
+        await expect(card).to_contain_text(f"Proposal: {TITLE}")
+        await expect(card).to_contain_text(PROPOSAL)
+        await expect(card.get_by_role("button", name="Propose policy change")).to_have_count(0)
+        [event] = await proposed(platform, await card.get_attribute("data-problem-id"))
+        assert {s.store_id for s in event.evidence.stores} == set(STORES)
+        assert (event.title, event.proposal, event.by, event.evidence.policy_rule) == (TITLE, PROPOSAL, "rc-lappi-1", "return_window")
+
+        elsewhere = (await api.file(store=OTHER_STORE, customer={"email": "elsewhere@example.com"})).json()["id"]
+        await eventually(lambda: on_board(boards, elsewhere, OTHER_REGION), what="the complaint on pirkanmaa's board")
+        later = await file(api, STORES[1], "later@example.com")
+        await expect(row(page, later)).to_have_count(1, timeout=LIVE_MS)
+        await expect(row(page, elsewhere)).to_have_count(0)
+        shown_stores = await page.locator("#complaints tr td:nth-child(2)").all_text_contents()
+        assert set(shown_stores) == {STORES[0], STORES[1]}
+
+        async with await browser.new_context() as second:
+            colleague, watched_too = await sign_in(second, boards, boards.token(Role.regional_coordinator, REGION, "rc-lappi-2"))
+            await expect(colleague.locator("#status")).to_have_text("live", timeout=LIVE_MS)
+            latest = await file(api, STORES[2], "latest@example.com")
+            for each in (page, colleague):
+                await expect(row(each, latest)).to_have_count(1, timeout=LIVE_MS)
+            assert await shown_ids(colleague) == await shown_ids(page) == [late, later, latest]
+            await expect(row(colleague, late)).to_contain_class("breached")
+            await expect(colleague.locator("#problems .problem .proposal-status")).to_have_text("[proposed]")
+            assert watched_too.problems == []
+
+        assert await page.evaluate("window.sameDocument") is True, "the page was reloaded"
+        assert watched.problems == []
+        await page.screenshot(path="/tmp/dashboard.png", full_page=True)
+
+
+async def test_a_coordinator_of_another_region_who_names_this_region_is_signed_out_and_shown_no_board(
+    boards, browser: Browser, lappi
+):
+    async with await browser.new_context() as context:
+        outsider = boards.token(Role.regional_coordinator, OTHER_REGION, "rc-pirkanmaa-1")
+        page, watched = await sign_in(context, boards, outsider, region=REGION)
+        await expect(page.locator("#signin-error")).to_contain_text("Not allowed", timeout=LIVE_MS)
+        await expect(page.locator("#signin-error")).to_contain_text(f"may not act on region {REGION}")
+        await expect(page.locator("#board")).to_be_hidden()
+        await expect(page.locator("#signin")).to_be_visible()
+        await expect(page.locator("#complaints tr")).to_have_count(0)
+        await expect(page.locator("#status")).to_have_text("offline")
+        assert watched.problems == []
