@@ -24,6 +24,7 @@ run: install
 
 test: install
 	deploy/local/postgres.sh install
+	deploy/local/chromium.sh install
 	$(BIN)/pytest
 
 generate: $(VENV)/.installed

@@ -31,6 +31,8 @@ deploy/local/kafka.sh start --dir "$data/kafka" --port "$kafka_port" >/dev/null
 services+=($!)
 ESCALATION_DATA_DIR=$data/escalation "$bin/python" -m services.escalation >>"$data/escalation.log" 2>&1 &
 services+=($!)
+"$bin/python" -m services.escalation.boards >>"$data/escalation-boards.log" 2>&1 &
+services+=($!)
 
 "$bin/python" - "$complaints/readyz" <<'PY'
 import sys, time, urllib.request
@@ -52,10 +54,13 @@ cat <<TXT
 
 The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s; logs in $data/*.log):
   complaints API  $complaints/docs
-  escalation      routing decisions and pages on the escalations topic
+  escalation      routing, pages and SLA tier moves on the escalations topic
+  dashboard       http://127.0.0.1:${ESCALATION_PORT:-8002}/  (regional coordinators' live board)
   Kafka           $RETAIL_KAFKA_BOOTSTRAP_SERVERS
 A store manager's token for hel-kamppi (region uusimaa):
   $("$bin/retail" token --role store_manager --sub mgr-0007 --region uusimaa --store hel-kamppi)
+A regional coordinator's token for uusimaa (paste it into the dashboard):
+  $("$bin/retail" token --role regional_coordinator --sub rc-uusimaa-1 --region uusimaa)
 Press Ctrl-C to stop.
 TXT
 wait -n "${services[@]}"
