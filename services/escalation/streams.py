@@ -18,7 +18,7 @@ from services.escalation.domain.problems import Watch, observe
 from services.escalation.domain.routing import route
 from services.escalation.domain.rules import RuleBook
 from services.escalation.domain.sla import check
-from services.escalation.topics import CLOCK, OBSERVATIONS, Observed, Tick
+from services.escalation.topics import CHANGELOGS, CLOCK, OBSERVATIONS, TABLES, Observed, Tick
 from services.shared.events import complaints as c
 from services.shared.events.coordination import ProblemDetected
 from services.shared.events.envelope import Envelope, Event, InvalidEvent, decode, encode, wrap
@@ -26,13 +26,12 @@ from services.shared.events.escalations import EscalationBreached, EscalationPag
 from services.shared.events.returns import ReturnRejected
 from services.shared.events.roster import RosterPublished
 from services.shared.kafka import dead_letter
-from services.shared.streams import send, source
+from services.shared.streams import Batch, batches, source
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, RETURNS, ROSTER, Topic
 
 SOURCE = "/services/escalation"
 DERIVED = uuid.UUID("0b9a3a55-5c8e-4a8e-9a53-0e0a4f3c7d11")
-# faust names a table's changelog topic <app id>-<table>-changelog; the boards API reads this one.
-CASES_CHANGELOG = "escalation-cases-changelog"
+CASES_CHANGELOG = CHANGELOGS["cases"].name  # the boards API reads the cases from it
 log = structlog.get_logger()
 
 
@@ -44,24 +43,24 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
     topics = {topic.name: topic for topic in (COMPLAINTS, ROSTER, RETURNS, CLOCK, OBSERVATIONS)}
     dlq = {name: source(app, topic.dlq) for name, topic in topics.items()}
     outputs = {topic.name: source(app, topic) for topic in (ESCALATIONS, COORDINATION, OBSERVATIONS, CLOCK)}
-    rosters = app.Table("rosters", partitions=ROSTER.partitions, key_type=bytes, value_type=bytes)
-    routed = app.Table("routed", partitions=COMPLAINTS.partitions, key_type=bytes, value_type=bytes)
-    cases = app.Table("cases", partitions=COMPLAINTS.partitions, key_type=bytes, value_type=bytes)
-    watches = app.Table("watches", partitions=OBSERVATIONS.partitions, key_type=bytes, value_type=bytes)
+    rosters, routed, cases, watches = (
+        app.Table(table, partitions=partitions, key_type=bytes, value_type=bytes) for table, partitions in TABLES.items()
+    )
 
-    async def valid(event: faust.EventT) -> Envelope | None:
+    async def valid(batch: Batch, event: faust.EventT) -> Envelope | None:
         topic = topics[event.message.topic]
         try:
             return decode(event.value, topic.event_classes)
         except InvalidEvent as error:
             letter = dead_letter(event.message, str(error), app.conf.id)
             log.warning("event dead-lettered", topic=topic.name, offset=event.message.offset, reason=str(error))
-            await send(dlq[topic.name], topic.dlq, letter)
+            await batch.send(dlq[topic.name], topic.dlq, letter)
             return None
 
-    async def publish(topic: Topic, event: Event, now: datetime, *id_parts: object) -> None:
+    async def publish(batch: Batch, topic: Topic, event: Event, now: datetime, *id_parts: object) -> None:
         subject = str(getattr(event, "complaint_id", "")) or None
-        await send(outputs[topic.name], topic, wrap(event, source=SOURCE, time=now, subject=subject, id=derived_id(*id_parts)))
+        envelope = wrap(event, source=SOURCE, time=now, subject=subject, id=derived_id(*id_parts))
+        await batch.send(outputs[topic.name], topic, envelope)
 
     def roster_of(store_id: str) -> RosterPublished | None:
         raw = rosters.get(store_id.encode())
@@ -74,7 +73,7 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
     def keep(case: Case) -> None:
         cases[case.complaint_id.bytes] = case.model_dump_json().encode()
 
-    async def file(filed: c.ComplaintFiled, envelope: Envelope, partition: int) -> None:
+    async def file(batch: Batch, filed: c.ComplaintFiled, envelope: Envelope, partition: int) -> None:
         if filed.complaint_id.bytes in routed:
             return
         now = envelope.time
@@ -83,21 +82,21 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
         if decision.page is not None:
             page_id = derived_id(filed.complaint_id, "paged")
             paged = EscalationPaged(**common, page_id=page_id, recipient=decision.page, reason=decision.page_reason, at=now)
-            await publish(ESCALATIONS, paged, now, filed.complaint_id, "paged")
+            await publish(batch, ESCALATIONS, paged, now, filed.complaint_id, "paged")
         routing = EscalationRouted(
             **common, assignee=decision.assignee, acknowledge_by=decision.acknowledge_by,
             resolve_by=decision.resolve_by, reason=decision.reason, at=now,
         )
-        await publish(ESCALATIONS, routing, now, filed.complaint_id, "routed")
+        await publish(batch, ESCALATIONS, routing, now, filed.complaint_id, "routed")
         observed = Observed(
             region_id=filed.region_id, store_id=filed.store_id, category=filed.category,
             sample_id=filed.complaint_id, at=filed.filed_at,
         )
-        await publish(OBSERVATIONS, observed, now, envelope.id, "observed")
+        await publish(batch, OBSERVATIONS, observed, now, envelope.id, "observed")
         keep(Case.opened(filed, decision, partition, now))
         routed[filed.complaint_id.bytes] = b"1"
 
-    async def tick(now: datetime, partition: int) -> None:
+    async def tick(batch: Batch, now: datetime, partition: int) -> None:
         for key, raw in list(cases.items()):
             case = Case.model_validate_json(raw)
             if case.partition != partition:
@@ -115,8 +114,8 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
                 **common, from_tier=breach.from_tier, assignee=breach.timer.assignee, reason=breach.reason,
                 acknowledge_by=breach.timer.acknowledge_by, resolve_by=breach.timer.resolve_by, at=now,
             )
-            await publish(ESCALATIONS, breached, now, case.complaint_id, "breached", n)
-            await publish(ESCALATIONS, raised, now, case.complaint_id, "raised", n)
+            await publish(batch, ESCALATIONS, breached, now, case.complaint_id, "breached", n)
+            await publish(batch, ESCALATIONS, raised, now, case.complaint_id, "raised", n)
             keep(case.breached(breach, now))
 
     def follow(event: c.ComplaintEvent) -> None:
@@ -136,56 +135,58 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
 
     @app.agent(source(app, ROSTER))
     async def keep_rosters(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            envelope = await valid(event)
-            if envelope is not None:
-                rosters[envelope.data.store_id.encode()] = event.value
+        async for batch in batches(stream):
+            for event in batch:
+                if (envelope := await valid(batch, event)) is not None:
+                    rosters[envelope.data.store_id.encode()] = event.value
 
     @app.agent(app.topic(COMPLAINTS.name, CLOCK.name, key_type=bytes, value_type=bytes))
     async def escalate(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            envelope = await valid(event)
-            if envelope is None:
-                continue
-            match envelope.data:
-                case c.ComplaintFiled() as filed:
-                    await file(filed, envelope, event.message.partition)
-                case Tick(now=now):
-                    await tick(now, event.message.partition)
-                case c.ComplaintEvent() as lifecycle:
-                    follow(lifecycle)
+        async for batch in batches(stream):
+            for event in batch:
+                match await valid(batch, event):
+                    case Envelope(data=c.ComplaintFiled() as filed) as envelope:
+                        await file(batch, filed, envelope, event.message.partition)
+                    case Envelope(data=Tick(now=now)):
+                        await tick(batch, now, event.message.partition)
+                    case Envelope(data=c.ComplaintEvent() as lifecycle):
+                        follow(lifecycle)
 
     @app.agent(source(app, RETURNS))
     async def observe_returns(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            envelope = await valid(event)
-            if envelope is None or not isinstance(envelope.data, ReturnRejected):
-                continue
-            rejected: ReturnRejected = envelope.data
-            for rule in rejected.rules:
-                observed = Observed(
-                    region_id=rejected.region_id, store_id=rejected.store_id, category=c.Category.return_refund_exchange,
-                    policy_rule=rule, sample_id=rejected.return_id, at=rejected.at,
-                )
-                await publish(OBSERVATIONS, observed, envelope.time, envelope.id, rule)
+        async for batch in batches(stream):
+            for event in batch:
+                envelope = await valid(batch, event)
+                if envelope is None or not isinstance(envelope.data, ReturnRejected):
+                    continue
+                rejected: ReturnRejected = envelope.data
+                for rule in rejected.rules:
+                    observed = Observed(
+                        region_id=rejected.region_id, store_id=rejected.store_id,
+                        category=c.Category.return_refund_exchange, policy_rule=rule, sample_id=rejected.return_id,
+                        at=rejected.at,
+                    )
+                    await publish(batch, OBSERVATIONS, observed, envelope.time, envelope.id, rule)
 
     @app.agent(source(app, OBSERVATIONS))
     async def detect(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            envelope = await valid(event)
-            if envelope is None:
-                continue
-            seen: Observed = envelope.data  # type: ignore[assignment]
-            key = seen.signature.encode()
-            raw = watches.get(key)
-            watch = Watch.model_validate_json(raw) if raw else Watch()
-            watch, evidence = observe(watch, str(envelope.id), seen, rules.for_region(seen.region_id).problems)
-            if evidence is not None:
-                problem_id = derived_id(seen.signature, envelope.id)
-                detected = ProblemDetected(region_id=seen.region_id, problem_id=problem_id, evidence=evidence, at=seen.at)
-                log.info("common problem detected", region_id=seen.region_id, signature=seen.signature)
-                await publish(COORDINATION, detected, envelope.time, problem_id, "detected")
-            watches[key] = watch.model_dump_json().encode()
+        async for batch in batches(stream):
+            for event in batch:
+                if (envelope := await valid(batch, event)) is not None:
+                    await detect_one(batch, envelope)
+
+    async def detect_one(batch: Batch, envelope: Envelope) -> None:
+        seen: Observed = envelope.data  # type: ignore[assignment]
+        key = seen.signature.encode()
+        raw = watches.get(key)
+        watch = Watch.model_validate_json(raw) if raw else Watch()
+        watch, evidence = observe(watch, str(envelope.id), seen, rules.for_region(seen.region_id).problems)
+        if evidence is not None:
+            problem_id = derived_id(seen.signature, envelope.id)
+            detected = ProblemDetected(region_id=seen.region_id, problem_id=problem_id, evidence=evidence, at=seen.at)
+            log.info("common problem detected", region_id=seen.region_id, signature=seen.signature)
+            await publish(batch, COORDINATION, detected, envelope.time, problem_id, "detected")
+        watches[key] = watch.model_dump_json().encode()
 
     if tick_seconds > 0:
         @app.timer(interval=tick_seconds, on_leader=True)

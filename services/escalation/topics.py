@@ -44,4 +44,17 @@ OBSERVATIONS = Topic(
     "escalation.observations", "Complaints and return rejections by region, for common-problem detection.",
     COORDINATION.partitions, "region_id", "delete", 7 * DAY_MS, (Observed,),
 )
-INTERNAL_TOPICS = (CLOCK, OBSERVATIONS, CLOCK.dlq, OBSERVATIONS.dlq)
+
+
+def _changelog(table: str, partitions: int) -> Topic:
+    """faust's changelog of one of the worker's tables (faust names it <app id>-<table>-changelog).
+    Created before the worker starts, so its partitions are known when the first write comes."""
+    return Topic(f"escalation-{table}-changelog", f"The worker's {table} table.", partitions, "", "compact", -1, ())
+
+
+TABLES = {
+    "rosters": STORE_PARTITIONS, "routed": STORE_PARTITIONS, "cases": STORE_PARTITIONS,
+    "watches": OBSERVATIONS.partitions,
+}
+CHANGELOGS = {table: _changelog(table, partitions) for table, partitions in TABLES.items()}
+INTERNAL_TOPICS = (CLOCK, OBSERVATIONS, CLOCK.dlq, OBSERVATIONS.dlq, *CHANGELOGS.values())

@@ -1,9 +1,13 @@
 """faust-streaming set up the same way for every stream processor (escalation, analytics)."""
 
+import asyncio
 import logging
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from pathlib import Path
 
 import faust
+from faust.streams import _current_event
 
 from services.shared.events.envelope import Envelope, encode
 from services.shared.settings import PlatformSettings
@@ -41,8 +45,33 @@ def source(app: faust.App, topic: Topic) -> faust.TopicT:
     return app.topic(topic.name, partitions=topic.partitions, key_type=bytes, value_type=bytes)
 
 
-async def send(channel: faust.TopicT, topic: Topic, envelope: Envelope) -> None:
-    """Publishes and waits for the broker's acknowledgement, so an offset is committed only after
-    what the event caused has been published."""
-    delivered = await channel.send(key=topic.key(envelope.data), value=encode(envelope))
-    await delivered
+class Batch:
+    """Events taken together and the sends they caused. Sends are not awaited one by one: `done()`
+    waits for every delivery, and only then may the events' offsets be committed (`batches`)."""
+
+    def __init__(self, events: Sequence[faust.EventT]) -> None:
+        self._events = events
+        self._sent: list[Awaitable[object]] = []
+
+    def __iter__(self) -> Iterator[faust.EventT]:
+        for event in self._events:
+            # A table writes its changelog to the partition of the current event, which faust keeps
+            # in a context variable; take_events leaves it unset. Only this task's context changes.
+            _current_event.set(weakref.ref(event))
+            yield event
+
+    async def send(self, channel: faust.TopicT, topic: Topic, envelope: Envelope, partition: int | None = None) -> None:
+        self._sent.append(await channel.send(key=topic.key(envelope.data), value=encode(envelope), partition=partition))
+
+    async def done(self) -> None:
+        await asyncio.gather(*self._sent)  # a failed delivery raises: the agent stops, nothing is committed
+
+
+async def batches(stream: faust.StreamT, size: int = 500, wait_s: float = 0.01) -> AsyncIterator[Batch]:
+    """The stream's events in batches (up to `size`, or what came within `wait_s`). faust acks a
+    batch's events when the loop asks for the next one, so each batch is finished — its sends
+    delivered — before its offsets can be committed."""
+    async for events in stream.take_events(size, within=wait_s):
+        batch = Batch(events)
+        yield batch
+        await batch.done()

@@ -72,6 +72,9 @@ async def worker(platform, tmp_path_factory):
     running = Worker(platform, str(tmp_path_factory.mktemp("escalation")))
     running.start()
     yield running
+    import os
+    if os.environ.get("DUMP_WORKER"):
+        open(os.environ["DUMP_WORKER"], "w").write(running.logs())
     running.process.stop()
 
 
