@@ -70,8 +70,26 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
         raw = cases.get(complaint_id.bytes)
         return Case.model_validate_json(raw) if raw else None
 
+    # When each case next needs the clock, per partition: built from the table at the partition's
+    # first tick and forgotten when the partition is revoked, so a tick reads only the cases due.
+    due: dict[int, dict[bytes, datetime]] = {}
+
     def keep(case: Case) -> None:
-        cases[case.complaint_id.bytes] = case.model_dump_json().encode()
+        key = case.complaint_id.bytes
+        cases[key] = case.model_dump_json().encode()
+        if case.partition in due:
+            due[case.partition][key] = case.next_due
+
+    def drop(case: Case) -> None:
+        key = case.complaint_id.bytes
+        del cases[key]
+        due.get(case.partition, {}).pop(key, None)
+
+    @app.on_partitions_revoked.connect
+    async def forget(_app: faust.App, revoked: set, **_: object) -> None:
+        for tp in revoked:
+            if tp.topic == CLOCK.name:
+                due.pop(tp.partition, None)
 
     async def file(batch: Batch, filed: c.ComplaintFiled, envelope: Envelope, partition: int) -> None:
         if filed.complaint_id.bytes in routed:
@@ -97,14 +115,17 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
         routed[filed.complaint_id.bytes] = b"1"
 
     async def tick(batch: Batch, now: datetime, partition: int) -> None:
-        for key, raw in list(cases.items()):
-            case = Case.model_validate_json(raw)
-            if case.partition != partition:
-                continue
+        if partition not in due:
+            found = (Case.model_validate_json(raw) for raw in list(cases.values()))
+            due[partition] = {case.complaint_id.bytes: case.next_due for case in found if case.partition == partition}
+        for key, when in sorted(due[partition].items(), key=lambda item: item[1]):
+            if when > now:
+                break
+            case = Case.model_validate_json(cases[key])
             if case.expired(now):
-                del cases[key]
+                drop(case)
                 continue
-            breach = check(case.timer, rules.for_region(case.region_id), roster_of(case.store_id), now) if case.open else None
+            breach = check(case.timer, rules.for_region(case.region_id), roster_of(case.store_id), now)
             if breach is None:
                 continue
             n = len(case.breaches) + 1
@@ -131,7 +152,7 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
             case c.ComplaintReopened(at=at):
                 keep(case.reopened(rules.for_region(case.region_id), at))
             case c.ComplaintClosed():
-                del cases[event.complaint_id.bytes]
+                drop(case)
 
     @app.agent(source(app, ROSTER))
     async def keep_rosters(stream: faust.StreamT) -> None:

@@ -106,5 +106,12 @@ class Case(BaseModel):
             }
         )
 
+    @property
+    def next_due(self) -> datetime:
+        """When the clock next matters to this case: its nearest deadline, or when it expires."""
+        if self.resolved_at is not None:
+            return self.resolved_at + RESOLVED_KEPT
+        return min(self.acknowledge_by or self.resolve_by, self.resolve_by)
+
     def expired(self, now: datetime) -> bool:
         return self.resolved_at is not None and now - self.resolved_at > RESOLVED_KEPT
