@@ -192,22 +192,24 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
     @app.agent(source(app, OBSERVATIONS))
     async def detect(stream: faust.StreamT) -> None:
         async for batch in batches(stream):
+            # Each region's watches are read once and written once a batch: a burst costs one write.
+            changed: dict[bytes, tuple[Watch, faust.EventT]] = {}
             for event in batch:
-                if (envelope := await valid(batch, event)) is not None:
-                    await detect_one(batch, envelope)
-
-    async def detect_one(batch: Batch, envelope: Envelope) -> None:
-        seen: Observed = envelope.data  # type: ignore[assignment]
-        key = seen.signature.encode()
-        raw = watches.get(key)
-        watch = Watch.model_validate_json(raw) if raw else Watch()
-        watch, evidence = observe(watch, str(envelope.id), seen, rules.for_region(seen.region_id).problems)
-        if evidence is not None:
-            problem_id = derived_id(seen.signature, envelope.id)
-            detected = ProblemDetected(region_id=seen.region_id, problem_id=problem_id, evidence=evidence, at=seen.at)
-            log.info("common problem detected", region_id=seen.region_id, signature=seen.signature)
-            await publish(batch, COORDINATION, detected, envelope.time, problem_id, "detected")
-        watches[key] = watch.model_dump_json().encode()
+                if (envelope := await valid(batch, event)) is None:
+                    continue
+                seen: Observed = envelope.data  # type: ignore[assignment]
+                key = seen.signature.encode()
+                watch = changed[key][0] if key in changed else Watch.model_validate_json(watches.get(key, b"{}"))
+                watch, evidence = observe(watch, str(envelope.id), seen, rules.for_region(seen.region_id).problems)
+                changed[key] = watch, event
+                if evidence is not None:
+                    problem_id = derived_id(seen.signature, envelope.id)
+                    detected = ProblemDetected(region_id=seen.region_id, problem_id=problem_id, evidence=evidence, at=seen.at)
+                    log.info("common problem detected", region_id=seen.region_id, signature=seen.signature)
+                    await publish(batch, COORDINATION, detected, envelope.time, problem_id, "detected")
+            for key, (watch, event) in changed.items():
+                batch.make_current(event)  # the partition the key's events come from
+                watches[key] = watch.model_dump_json().encode()
 
     if tick_seconds > 0:
         @app.timer(interval=tick_seconds, on_leader=True)

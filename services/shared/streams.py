@@ -55,10 +55,14 @@ class Batch:
 
     def __iter__(self) -> Iterator[faust.EventT]:
         for event in self._events:
-            # A table writes its changelog to the partition of the current event, which faust keeps
-            # in a context variable; take_events leaves it unset. Only this task's context changes.
-            _current_event.set(weakref.ref(event))
+            self.make_current(event)
             yield event
+
+    @staticmethod
+    def make_current(event: faust.EventT) -> None:
+        """A table writes its changelog to the partition of the current event, which faust keeps in
+        a context variable that take_events leaves unset. Only this task's context changes."""
+        _current_event.set(weakref.ref(event))
 
     async def send(self, channel: faust.TopicT, topic: Topic, envelope: Envelope, partition: int | None = None) -> None:
         self._sent.append(await channel.send(key=topic.key(envelope.data), value=encode(envelope), partition=partition))
