@@ -3,20 +3,30 @@
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import faust
 from faust.streams import _current_event
+from faust.transport.drivers import aiokafka as aiokafka_driver
 
 from services.shared.events.envelope import Envelope, encode
 from services.shared.settings import PlatformSettings
 from services.shared.topics import Topic
 
 
-def stream_app(service: str, platform: PlatformSettings, datadir: Path, **options: object) -> faust.App:
+class _IdempotentProducer(aiokafka_driver.Producer):
+    """faust turns idempotence on only inside exactly_once transactions; at least once wants it too,
+    so that a send the client retries is written once and in order."""
+
+    def _settings_extra(self) -> Mapping[str, Any]:
+        return {"acks": "all", "enable_idempotence": True}
+
+
+def stream_app(service: str, platform: PlatformSettings, datadir: Path, **options: Any) -> faust.App:
     """Call after `configure_logging`."""
-    return faust.App(
+    app = faust.App(
         service,
         broker=[f"kafka://{server}" for server in platform.kafka_bootstrap_servers.split(",")],
         store="rocksdb://",
@@ -37,6 +47,8 @@ def stream_app(service: str, platform: PlatformSettings, datadir: Path, **option
         logging_config={"version": 1, "disable_existing_loggers": False, "root": {"level": platform.log_level}},
         **options,
     )
+    app.transport.Producer = _IdempotentProducer
+    return app
 
 
 def source(app: faust.App, topic: Topic) -> faust.TopicT:

@@ -2,7 +2,7 @@
 with a demo chain: two regions, three stores."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -24,15 +24,16 @@ class Api:
     client: httpx.AsyncClient
     platform: PlatformSettings
     app: object
+    stores: dict[str, str] = field(default_factory=lambda: dict(STORES))  # store → region
 
     def token(self, role: Role, store: str | None = "hel-kamppi", sub: str = "emp-1042", region: str | None = None) -> dict:
         store_roles = {Role.associate, Role.store_manager}
         region_roles = {Role.coordinator, Role.regional_coordinator}
         claims = {}
         if role in store_roles:
-            claims = {"store_id": store, "region_id": region or STORES[store]}
+            claims = {"store_id": store, "region_id": region or self.stores[store]}
         elif role in region_roles:
-            claims = {"region_id": region or STORES[store]}
+            claims = {"region_id": region or self.stores[store]}
         bearer = mint_token(self.platform, sub=sub, role=role, now=datetime.now(UTC), ttl=timedelta(hours=1), **claims)
         return {"Authorization": f"Bearer {bearer}"}
 

@@ -167,6 +167,7 @@ async def add_stores(api, region: str, stores: list[str]) -> None:
     for store in stores:
         response = await api.client.put(f"/v1/stores/{store}", json={"region_id": region, "name": store}, headers=admin)
         assert response.status_code == 204, response.text
+        api.stores[store] = region
 
 
 async def reject_returns(api, region: str, store: str, count: int) -> list[str]:
