@@ -33,7 +33,8 @@ def stream_app(service: str, platform: PlatformSettings, datadir: Path, **option
         datadir=str(datadir),
         # At least once, with every effect idempotent on the event id: faust's exactly_once has open
         # bugs (duplicates #517, rebalance crashes #323, start-up crash #440, sends outside the
-        # transaction #177).
+        # transaction #177). Agents work in `batches`, whose offsets are committed only after every
+        # send they caused was acknowledged by all in-sync replicas (acks=all, idempotent producer).
         processing_guarantee="at_least_once",
         topic_replication_factor=platform.kafka_replication_factor,
         producer_acks=-1,
