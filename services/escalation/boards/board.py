@@ -82,6 +82,7 @@ class Boards:
 
     def __init__(self) -> None:
         self.cases: dict[bytes, Case] = {}
+        self._by_region: dict[str, dict[bytes, Case]] = {}
         self.problems: dict[UUID, tuple[str, Problem]] = {}  # problem id → (region, problem)
         self._changes: dict[str, asyncio.Event] = {}
 
@@ -96,11 +97,13 @@ class Boards:
     def apply_case(self, key: bytes, value: bytes | None) -> None:
         """One record of the worker's cases changelog (None deletes: the complaint was closed)."""
         old = self.cases.pop(key, None)
+        if old is not None:
+            self._by_region[old.region_id].pop(key, None)
+            self._notify(old.region_id)
         if value is not None:
             self.cases[key] = case = Case.model_validate_json(value)
+            self._by_region.setdefault(case.region_id, {})[key] = case
             self._notify(case.region_id)
-        if old is not None:
-            self._notify(old.region_id)
 
     def apply_coordination(self, event: Event) -> None:
         """Applying an event twice changes nothing."""
@@ -133,7 +136,7 @@ class Boards:
         return problem if region == region_id else None
 
     def view(self, region_id: str, now: datetime) -> BoardView:
-        cases = [case for case in self.cases.values() if case.region_id == region_id and case.open]
+        cases = [case for case in self._by_region.get(region_id, {}).values() if case.open]
         complaints = sorted(
             (_open_complaint(case, now) for case in cases),
             key=lambda c: (-c.breaches, not c.paged, SEVERITY_ORDER.get(c.severity, 9), c.filed_at),
