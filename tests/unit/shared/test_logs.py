@@ -1,9 +1,19 @@
 import json
 import logging
 
+import pytest
 import structlog
 
 from services.shared.logs import configure_logging
+
+
+@pytest.fixture(autouse=True)
+def root_logger_restored():
+    """configure_logging points the root logger at this test's captured stdout, closed after it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
 
 
 def test_logs_are_json_lines_without_personal_data(capsys):
