@@ -126,7 +126,7 @@ async def test_coordinators_of_a_region_watch_its_board_live_and_propose_a_polic
 
         deadline = (await routed(platform, late)).acknowledge_by
         await tick(platform, deadline + timedelta(seconds=10))
-        await eventually(lambda: worker.has_read(CLOCK, COMPLAINTS), what="the worker to read the tick")
+        await eventually(lambda: worker.has_read(CLOCK, COMPLAINTS), timeout_s=90, what="the worker to read the tick")
         await expect(row(page, late)).to_contain_class("breached", timeout=LIVE_MS)
         await expect(row(page, late).locator(".flag.breach")).to_have_text("BREACHED ×1")
         await expect(page.locator("#breached-count")).to_have_text("1")

@@ -52,7 +52,7 @@ async def test_a_missed_deadline_raises_the_tier_when_the_clock_passes_it_and_an
     assert (await on_board(boards, late))["acknowledged"] is False
 
     await tick(platform, deadline - timedelta(seconds=1))
-    await eventually(lambda: worker.has_read(CLOCK, COMPLAINTS), what="the worker to read the tick")
+    await eventually(lambda: worker.has_read(CLOCK, COMPLAINTS), timeout_s=90, what="the worker to read the tick")
     assert "breached" not in events_of(late, await read_all(platform.kafka_bootstrap_servers, ESCALATIONS))
 
     passed = deadline + timedelta(seconds=10)
@@ -65,7 +65,7 @@ async def test_a_missed_deadline_raises_the_tier_when_the_clock_passes_it_and_an
     assert (raised.from_tier, raised.assignee.model_dump()) == ("associate", {"tier": "coordinator", "staff_id": "crd-0003"})
     assert raised.acknowledge_by == passed + timedelta(minutes=15)
 
-    await eventually(lambda: worker.has_read(CLOCK), what="the worker to read the tick")
+    await eventually(lambda: worker.has_read(CLOCK), timeout_s=90, what="the worker to read the tick")
     assert "breached" not in events_of(handled, await read_all(platform.kafka_bootstrap_servers, ESCALATIONS))
     shown = await eventually(lambda: _breached_on_board(boards, late), what="the breach on the board")
     assert shown["assignee"] == {"tier": "coordinator", "staff_id": "crd-0003"}
@@ -90,7 +90,7 @@ async def test_a_resolved_complaint_leaves_the_board_and_never_breaches(api, pla
     await api.resolve(complaint, store=STORE)
     await eventually(lambda: _gone(boards, complaint), what="the resolved complaint to leave the board")
     await tick(platform, (await routed(platform, complaint)).resolve_by + timedelta(hours=1))
-    await eventually(lambda: worker.has_read(CLOCK, COMPLAINTS), what="the worker to read the tick")
+    await eventually(lambda: worker.has_read(CLOCK, COMPLAINTS), timeout_s=90, what="the worker to read the tick")
     assert "breached" not in events_of(complaint, await read_all(platform.kafka_bootstrap_servers, ESCALATIONS))
 
 
