@@ -9,7 +9,7 @@ from services.escalation.topics import INTERNAL_TOPICS
 from services.shared.kafka import ensure_topics
 from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings
-from services.shared.streams import stream_app
+from services.shared.streams import run_worker, stream_app
 from services.shared.topics import ALL_TOPICS
 
 settings, platform = EscalationSettings(), PlatformSettings()
@@ -21,7 +21,4 @@ except InvalidRules as error:
 ensure_topics(platform, ALL_TOPICS + INTERNAL_TOPICS)
 app = stream_app("escalation", platform, settings.data_dir, consumer_group_instance_id=settings.instance_id)
 register(app, rules, settings.tick_seconds)
-level = platform.log_level.lower()
-# faust's worker command turns its web server (which lists table contents) back on unless told not to.
-sys.argv = [sys.argv[0], "worker", "--without-web", "--loglevel", {"warning": "warn", "critical": "crit"}.get(level, level)]
-app.main()
+run_worker(app, platform)

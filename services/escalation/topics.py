@@ -10,6 +10,7 @@ from services.shared.events.complaints import Category
 from services.shared.events.envelope import Event, RegionEvent
 from services.shared.events.fields import StoreId
 from services.shared.events.returns import PolicyRule
+from services.shared.streams import changelog
 from services.shared.topics import COORDINATION, DAY_MS, STORE_PARTITIONS, Topic
 
 
@@ -46,15 +47,9 @@ OBSERVATIONS = Topic(
 )
 
 
-def _changelog(table: str, partitions: int) -> Topic:
-    """faust's changelog of one of the worker's tables (faust names it <app id>-<table>-changelog).
-    Created before the worker starts, so its partitions are known when the first write comes."""
-    return Topic(f"escalation-{table}-changelog", f"The worker's {table} table.", partitions, "", "compact", -1, ())
-
-
 TABLES = {
     "rosters": STORE_PARTITIONS, "routed": STORE_PARTITIONS, "cases": STORE_PARTITIONS,
     "watches": OBSERVATIONS.partitions,
 }
-CHANGELOGS = {table: _changelog(table, partitions) for table, partitions in TABLES.items()}
+CHANGELOGS = {table: changelog("escalation", table, partitions) for table, partitions in TABLES.items()}
 INTERNAL_TOPICS = (CLOCK, OBSERVATIONS, CLOCK.dlq, OBSERVATIONS.dlq, *CHANGELOGS.values())

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from services.analytics.settings import AnalyticsSettings
 from services.complaints.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
 from services.escalation.settings import EscalationSettings
@@ -18,7 +19,7 @@ from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS
 
 app = typer.Typer(help="Retail customer-service platform: tokens, topics, generated files.", no_args_is_help=True)
-SETTINGS_CLASSES = [PlatformSettings, ComplaintsSettings, EscalationSettings]
+SETTINGS_CLASSES = [PlatformSettings, ComplaintsSettings, EscalationSettings, AnalyticsSettings]
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import sys
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -50,6 +51,21 @@ def stream_app(service: str, platform: PlatformSettings, datadir: Path, **option
     )
     app.transport.Producer = _IdempotentProducer
     return app
+
+
+def run_worker(app: faust.App, platform: PlatformSettings) -> None:
+    """Runs the app as a faust worker until it is stopped."""
+    level = platform.log_level.lower()
+    # faust's worker command turns its web server (which lists table contents) back on unless told not to.
+    sys.argv = [sys.argv[0], "worker", "--without-web", "--loglevel", {"warning": "warn", "critical": "crit"}.get(level, level)]
+    app.main()
+
+
+def changelog(app_id: str, table: str, partitions: int) -> Topic:
+    """faust's changelog of a table (it names them <app id>-<table>-changelog), to create before the
+    worker starts: created by faust while the worker joins its group, a changelog can be taken for
+    one with 0 partitions until the next metadata refresh, and every write to the table fails."""
+    return Topic(f"{app_id}-{table}-changelog", f"The {app_id} worker's {table} table.", partitions, "", "compact", -1, ())
 
 
 def source(app: faust.App, topic: Topic) -> faust.TopicT:

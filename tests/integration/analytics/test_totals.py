@@ -1,0 +1,163 @@
+"""The analytics worker as a process on the real broker, counting the complaints service's real
+events (and escalation events as the escalation worker publishes them): its /metrics carries
+exactly the expected totals, also after it is killed mid-stream and started again."""
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.shared.auth import Role, mint_token
+from services.shared.events.envelope import wrap
+from services.shared.events.escalations import EscalationBreached, EscalationPaged, EscalationRouted
+from services.shared.kafka import ensure_topics, make_producer, publish
+from services.shared.topics import ALL_TOPICS, ESCALATIONS
+from tests.conftest import free_port
+from tests.integration.complaints.conftest import start_api
+from tests.integration.escalation.conftest import add_stores, reject_returns
+from tests.support import ServiceProcess, eventually
+
+REGION, STORE, OTHER = "ahvenanmaa", "mhm-torget", "mhm-city"
+
+
+class Analytics:
+    def __init__(self, platform, data_dir: str) -> None:
+        self.platform, self.data_dir, self.port = platform, data_dir, free_port()
+        self.process: ServiceProcess | None = None
+
+    def start(self) -> None:
+        self.process = ServiceProcess("services.analytics", {
+            "RETAIL_KAFKA_BOOTSTRAP_SERVERS": self.platform.kafka_bootstrap_servers, "ANALYTICS_DATA_DIR": self.data_dir,
+            "ANALYTICS_PORT": str(self.port), "ANALYTICS_INSTANCE_ID": "analytics-test",
+        })
+
+    def kill(self) -> None:
+        self.process.process.kill()
+        self.process.process.wait()
+
+    async def metrics(self, role: Role = Role.ops) -> httpx.Response:
+        token = mint_token(self.platform, sub="ops-0001", role=role, now=datetime.now(UTC), ttl=timedelta(hours=1))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as client:
+            return await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+
+    async def samples(self) -> dict[tuple, float]:
+        """This test's stores' samples, by (name, sorted labels); empty while the worker is not up."""
+        assert self.process.process.poll() is None, self.process.logs()
+        try:
+            response = await self.metrics()
+        except httpx.TransportError:
+            return {}
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples
+            if sample.labels.get("region") == REGION
+        }
+
+
+@pytest.fixture(scope="module")
+async def api(new_database, platform):
+    ensure_topics(platform, ALL_TOPICS)
+    async for running in start_api(await new_database(), platform):
+        await add_stores(running, REGION, [STORE, OTHER])
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def analytics(platform, tmp_path_factory):
+    running = Analytics(platform, str(tmp_path_factory.mktemp("analytics")))
+    running.start()
+    yield running
+    running.process.stop()
+
+
+def key(name: str, **labels: str) -> tuple:
+    return name, tuple(sorted({"region": REGION, "store": STORE, **labels}.items()))
+
+
+async def scenario(api, platform) -> dict[tuple, float]:
+    """Known complaints, resolutions, CSAT answers, returns and escalations; returns the totals expected."""
+    filed = [
+        (await api.file(store=STORE, category=category, severity=severity, mood="upset", channel="in_store",
+                        customer={"email": f"an-{i}@example.com"})).json()["id"]
+        for i, (category, severity) in enumerate([("product_quality", "medium"), ("product_quality", "medium"),
+                                                  ("service", "high")])
+    ]
+    for complaint_id in filed[:2]:
+        response = await api.client.post(f"/v1/complaints/{complaint_id}/acknowledge", headers=api.token(Role.associate, STORE))
+        assert response.status_code == 200, response.text
+        token = await api.resolve(complaint_id, store=STORE)
+        score = 5 if complaint_id == filed[0] else 3
+        assert (await api.client.post(f"/v1/csat/{token}", json={"score": score})).status_code == 204
+    await reject_returns(api, REGION, STORE, 2)
+    approved = await api.client.post("/v1/returns", headers=api.token(Role.associate, STORE), json={
+        "store_id": STORE, "kind": "refund", "tender": "cash", "amount": {"minor_units": 4990, "currency": "EUR"},
+        "product_category": "small-appliances", "purchased_on": datetime.now(UTC).date().isoformat(), "receipt_number": "R-7",
+    })
+    assert approved.status_code == 201 and approved.json()["status"] == "approved", approved.text
+
+    now = datetime.now(UTC)
+    common = {"store_id": STORE, "region_id": REGION, "complaint_id": filed[2]}
+    escalations = [
+        EscalationRouted(**common, assignee={"tier": "coordinator"}, acknowledge_by=now, resolve_by=now, reason="x", at=now),
+        EscalationPaged(**common, page_id=filed[2], recipient={"tier": "store_manager"}, reason="x", at=now),
+        EscalationBreached(**common, tier="coordinator", deadline_kind="acknowledge", deadline=now, at=now),
+    ]
+    producer = make_producer(platform, client_id="test-escalations")
+    await producer.start()
+    try:
+        await publish(producer, ESCALATIONS, [wrap(e, source="/tests", time=now) for e in escalations], platform)
+    finally:
+        await producer.stop()
+
+    return {
+        key("retail_complaints_filed_total", category="product_quality", channel="in_store", severity="medium", mood="upset"): 2,
+        key("retail_complaints_filed_total", category="service", channel="in_store", severity="high", mood="upset"): 1,
+        key("retail_complaints_acknowledged_total"): 2,
+        key("retail_complaints_resolved_total", first_contact="true"): 2,
+        key("retail_csat_surveys_issued_total"): 2,
+        key("retail_csat_score_count"): 2,
+        key("retail_csat_score_sum"): 8,
+        key("retail_csat_score_bucket", le="3.0"): 1,
+        key("retail_csat_score_bucket", le="5.0"): 2,
+        key("retail_complaint_acknowledge_seconds_count"): 2,
+        key("retail_complaint_resolve_seconds_count"): 2,
+        key("retail_return_requests_total", kind="refund", tender="cash", receipt="yes"): 3,
+        key("retail_returns_total", kind="refund", tender="cash", decision="rejected"): 2,
+        key("retail_returns_total", kind="refund", tender="cash", decision="approved"): 1,
+        key("retail_returns_value_euros_total", kind="refund", tender="cash"): 49.90,
+        key("retail_return_rejections_total", rule="return_window"): 2,
+        key("retail_escalations_routed_total", tier="coordinator"): 1,
+        key("retail_pages_total"): 1,
+        key("retail_sla_breaches_total", tier="coordinator", deadline="acknowledge"): 1,
+    }
+
+
+async def test_metrics_carry_exactly_the_scenarios_totals_also_after_a_kill_mid_stream(api, platform, analytics):
+    first = await scenario(api, platform)
+    await eventually(lambda: _equal(analytics, first), timeout_s=90, what="the first scenario's totals")
+    second = await scenario(api, platform)
+    filed = key("retail_complaints_filed_total", category="product_quality", channel="in_store", severity="medium", mood="upset")
+
+    async def counting_again() -> bool:
+        return (await analytics.samples()).get(filed, 0) > first[filed]
+
+    await eventually(counting_again, timeout_s=60, what="the worker to count the second round")
+    analytics.kill()  # mid-stream: what it counted since its last commit is read again after the restart
+    analytics.start()
+    expected = {k: first[k] + second[k] for k in first}
+    await eventually(lambda: _equal(analytics, expected), timeout_s=120, what="the totals after a restart")
+    samples = await analytics.samples()
+    assert all(samples[k] == pytest.approx(v) for k, v in expected.items()), "nothing counted twice"
+    assert not any(label in ("complaint_id", "customer_ref", "staff_id") for _, labels in samples for label, _ in labels)
+
+
+async def _equal(analytics: Analytics, expected: dict[tuple, float]) -> bool:
+    samples = await analytics.samples()
+    return all(k in samples and samples[k] == pytest.approx(v) for k, v in expected.items())
+
+
+async def test_metrics_need_an_ops_or_service_token(analytics):
+    await eventually(lambda: analytics.samples(), timeout_s=60, what="the worker's metrics")
+    assert (await analytics.metrics(Role.senior_manager)).status_code == 403
