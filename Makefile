@@ -24,7 +24,7 @@ run: install
 
 test: install
 	deploy/local/postgres.sh install
-	deploy/local/chromium.sh install
+	deploy/local/packages.sh install
 	$(BIN)/pytest
 
 generate: $(VENV)/.installed

@@ -2,6 +2,7 @@
 events (and escalation events as the escalation worker publishes them): its /metrics carries
 exactly the expected totals, also after it is killed mid-stream and started again."""
 
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -158,6 +159,9 @@ async def _equal(analytics: Analytics, expected: dict[tuple, float]) -> bool:
     return all(k in samples and samples[k] == pytest.approx(v) for k, v in expected.items())
 
 
-async def test_metrics_need_an_ops_or_service_token(analytics):
+async def test_metrics_need_an_ops_or_service_token_and_pass_promtools_lint(analytics):
     await eventually(lambda: analytics.samples(), timeout_s=60, what="the worker's metrics")
     assert (await analytics.metrics(Role.senior_manager)).status_code == 403
+    exposition = (await analytics.metrics(Role.service)).text
+    lint = subprocess.run(["promtool", "check", "metrics"], input=exposition, capture_output=True, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout + lint.stderr

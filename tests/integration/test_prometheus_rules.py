@@ -1,0 +1,43 @@
+"""deploy/prometheus checked with Debian's promtool: the configuration, the recording and alert
+rules, and the alert rules' unit tests (deploy/prometheus/rules/alerts_test.yml)."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def deployed(tmp_path):
+    """deploy/prometheus as an operator deploys it, with the scrape token in place."""
+    target = tmp_path / "prometheus"
+    shutil.copytree(REPO / "deploy" / "prometheus", target)
+    (target / "secrets").mkdir()
+    (target / "secrets" / "scrape-token").write_text("token\n")
+    return target
+
+
+def promtool(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(["promtool", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def test_the_configuration_and_rules_are_valid(deployed):
+    config = promtool("check", "config", "prometheus.yml", cwd=deployed)
+    assert config.returncode == 0, config.stdout + config.stderr
+    assert "2 rule files found" in config.stdout
+    rules = promtool("check", "rules", "rules/recording.yml", "rules/alerts.yml", cwd=deployed)
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+
+
+def test_the_alert_rules_pass_their_unit_tests(deployed):
+    result = promtool("test", "rules", "alerts_test.yml", cwd=deployed / "rules")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_wrong_threshold_fails_the_alert_unit_tests(deployed):
+    alerts = deployed / "rules" / "alerts.yml"
+    alerts.write_text(alerts.read_text().replace("> 0.2", "> 0.5"))
+    result = promtool("test", "rules", "alerts_test.yml", cwd=deployed / "rules")
+    assert result.returncode != 0 and "RetailSlaBreachRateHigh" in result.stdout + result.stderr
