@@ -3,7 +3,8 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY services ./services
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 retail
+# /data holds the stream workers' RocksDB tables (a volume in docker-compose.yml).
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 retail && mkdir /data && chown retail /data
 USER retail
 ENV RETAIL_ENV=production
 CMD ["python", "-m", "services.complaints"]

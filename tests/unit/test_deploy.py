@@ -1,7 +1,9 @@
 """docker-compose.yml and the Dockerfile cannot be run here (no Docker engine): check them statically."""
 
+import fnmatch
 import importlib.util
 import re
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -56,3 +58,16 @@ def test_the_dockerfile_copies_what_exists_and_does_not_run_as_root():
         for source in sources.split():
             assert (REPO / source).exists(), source
     assert re.search(r"^USER (?!root)\S+$", dockerfile, flags=re.MULTILINE)
+
+
+def test_the_package_carries_every_file_the_services_read():
+    """Files outside Python packages (data, and migrations in plain folders) reach an installed
+    service — the Docker image — only when pyproject.toml declares them as package data."""
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    for path in (REPO / "services").rglob("*"):
+        if not path.is_file() or path.suffix == ".pyc" or (path.suffix == ".py" and (path.parent / "__init__.py").exists()):
+            continue
+        package = next(parent for parent in path.parents if (parent / "__init__.py").exists())
+        relative = path.relative_to(package).as_posix()
+        patterns = declared.get(".".join(package.relative_to(REPO).parts), [])
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), f"{path} is not package data"

@@ -187,4 +187,4 @@ def _seconds(start: datetime, end: datetime) -> float:
 
 
 def _euros(amount: Money) -> float:
-    return amount.minor_units / 100 if amount.currency == "EUR" else 0.0
+    return amount.minor_units if amount.currency == "EUR" else 0.0

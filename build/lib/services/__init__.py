@@ -1,0 +1,1 @@
+"""The platform's services: complaints, escalation, scheduling, analytics, and their shared package."""

@@ -1,0 +1,190 @@
+"""A store's running totals for satisfaction and loss prevention, and how each event changes them.
+
+One `StoreTotals` per store holds every counter and histogram of the store, the open complaints
+(to time acknowledgement and resolution) and the ids of the events already counted; an event
+changes one store's totals, so counting it and remembering it is one write, and a replay counts
+nothing twice."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from services.shared.events import complaints as c
+from services.shared.events import escalations as e
+from services.shared.events import returns as r
+from services.shared.events.envelope import Envelope
+from services.shared.events.fields import Money
+
+RECENT_IDS = 5000  # a replay after a restart is at most a few seconds of one store's events
+DURATION_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 8 * 3600.0, 24 * 3600.0, 3 * 24 * 3600.0)
+CSAT_BUCKETS = (1.0, 2.0, 3.0, 4.0, 5.0)
+
+
+class Metric(BaseModel):
+    name: str
+    kind: Literal["counter", "histogram"]
+    help: str
+    labels: tuple[str, ...]
+    buckets: tuple[float, ...] = ()
+
+
+STORE = ("region", "store")
+METRICS = {
+    m.name: m
+    for m in (
+        Metric(name="retail_complaints_filed", kind="counter", help="Complaints filed.",
+               labels=(*STORE, "category", "channel", "severity", "mood")),
+        Metric(name="retail_complaints_acknowledged", kind="counter", help="Complaints acknowledged.", labels=STORE),
+        Metric(name="retail_complaints_resolved", kind="counter",
+               help="Complaints resolved; first_contact says whether in the first interaction.",
+               labels=(*STORE, "first_contact")),
+        Metric(name="retail_complaints_reopened", kind="counter", help="Resolved complaints reopened.", labels=STORE),
+        Metric(name="retail_complaint_acknowledge_seconds", kind="histogram",
+               help="Time from filing to acknowledgement.", labels=STORE, buckets=DURATION_BUCKETS),
+        Metric(name="retail_complaint_resolve_seconds", kind="histogram",
+               help="Time from filing to (first) resolution.", labels=STORE, buckets=DURATION_BUCKETS),
+        Metric(name="retail_csat_surveys_issued", kind="counter", help="CSAT surveys offered (one per resolution).",
+               labels=STORE),
+        Metric(name="retail_csat_score", kind="histogram", help="CSAT answers, 1 (worst) to 5 (best).",
+               labels=STORE, buckets=CSAT_BUCKETS),
+        Metric(name="retail_escalations_routed", kind="counter", help="Routing decisions by the tier routed to.",
+               labels=(*STORE, "tier")),
+        Metric(name="retail_escalations_raised", kind="counter", help="Escalations moved up, by the tier raised to.",
+               labels=(*STORE, "tier")),
+        Metric(name="retail_sla_breaches", kind="counter", help="Missed SLA deadlines by tier and deadline.",
+               labels=(*STORE, "tier", "deadline")),
+        Metric(name="retail_pages", kind="counter", help="Immediate pages of the on-duty manager or coordinator.",
+               labels=STORE),
+        Metric(name="retail_return_requests", kind="counter", help="Return, refund and exchange requests.",
+               labels=(*STORE, "kind", "tender", "receipt")),
+        Metric(name="retail_returns", kind="counter",
+               help="Returns, refunds and exchanges decided, by decision (approved, exception, rejected).",
+               labels=(*STORE, "kind", "tender", "decision")),
+        Metric(name="retail_returns_value_euros", kind="counter",
+               help="Value of returns, refunds and exchanges given back (approved or by exception).",
+               labels=(*STORE, "kind", "tender")),
+        Metric(name="retail_return_rejections", kind="counter", help="Rejected requests by the policy rule broken.",
+               labels=(*STORE, "rule")),
+        Metric(name="retail_policy_exceptions", kind="counter",
+               help="Policy exceptions granted by a manager, by the rule set aside.", labels=(*STORE, "rule")),
+        Metric(name="retail_policy_exceptions_value_euros", kind="counter", help="Value given back by exception.",
+               labels=STORE),
+    )
+}
+
+
+class Histogram(BaseModel):
+    buckets: list[int]  # per bucket, not cumulative; the last is +Inf
+    sum: float = 0.0
+    count: int = 0
+
+
+class Series(BaseModel):
+    metric: str
+    labels: dict[str, str]
+    value: float = 0.0
+    histogram: Histogram | None = None
+
+
+class OpenComplaint(BaseModel):
+    filed_at: datetime
+    acknowledged: bool = False
+    resolved: bool = False
+
+
+class StoreTotals(BaseModel):
+    series: dict[str, Series] = Field(default_factory=dict)
+    open: dict[str, OpenComplaint] = Field(default_factory=dict)  # complaint id → times
+    recent_ids: list[str] = Field(default_factory=list)
+
+    def add(self, metric: str, labels: dict[str, str], amount: float = 1.0) -> None:
+        self._series(metric, labels).value += amount
+
+    def observe(self, metric: str, labels: dict[str, str], value: float) -> None:
+        series = self._series(metric, labels)
+        buckets = METRICS[metric].buckets
+        histogram = series.histogram = series.histogram or Histogram(buckets=[0] * (len(buckets) + 1))
+        histogram.buckets[next((i for i, bound in enumerate(buckets) if value <= bound), len(buckets))] += 1
+        histogram.sum += value
+        histogram.count += 1
+
+    def _series(self, metric: str, labels: dict[str, str]) -> Series:
+        expected = METRICS[metric].labels
+        assert tuple(labels) == expected, f"{metric}: labels {tuple(labels)} are not {expected}"
+        key = metric + "|" + "|".join(labels.values())
+        return self.series.setdefault(key, Series(metric=metric, labels=labels))
+
+
+def count(totals: StoreTotals, envelope: Envelope) -> bool:
+    """Counts the event into its store's totals; False (and nothing changed) when it was counted before."""
+    event_id = str(envelope.id)
+    if event_id in totals.recent_ids:
+        return False
+    _apply(totals, envelope.data)
+    totals.recent_ids.append(event_id)
+    del totals.recent_ids[:-RECENT_IDS]
+    return True
+
+
+def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case per event type
+    store = {"region": getattr(event, "region_id", ""), "store": getattr(event, "store_id", "")}
+    match event:
+        case c.ComplaintFiled():
+            totals.add("retail_complaints_filed", {**store, "category": event.category, "channel": event.channel,
+                                                   "severity": event.severity, "mood": event.mood})
+            totals.open[str(event.complaint_id)] = OpenComplaint(filed_at=event.filed_at)
+        case c.ComplaintAcknowledged():
+            totals.add("retail_complaints_acknowledged", store)
+            if (known := totals.open.get(str(event.complaint_id))) and not known.acknowledged:
+                known.acknowledged = True
+                totals.observe("retail_complaint_acknowledge_seconds", store, _seconds(known.filed_at, event.at))
+        case c.ComplaintResolved():
+            totals.add("retail_complaints_resolved", {**store, "first_contact": str(event.first_contact).lower()})
+            totals.add("retail_csat_surveys_issued", store)
+            if (known := totals.open.get(str(event.complaint_id))) and not known.resolved:
+                known.resolved = True
+                totals.observe("retail_complaint_resolve_seconds", store, _seconds(known.filed_at, event.at))
+        case c.ComplaintReopened():
+            totals.add("retail_complaints_reopened", store)
+        case c.ComplaintClosed():
+            totals.open.pop(str(event.complaint_id), None)
+        case c.CsatSubmitted():
+            totals.observe("retail_csat_score", store, float(event.score))
+        case e.EscalationRouted():
+            totals.add("retail_escalations_routed", {**store, "tier": event.assignee.tier})
+        case e.EscalationRaised():
+            totals.add("retail_escalations_raised", {**store, "tier": event.assignee.tier})
+        case e.EscalationBreached():
+            totals.add("retail_sla_breaches", {**store, "tier": event.tier, "deadline": event.deadline_kind})
+        case e.EscalationPaged():
+            totals.add("retail_pages", store)
+        case r.ReturnRequested():
+            receipt = "no" if event.receipt_number is None else "yes"
+            totals.add("retail_return_requests", {**store, "kind": event.kind, "tender": event.tender, "receipt": receipt})
+        case r.ReturnApproved():
+            _decided(totals, store, event, "approved")
+        case r.ReturnRejected():
+            _decided(totals, store, event, "rejected")
+            for rule in event.rules:
+                totals.add("retail_return_rejections", {**store, "rule": rule})
+        case r.ReturnExceptionGranted():
+            _decided(totals, store, event, "exception")
+            for rule in event.rules:
+                totals.add("retail_policy_exceptions", {**store, "rule": rule})
+            totals.add("retail_policy_exceptions_value_euros", store, _euros(event.amount))
+
+
+def _decided(totals: StoreTotals, store: dict[str, str], event: r.ReturnEvent, decision: str) -> None:
+    kind, tender = event.kind, event.tender  # type: ignore[attr-defined]
+    totals.add("retail_returns", {**store, "kind": kind, "tender": tender, "decision": decision})
+    if decision != "rejected":
+        totals.add("retail_returns_value_euros", {**store, "kind": kind, "tender": tender}, _euros(event.amount))  # type: ignore[attr-defined]
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds()
+
+
+def _euros(amount: Money) -> float:
+    return amount.minor_units / 100 if amount.currency == "EUR" else 0.0

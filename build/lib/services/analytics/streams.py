@@ -1,0 +1,77 @@
+"""The analytics worker: counts every complaint, escalation and return event into its store's
+running totals (exactly once: the totals remember the ids they counted) and serves them to
+Prometheus. Complaints, escalations and returns are all keyed by store on the same partition
+count, so one agent sees all of a store's events and each store's totals live on one partition."""
+
+import faust
+import structlog
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+
+from services.analytics.domain.totals import METRICS, StoreTotals, count
+from services.shared.events.envelope import InvalidEvent, decode
+from services.shared.kafka import dead_letter
+from services.shared.streams import Batch, batches, source
+from services.shared.topics import COMPLAINTS, ESCALATIONS, RETURNS, STORE_PARTITIONS, Topic
+
+log = structlog.get_logger()
+TOTALS_TABLE = "totals"
+SOURCES = (COMPLAINTS, ESCALATIONS, RETURNS)
+
+
+def register(app: faust.App) -> faust.Table:
+    topics: dict[str, Topic] = {topic.name: topic for topic in SOURCES}
+    dlq = {name: source(app, topic.dlq) for name, topic in topics.items()}
+    totals = app.Table(TOTALS_TABLE, partitions=STORE_PARTITIONS, key_type=bytes, value_type=bytes)
+
+    @app.agent(app.topic(*topics, key_type=bytes, value_type=bytes))
+    async def tally(stream: faust.StreamT) -> None:
+        async for batch in batches(stream):
+            # Each store's totals are read once and written once a batch.
+            changed: dict[bytes, tuple[StoreTotals, faust.EventT]] = {}
+            for event in batch:
+                try:
+                    envelope = decode(event.value, topics[event.message.topic].event_classes)
+                except InvalidEvent as error:
+                    await _dead_letter(app, batch, dlq, topics[event.message.topic], event, error)
+                    continue
+                key = envelope.data.store_id.encode()  # type: ignore[attr-defined]
+                store = changed[key][0] if key in changed else StoreTotals.model_validate_json(totals.get(key, b"{}"))
+                if count(store, envelope):
+                    changed[key] = store, event
+            for key, (store, event) in changed.items():
+                batch.make_current(event)
+                totals[key] = store.model_dump_json().encode()
+
+    return totals
+
+
+async def _dead_letter(app: faust.App, batch: Batch, dlq: dict, topic: Topic, event: faust.EventT, error: InvalidEvent) -> None:
+    log.warning("event dead-lettered", topic=topic.name, offset=event.message.offset, reason=str(error))
+    await batch.send(dlq[topic.name], topic.dlq, dead_letter(event.message, str(error), app.conf.id))
+
+
+class TotalsCollector:
+    """Exposes the totals of the stores whose partitions this worker owns (read on each scrape)."""
+
+    def __init__(self, totals: faust.Table) -> None:
+        self.totals = totals
+
+    def collect(self) -> list[Metric]:
+        families: dict[str, Metric] = {}
+        for raw in list(self.totals.values()):
+            for series in StoreTotals.model_validate_json(raw).series.values():
+                metric = METRICS[series.metric]
+                family = families.get(metric.name)
+                if family is None:
+                    kind = CounterMetricFamily if metric.kind == "counter" else HistogramMetricFamily
+                    family = families[metric.name] = kind(metric.name, metric.help, labels=metric.labels)
+                values = list(series.labels.values())
+                if series.histogram is None:
+                    family.add_metric(values, series.value)
+                    continue
+                cumulative, buckets = 0, []
+                for bound, n in zip([*map(str, metric.buckets), "+Inf"], series.histogram.buckets, strict=True):
+                    cumulative += n
+                    buckets.append((bound, cumulative))
+                family.add_metric(values, buckets, series.histogram.sum)
+        return list(families.values())

@@ -1,0 +1,1 @@
+"""The complaints service: intake and system of record for complaints, returns and CSAT."""

@@ -1,0 +1,1 @@
+"""The complaints service's HTTP API (FastAPI, under /v1)."""

@@ -1,0 +1,80 @@
+"""The complaints service's FastAPI application and what runs beside it (migrations, the relay)."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.complaints.api import admin, complaints, csat, returns
+from services.complaints.domain.lifecycle import InvalidTransition
+from services.complaints.errors import ComplaintsError, InvalidField
+from services.complaints.settings import DEVELOPMENT_CUSTOMER_REF_KEY, ComplaintsSettings
+from services.complaints.store.migrate import upgrade_async
+from services.complaints.store.outbox import Relay
+from services.shared.clock import Clock, utc_now
+from services.shared.db import database_ready, make_engine, sessions
+from services.shared.kafka import kafka_ready
+from services.shared.settings import Environment, PlatformSettings
+from services.shared.web import create_app
+
+VERSION = "0.2.0"
+
+
+def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
+    ref_key = settings.customer_ref_key.get_secret_value()
+    if platform.env is Environment.production and ref_key == DEVELOPMENT_CUSTOMER_REF_KEY:
+        raise ValueError("COMPLAINTS_CUSTOMER_REF_KEY is the development key; production needs its own")
+    engine = make_engine(settings.database_url)
+    session_factory = sessions(engine)
+    relay = Relay(
+        session_factory, platform, clock, poll_s=settings.relay_poll_ms / 1000, batch_size=settings.relay_batch_size,
+        lease_ttl=timedelta(seconds=settings.relay_lease_s),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await upgrade_async(settings.database_url)
+        stop = asyncio.Event()
+        relaying = asyncio.create_task(relay.run(stop)) if settings.relay_enabled else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if relaying:
+                await relaying
+            await engine.dispose()
+
+    checks = {"database": lambda: database_ready(engine)}
+    if settings.relay_enabled:
+        checks["kafka"] = lambda: kafka_ready(relay.producer)
+    app = create_app(
+        service="complaints",
+        platform=platform,
+        checks=checks,
+        lifespan=lifespan,
+        max_body_bytes=settings.max_body_bytes,
+        version=VERSION,
+        description="System of record for complaints, returns and CSAT. Every change is published to Kafka "
+        "exactly once per event id through a transactional outbox.",
+    )
+    app.state.settings, app.state.sessions, app.state.clock = settings, session_factory, clock
+    app.state.ref_key = ref_key.encode()
+    app.state.after_commit = relay.wake
+    for router in (complaints.router, returns.router, csat.router, admin.router):
+        app.include_router(router)
+    app.add_exception_handler(ComplaintsError, _business_error)
+    app.add_exception_handler(InvalidTransition, _business_error)
+    return app
+
+
+async def _business_error(_request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, InvalidField):
+        detail = [{"loc": ["body", *error.field.split(".")], "msg": str(error), "type": "value_error"}]
+        return JSONResponse({"detail": detail}, 422)
+    if isinstance(error, InvalidTransition):
+        return JSONResponse({"detail": str(error), "current_status": error.current}, 409)
+    return JSONResponse({"detail": str(error)}, getattr(error, "status_code", 400))

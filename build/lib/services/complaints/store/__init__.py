@@ -1,0 +1,1 @@
+"""The complaints service's database: tables, migrations, and the transactional outbox."""

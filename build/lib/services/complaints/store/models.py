@@ -1,0 +1,183 @@
+"""Tables of the complaints service. Personal data lives only in `customers` and in free text
+(descriptions, notes, CSAT comments), all of which erasure clears."""
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from services.shared.db import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime}
+
+
+class Region(Base):
+    __tablename__ = "regions"
+
+    id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Store(Base):
+    __tablename__ = "stores"
+
+    id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    region_id: Mapped[str] = mapped_column(ForeignKey("regions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
+
+
+CHAIN_SCOPE = "*"  # not a store id (store ids are slugs), so it cannot collide with one
+
+
+class ReturnPolicyRow(Base):
+    """A return policy: a store's own (scope = its id) or the chain default (scope = "*")."""
+
+    __tablename__ = "return_policies"
+
+    scope: Mapped[str] = mapped_column(String(63), primary_key=True)
+    return_window_days: Mapped[int]
+    receipt_required: Mapped[bool]
+    approval_amount_minor: Mapped[int] = mapped_column(BigInteger)
+    non_returnable_categories: Mapped[list[str]] = mapped_column(JSON)
+    allowed_tenders: Mapped[list[str]] = mapped_column(JSON)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    customer_ref: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    erased_at: Mapped[datetime | None]
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"), index=True)
+    region_id: Mapped[str] = mapped_column(ForeignKey("regions.id"), index=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    severity: Mapped[str] = mapped_column(String(20))
+    mood: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    receipt_ref: Mapped[str | None] = mapped_column(String(64))
+    product_category: Mapped[str | None] = mapped_column(String(63))
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    staff_involved: Mapped[str | None] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    filed_by: Mapped[str] = mapped_column(String(63))
+    assignee: Mapped[str | None] = mapped_column(String(63), index=True)
+    assignee_role: Mapped[str | None] = mapped_column(String(30))
+    reassigned: Mapped[bool] = mapped_column(default=False)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    resolution_technique: Mapped[str | None] = mapped_column(String(30))
+    resolution_outcome: Mapped[str | None] = mapped_column(String(30))
+    resolution_summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    customer: Mapped["Customer"] = relationship(lazy="raise")
+    notes: Mapped[list["Note"]] = relationship(lazy="raise", order_by="Note.created_at")
+
+
+class Note(Base):
+    __tablename__ = "complaint_notes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    author: Mapped[str] = mapped_column(String(63))
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class CsatSurvey(Base):
+    """A one-time survey; only the token's hash is kept, so a database leak cannot answer it."""
+
+    __tablename__ = "csat_surveys"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    score: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ReturnRequestRow(Base):
+    __tablename__ = "return_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"), index=True)
+    region_id: Mapped[str] = mapped_column(ForeignKey("regions.id"))
+    complaint_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("complaints.id"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    tender: Mapped[str] = mapped_column(String(20))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    receipt_number: Mapped[str | None] = mapped_column(String(64))
+    no_receipt_reason: Mapped[str | None] = mapped_column(String(30))
+    product_category: Mapped[str] = mapped_column(String(63))
+    purchased_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    broken_rules: Mapped[list[str]] = mapped_column(JSON)
+    approver: Mapped[str | None] = mapped_column(String(63))
+    exception_reason: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class IdempotencyKey(Base):
+    """The first response to a POST with an Idempotency-Key, replayed to every retry."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    principal: Mapped[str] = mapped_column(String(63))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class OutboxEvent(Base):
+    """An event written in the same transaction as the change it reports; the relay publishes
+    rows in `seq` order and stamps `published_at`."""
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Lease(Base):
+    """Who runs a singleton job (the outbox relay) until when."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(100))
+    expires_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""The escalation service: routing, SLA tiers, paging, regional boards, common problems (issue 4)."""

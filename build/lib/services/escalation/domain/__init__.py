@@ -1,0 +1,1 @@
+"""The escalation service's decisions as pure functions: routing, paging, SLA tiers."""

@@ -1,0 +1,117 @@
+"""A complaint as the escalation service follows it: who has it, its deadlines (the SLA timer), its
+breaches and pages. The worker keeps one case per complaint until it is closed; the regional
+boards are built from the cases."""
+
+from datetime import datetime, timedelta
+from typing import Self
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from services.escalation.domain.routing import RoutingDecision
+from services.escalation.domain.rules import Rules
+from services.escalation.domain.sla import Breach, Timer
+from services.shared.events.complaints import Category, Channel, ComplaintFiled, Mood, Severity
+from services.shared.events.escalations import Assignee, DeadlineKind
+from services.shared.events.fields import Tier
+
+# A resolved complaint can be reopened; its case is kept this long after resolution (or until closed).
+RESOLVED_KEPT = timedelta(days=7)
+
+
+class BreachMark(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: DeadlineKind
+    tier: Tier
+    deadline: datetime
+    at: datetime
+
+
+class PageMark(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    recipient: Assignee
+    reason: str
+    at: datetime
+
+
+class Case(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    complaint_id: UUID
+    store_id: str
+    region_id: str
+    category: Category
+    severity: Severity
+    mood: Mood
+    channel: Channel
+    filed_at: datetime
+    assignee: Assignee
+    reason: str
+    acknowledge_by: datetime | None
+    resolve_by: datetime
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    staff_involved: str | None = None  # never shown on a board: only kept so it is never the assignee
+    breaches: tuple[BreachMark, ...] = ()
+    pages: tuple[PageMark, ...] = ()
+    # The complaints topic partition the case lives on: a clock tick of that partition checks it.
+    partition: int
+
+    @classmethod
+    def opened(cls, filed: ComplaintFiled, decision: RoutingDecision, partition: int, now: datetime) -> Self:
+        return cls(
+            complaint_id=filed.complaint_id, store_id=filed.store_id, region_id=filed.region_id,
+            category=filed.category, severity=filed.severity, mood=filed.mood, channel=filed.channel,
+            filed_at=filed.filed_at, assignee=decision.assignee, reason=decision.reason,
+            acknowledge_by=decision.acknowledge_by, resolve_by=decision.resolve_by,
+            staff_involved=filed.staff_involved, partition=partition,
+            pages=() if decision.page is None else (PageMark(recipient=decision.page, reason=decision.page_reason or "", at=now),),
+        )
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def timer(self) -> Timer:
+        return Timer(self.assignee, self.acknowledge_by, self.resolve_by, self.staff_involved)
+
+    def acknowledged(self, at: datetime) -> Self:
+        if self.acknowledged_at is not None:
+            return self
+        return self.model_copy(update={"acknowledged_at": at, "acknowledge_by": None})
+
+    def resolved(self, at: datetime) -> Self:
+        return self.model_copy(update={"resolved_at": at})
+
+    def reopened(self, rules: Rules, at: datetime) -> Self:
+        """Open again at its tier, with that tier's deadlines from now."""
+        sla = rules.sla[self.assignee.tier]
+        return self.model_copy(
+            update={
+                "resolved_at": None, "acknowledged_at": None,
+                "acknowledge_by": at + timedelta(minutes=sla.acknowledge_minutes),
+                "resolve_by": at + timedelta(minutes=sla.resolve_minutes),
+            }
+        )
+
+    def breached(self, breach: Breach, at: datetime) -> Self:
+        mark = BreachMark(kind=breach.kind, tier=breach.from_tier, deadline=breach.deadline, at=at)
+        return self.model_copy(
+            update={
+                "assignee": breach.timer.assignee, "acknowledge_by": breach.timer.acknowledge_by,
+                "resolve_by": breach.timer.resolve_by, "reason": breach.reason, "breaches": (*self.breaches, mark),
+            }
+        )
+
+    @property
+    def next_due(self) -> datetime:
+        """When the clock next matters to this case: its nearest deadline, or when it expires."""
+        if self.resolved_at is not None:
+            return self.resolved_at + RESOLVED_KEPT
+        return min(self.acknowledge_by or self.resolve_by, self.resolve_by)
+
+    def expired(self, now: datetime) -> bool:
+        return self.resolved_at is not None and now - self.resolved_at > RESOLVED_KEPT

@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RULES = Path(__file__).parent / "rules.toml"
+
+
+class EscalationSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ESCALATION_", extra="ignore")
+
+    rules_file: Path | None = Field(
+        None,
+        description="Routing rules (TOML); unset, the chain rules shipped in services/escalation/rules.toml. "
+        "The service refuses to start if they are invalid.",
+    )
+    data_dir: Path = Field(Path(".data/escalation"), description="Where the worker keeps its RocksDB tables.")
+    tick_seconds: float = Field(
+        5.0, ge=0, description="How often the worker's clock ticks to check SLA deadlines; 0 stops it (the ticks then come from outside, as in tests)."
+    )
+    instance_id: str | None = Field(
+        None,
+        description="A stable name for this worker replica (such as a StatefulSet pod's name): Kafka's static "
+        "membership then hands a restarted worker its partitions back at once instead of after the session timeout.",
+    )
+    host: str = Field("127.0.0.1", description="Address the boards API and dashboard listen on.")
+    port: int = Field(8002, description="Port the boards API and dashboard listen on.")

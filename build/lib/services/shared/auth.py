@@ -1,0 +1,154 @@
+"""Bearer-token authentication, roles and region/store scope, in one FastAPI dependency."""
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from services.shared.events.fields import RegionId, StoreId
+from services.shared.settings import PlatformSettings
+
+ALGORITHM = "HS256"
+
+
+class Role(StrEnum):
+    associate = "associate"
+    coordinator = "coordinator"
+    store_manager = "store_manager"
+    regional_coordinator = "regional_coordinator"
+    senior_manager = "senior_manager"
+    ops = "ops"
+    service = "service"
+
+
+STORE_ROLES = frozenset({Role.associate, Role.store_manager})
+REGION_ROLES = frozenset({Role.coordinator, Role.regional_coordinator})
+
+
+class Principal(BaseModel):
+    """Who is calling: a staff member (by id, never by name) or a service, and their scope."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sub: str
+    role: Role
+    region_id: RegionId | None = None
+    store_id: StoreId | None = None
+
+    def scope_error(self, region_id: str | None = None, store_id: str | None = None) -> str | None:
+        """Why this principal may not act on the given region or store, or None when it may."""
+        if self.role in STORE_ROLES and store_id is not None and store_id != self.store_id:
+            return f"role {self.role} of store {self.store_id} may not act on store {store_id}"
+        if self.role in STORE_ROLES | REGION_ROLES and region_id is not None and region_id != self.region_id:
+            return f"role {self.role} of region {self.region_id} may not act on region {region_id}"
+        return None
+
+    def require_scope(self, region_id: str | None = None, store_id: str | None = None) -> None:
+        if reason := self.scope_error(region_id, store_id):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, reason)
+
+
+class AuthError(Exception):
+    """A token that does not authenticate anyone; the message says why."""
+
+
+def mint_token(
+    settings: PlatformSettings,
+    *,
+    sub: str,
+    role: Role,
+    now: datetime,
+    region_id: str | None = None,
+    store_id: str | None = None,
+    ttl: timedelta = timedelta(hours=8),
+) -> str:
+    principal = Principal(sub=sub, role=role, region_id=region_id, store_id=store_id)
+    _check_claims(principal)
+    claims = {
+        **principal.model_dump(exclude_none=True),
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "iat": now,
+        "exp": now + ttl,
+    }
+    return jwt.encode(claims, settings.auth_signing_key.get_secret_value(), algorithm=ALGORITHM)
+
+
+def verify_token(token: str, settings: PlatformSettings) -> Principal:
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.DecodeError:
+        raise AuthError("the bearer token is not a well-formed JWT") from None
+    if algorithm != ALGORITHM:
+        raise AuthError(f"token algorithm {algorithm!r} is not accepted; tokens are signed with {ALGORITHM}")
+    try:
+        claims = jwt.decode(
+            token,
+            settings.auth_signing_key.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=settings.auth_audience,
+            issuer=settings.auth_issuer,
+            leeway=settings.auth_leeway_s,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise AuthError("the token has expired; sign in again") from None
+    except jwt.InvalidSignatureError:
+        raise AuthError("the token's signature is invalid") from None
+    except jwt.MissingRequiredClaimError as error:
+        raise AuthError(f"the token lacks the {error.claim!r} claim") from None
+    except jwt.InvalidAudienceError:
+        raise AuthError(f"the token is not meant for {settings.auth_audience}") from None
+    except jwt.InvalidIssuerError:
+        raise AuthError(f"the token was not issued by {settings.auth_issuer}") from None
+    except jwt.InvalidTokenError as error:
+        raise AuthError(f"the token is invalid: {error}") from None
+    try:
+        principal = Principal.model_validate(claims)
+    except ValidationError as error:
+        fields = ", ".join(str(detail["loc"][0]) for detail in error.errors())
+        raise AuthError(f"the token has invalid claims: {fields}") from None
+    _check_claims(principal)
+    return principal
+
+
+def _check_claims(principal: Principal) -> None:
+    if principal.role in STORE_ROLES and not (principal.store_id and principal.region_id):
+        raise AuthError(f"a token for role {principal.role} needs store_id and region_id")
+    if principal.role in REGION_ROLES and not principal.region_id:
+        raise AuthError(f"a token for role {principal.role} needs region_id")
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+class Authorize:
+    """Dependency that authenticates the caller, checks the role, and checks the scope against
+    any `region_id` / `store_id` path parameter. Routes check the scope of loaded resources
+    themselves with `principal.require_scope(...)`."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles or Role)
+
+    def __call__(
+        self, request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Principal:
+        if credentials is None:
+            raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+        try:
+            principal = verify_token(credentials.credentials, request.app.state.platform)
+        except AuthError as error:
+            raise _unauthorized(str(error)) from None
+        if principal.role not in self.roles:
+            allowed = ", ".join(sorted(self.roles))
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {principal.role} may not do this; allowed: {allowed}")
+        principal.require_scope(request.path_params.get("region_id"), request.path_params.get("store_id"))
+        return principal
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})

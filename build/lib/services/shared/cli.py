@@ -1,0 +1,83 @@
+"""`retail`: the platform's command line for developers and operators."""
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.analytics.settings import AnalyticsSettings
+from services.complaints.demo import run_demo
+from services.complaints.settings import ComplaintsSettings
+from services.escalation.settings import EscalationSettings
+from services.shared import generate as generated
+from services.shared.auth import AuthError, Role, mint_token
+from services.shared.clock import utc_now
+from services.shared.kafka import ensure_topics
+from services.shared.settings import PlatformSettings
+from services.shared.topics import ALL_TOPICS
+
+app = typer.Typer(help="Retail customer-service platform: tokens, topics, generated files.", no_args_is_help=True)
+SETTINGS_CLASSES = [PlatformSettings, ComplaintsSettings, EscalationSettings, AnalyticsSettings]
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="The caller's role.")],
+    sub: Annotated[str, typer.Option(help="Staff or service id (never a name).")],
+    region: Annotated[str | None, typer.Option(help="Region id, for store and region roles.")] = None,
+    store: Annotated[str | None, typer.Option(help="Store id, for store roles.")] = None,
+    ttl_minutes: Annotated[int, typer.Option(min=1, help="Lifetime of the token.")] = 480,
+) -> None:
+    """Mint a development bearer token signed with RETAIL_AUTH_SIGNING_KEY."""
+    try:
+        typer.echo(
+            mint_token(
+                PlatformSettings(), sub=sub, role=role, region_id=region, store_id=store, now=utc_now(),
+                ttl=timedelta(minutes=ttl_minutes),
+            )
+        )
+    except AuthError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+@app.command()
+def topics() -> None:
+    """Create every topic of the registry (and its DLQ) that does not exist yet."""
+    created = ensure_topics(PlatformSettings(), ALL_TOPICS)
+    typer.echo(f"created {len(created)} topics: {', '.join(created) or 'none'}; {len(ALL_TOPICS)} in the registry")
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="The complaints API.")] = "http://127.0.0.1:8001",
+    rate: Annotated[float, typer.Option(min=0.1, help="Customer interactions per second.")] = 2.0,
+    duration: Annotated[float, typer.Option(min=0, help="Seconds to run; 0 runs until interrupted.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of the random stream, for a repeatable run.")] = 7,
+) -> None:
+    """Seed a demo chain and send realistic complaints, returns and CSAT answers through the API."""
+    counts = asyncio.run(run_demo(url, rate, duration or None, seed, PlatformSettings()))
+    typer.echo(f"filed {counts.complaints} complaints, resolved {counts.resolved}, {counts.csat} CSAT answers, "
+               f"returns {counts.returns}, {counts.errors} errors")
+    if counts.errors:
+        raise typer.Exit(1)
+
+
+@app.command("generate")
+def generate_files(
+    root: Annotated[Path, typer.Option(help="The repository's root.")] = Path("."),
+) -> None:
+    """Write the events' JSON Schemas, the AsyncAPI document and docs/configuration.md."""
+    files = generated.generated_files(SETTINGS_CLASSES)
+    schemas = root / generated.SCHEMAS_DIR
+    schemas.mkdir(parents=True, exist_ok=True)
+    for stale in set(schemas.glob("*.json")) - {root / path for path in files}:
+        stale.unlink()
+    for path, content in files.items():
+        (root / path).write_text(content)
+    typer.echo(f"wrote {len(files)} files")
+
+
+if __name__ == "__main__":
+    app()

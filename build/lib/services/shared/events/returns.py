@@ -1,0 +1,173 @@
+"""Topic `returns`: returns, refunds and exchanges checked against the store's policy, keyed by store_id."""
+
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from services.shared.events.envelope import StoreEvent
+from services.shared.events.fields import CustomerRef, Money, ProductCategory, StaffId, Tier
+
+_RETURN = {
+    "store_id": "hel-kamppi",
+    "region_id": "uusimaa",
+    "return_id": "4d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a",
+}
+
+
+class ReturnKind(StrEnum):
+    return_ = "return"
+    refund = "refund"
+    exchange = "exchange"
+
+
+class Tender(StrEnum):
+    cash = "cash"
+    credit = "credit"
+    debit = "debit"
+    gift_card = "gift_card"
+
+
+class PolicyRule(StrEnum):
+    """The rules of a store's return policy; a request that breaks one names it."""
+
+    return_window = "return_window"
+    receipt_required = "receipt_required"
+    approval_amount = "approval_amount"
+    non_returnable_category = "non_returnable_category"
+    tender_not_allowed = "tender_not_allowed"
+
+
+class NoReceiptReason(StrEnum):
+    lost = "lost"
+    gift = "gift"
+    looked_up_by_card = "looked_up_by_card"
+    other = "other"
+
+
+class ReturnEvent(StoreEvent):
+    return_id: UUID
+
+
+class ReturnRequested(ReturnEvent):
+    event_type: ClassVar[str] = "retail.return.requested.v1"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_RETURN,
+                    "kind": "refund",
+                    "complaint_id": "0c6f8e1e-6a0b-4b43-9d0e-2f1f4f6f1a01",
+                    "customer_ref": "cref_3f2a9c0d1b7e4e55a1c2d3e4f5a6b7c8",
+                    "tender": "credit",
+                    "amount": {"minor_units": 12990, "currency": "EUR"},
+                    "receipt_number": None,
+                    "no_receipt_reason": "gift",
+                    "product_category": "small-appliances",
+                    "days_since_purchase": 12,
+                    "requested_by": "emp-1042",
+                    "at": "2026-11-23T09:30:00Z",
+                }
+            ]
+        }
+    )
+
+    kind: ReturnKind
+    complaint_id: UUID | None = None
+    customer_ref: CustomerRef | None = None
+    tender: Tender
+    amount: Money
+    receipt_number: str | None = Field(default=None, max_length=64)
+    no_receipt_reason: NoReceiptReason | None = None
+    product_category: ProductCategory
+    days_since_purchase: int = Field(ge=0)
+    requested_by: StaffId
+    at: AwareDatetime
+
+
+class ReturnApproved(ReturnEvent):
+    """Accepted within the policy; `approver` is set when the amount needed a manager's approval."""
+
+    event_type: ClassVar[str] = "retail.return.approved.v1"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_RETURN,
+                    "kind": "refund",
+                    "tender": "credit",
+                    "amount": {"minor_units": 12990, "currency": "EUR"},
+                    "approver": None,
+                    "at": "2026-11-23T09:31:00Z",
+                }
+            ]
+        }
+    )
+
+    kind: ReturnKind
+    tender: Tender
+    amount: Money
+    approver: StaffId | None = None
+    at: AwareDatetime
+
+
+class ReturnRejected(ReturnEvent):
+    event_type: ClassVar[str] = "retail.return.rejected.v1"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_RETURN,
+                    "kind": "return",
+                    "tender": "cash",
+                    "amount": {"minor_units": 4590, "currency": "EUR"},
+                    "rules": ["return_window"],
+                    "product_category": "small-appliances",
+                    "at": "2026-11-23T09:31:00Z",
+                }
+            ]
+        }
+    )
+
+    kind: ReturnKind
+    tender: Tender
+    amount: Money
+    rules: list[PolicyRule] = Field(min_length=1, description="Every policy rule the request broke.")
+    product_category: ProductCategory
+    at: AwareDatetime
+
+
+class ReturnExceptionGranted(ReturnEvent):
+    """Accepted although it broke the named rules, with a store manager's approval and reason."""
+
+    event_type: ClassVar[str] = "retail.return.exception_granted.v1"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_RETURN,
+                    "kind": "refund",
+                    "tender": "gift_card",
+                    "amount": {"minor_units": 8990, "currency": "EUR"},
+                    "rules": ["return_window"],
+                    "approver": "mgr-0007",
+                    "approver_role": "store_manager",
+                    "requested_by": "emp-1042",
+                    "at": "2026-11-23T09:35:00Z",
+                }
+            ]
+        }
+    )
+
+    kind: ReturnKind
+    tender: Tender
+    amount: Money
+    rules: list[PolicyRule] = Field(min_length=1)
+    approver: StaffId
+    approver_role: Tier
+    requested_by: StaffId
+    at: AwareDatetime
+
+
+EVENTS = (ReturnRequested, ReturnApproved, ReturnRejected, ReturnExceptionGranted)

@@ -1,0 +1,194 @@
+"""The Kafka plumbing every service uses: topic creation from the registry, the producer,
+publishing, and a consumer that commits offsets only after the effect."""
+
+import asyncio
+import base64
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from services.shared.clock import Clock, utc_now
+from services.shared.events.deadletter import DeadLetter
+from services.shared.events.envelope import Envelope, InvalidEvent, decode, encode, wrap
+from services.shared.settings import PlatformSettings
+from services.shared.topics import Topic
+
+log = structlog.get_logger()
+
+
+def ensure_topics(settings: PlatformSettings, topics: Iterable[Topic], timeout_s: float = 60.0) -> list[str]:
+    """Creates the topics that do not exist yet and waits until every partition of them has a
+    leader; returns the names it created. Safe to repeat, also from several processes at once."""
+    topics = list(topics)
+    replication = settings.kafka_replication_factor
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="retail-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [
+            NewTopic(
+                name=topic.name,
+                num_partitions=topic.partitions,
+                replication_factor=replication,
+                topic_configs={
+                    "cleanup.policy": topic.cleanup_policy,
+                    "retention.ms": str(topic.retention_ms),
+                    "min.insync.replicas": str(min(2, replication)),
+                },
+            )
+            for topic in topics
+            if topic.name not in existing
+        ]
+        created = []
+        for new_topic in missing:
+            try:
+                admin.create_topics([new_topic])
+                created.append(new_topic.name)
+            except TopicAlreadyExistsError:  # another process created it meanwhile
+                pass
+        _wait_for_leaders(admin, topics, timeout_s)
+        return created
+    finally:
+        admin.close()
+
+
+def _wait_for_leaders(admin: KafkaAdminClient, topics: list[Topic], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        described = {entry["name"]: entry["partitions"] for entry in admin.describe_topics([t.name for t in topics])}
+        waiting = [
+            topic.name
+            for topic in topics
+            if len(described.get(topic.name, [])) != topic.partitions
+            or any(partition["leader_id"] < 0 for partition in described[topic.name])
+        ]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topics without a leader after {timeout_s}s: {', '.join(waiting)}")
+        time.sleep(0.2)
+
+
+def make_producer(settings: PlatformSettings, client_id: str) -> AIOKafkaProducer:
+    """An idempotent producer (acks=all): a send the broker acknowledged is on every in-sync replica."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=settings.kafka_linger_ms,
+        max_batch_size=settings.kafka_max_batch_bytes,
+    )
+
+
+async def send_all(producer: AIOKafkaProducer, records: Iterable[tuple[str, bytes | None, bytes]], timeout_s: float) -> None:
+    """Sends (topic, key, value) records in order, then waits for every acknowledgement. On
+    TimeoutError the outcome is unknown: the caller retries, and consumers drop duplicates by event id."""
+    async with asyncio.timeout(timeout_s):
+        sends = [await producer.send(topic, value, key=key) for topic, key, value in records]
+        await asyncio.gather(*sends)
+
+
+async def publish(
+    producer: AIOKafkaProducer, topic: Topic, envelopes: Iterable[Envelope], settings: PlatformSettings
+) -> None:
+    records = ((topic.name, topic.key(envelope.data), encode(envelope)) for envelope in envelopes)
+    await send_all(producer, records, settings.kafka_send_timeout_s)
+
+
+async def kafka_ready(producer: AIOKafkaProducer | None, timeout_s: float = 2.0) -> None:
+    """Raises unless the producer has started and a broker answers it within the timeout."""
+    if producer is None:
+        raise ConnectionError("the producer has not reached Kafka yet")
+    async with asyncio.timeout(timeout_s):
+        await producer.client.fetch_all_metadata()
+
+
+def dead_letter(record: ConsumerRecord, reason: str, consumer: str, clock: Clock = utc_now) -> Envelope:
+    try:
+        value, encoding = (record.value.decode() if record.value is not None else None), "utf-8"
+    except UnicodeDecodeError:
+        value, encoding = base64.b64encode(record.value).decode(), "base64"
+    letter = DeadLetter(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key.decode(errors="replace") if record.key is not None else None,
+        value=value,
+        value_encoding=encoding,
+        reason=reason,
+        consumer=consumer,
+        at=clock(),
+    )
+    return wrap(letter, source=f"/consumers/{consumer}", time=letter.at, subject=record.topic)
+
+
+Handler = Callable[[Envelope], Awaitable[None]]
+
+
+async def consume(
+    topic: Topic,
+    handler: Handler,
+    *,
+    group_id: str,
+    settings: PlatformSettings,
+    producer: AIOKafkaProducer,
+    stop: asyncio.Event,
+    max_records: int = 500,
+) -> None:
+    """Feeds each valid event of the topic to the handler until `stop` is set.
+
+    A record that is not a valid event, or whose handler raises InvalidEvent, goes to the topic's
+    DLQ with the reason. A partition's offsets are committed only after the handler (or the DLQ
+    send) finished for every record before them, so a crash replays instead of losing: handlers
+    must be idempotent on the event id. Any other exception from the handler stops the consumer
+    without committing that record.
+    """
+    consumer = AIOKafkaConsumer(
+        topic.name,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        client_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=max_records)
+            for partition, records in batches.items():
+                for record in records:
+                    await _handle(record, topic, handler, group_id, settings, producer)
+                await consumer.commit({TopicPartition(partition.topic, partition.partition): records[-1].offset + 1})
+    finally:
+        await consumer.stop()
+
+
+async def _handle(
+    record: ConsumerRecord, topic: Topic, handler: Handler, group_id: str, settings: PlatformSettings,
+    producer: AIOKafkaProducer,
+) -> None:
+    try:
+        await handler(decode(record.value or b"", topic.event_classes))
+    except InvalidEvent as error:
+        log.warning("event dead-lettered", topic=topic.name, partition=record.partition, offset=record.offset,
+                    reason=str(error))
+        await publish(producer, topic.dlq, [dead_letter(record, str(error), group_id)], settings)
+
+
+
+async def stop_producer(producer: AIOKafkaProducer, timeout_s: float = 5.0) -> None:
+    """Stops a producer, dropping what it could not send within the timeout. `stop()` flushes first,
+    and an idempotent producer's batches never expire while the brokers are away, so without a
+    limit a shutdown during an outage would hang; callers re-send anything unacknowledged."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            await producer.stop()
+    except TimeoutError:
+        log.warning("producer stopped without flushing", unsent="dropped; the sender re-sends them")
+        if producer._sender is not None:  # the public API has no stop without a flush
+            await producer._sender.close()
+        await producer.client.close()

@@ -1,0 +1,110 @@
+"""faust-streaming set up the same way for every stream processor (escalation, analytics)."""
+
+import asyncio
+import logging
+import sys
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.streams import _current_event
+from faust.transport.drivers import aiokafka as aiokafka_driver
+
+from services.shared.events.envelope import Envelope, encode
+from services.shared.settings import PlatformSettings
+from services.shared.topics import Topic
+
+
+class _IdempotentProducer(aiokafka_driver.Producer):
+    """faust turns idempotence on only inside exactly_once transactions; at least once wants it too,
+    so that a send the client retries is written once and in order."""
+
+    def _settings_extra(self) -> Mapping[str, Any]:
+        return {"acks": "all", "enable_idempotence": True}
+
+
+def stream_app(service: str, platform: PlatformSettings, datadir: Path, **options: Any) -> faust.App:
+    """Call after `configure_logging`."""
+    app = faust.App(
+        service,
+        broker=[f"kafka://{server}" for server in platform.kafka_bootstrap_servers.split(",")],
+        store="rocksdb://",
+        datadir=str(datadir),
+        # At least once, with every effect idempotent on the event id: faust's exactly_once has open
+        # bugs (duplicates #517, rebalance crashes #323, start-up crash #440, sends outside the
+        # transaction #177). Agents work in `batches`, whose offsets are committed only after every
+        # send they caused was acknowledged by all in-sync replicas (acks=all, idempotent producer).
+        processing_guarantee="at_least_once",
+        topic_replication_factor=platform.kafka_replication_factor,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        key_serializer="raw",
+        value_serializer="raw",
+        # faust's own web server lists table contents under /table: keep it off; we serve our own API.
+        web_enabled=False,
+        # The worker replaces the logging set-up when it starts: keep ours (JSON, no personal data).
+        loghandlers=list(logging.getLogger().handlers),
+        logging_config={"version": 1, "disable_existing_loggers": False, "root": {"level": platform.log_level}},
+        **options,
+    )
+    app.transport.Producer = _IdempotentProducer
+    return app
+
+
+def run_worker(app: faust.App, platform: PlatformSettings) -> None:
+    """Runs the app as a faust worker until it is stopped."""
+    level = platform.log_level.lower()
+    # faust's worker command turns its web server (which lists table contents) back on unless told not to.
+    sys.argv = [sys.argv[0], "worker", "--without-web", "--loglevel", {"warning": "warn", "critical": "crit"}.get(level, level)]
+    app.main()
+
+
+def changelog(app_id: str, table: str, partitions: int) -> Topic:
+    """faust's changelog of a table (it names them <app id>-<table>-changelog), to create before the
+    worker starts: created by faust while the worker joins its group, a changelog can be taken for
+    one with 0 partitions until the next metadata refresh, and every write to the table fails."""
+    return Topic(f"{app_id}-{table}-changelog", f"The {app_id} worker's {table} table.", partitions, "", "compact", -1, ())
+
+
+def source(app: faust.App, topic: Topic) -> faust.TopicT:
+    """A registry topic as raw bytes: values are validated with the contracts, failures dead-lettered
+    (a deserialiser error inside faust could kill the consumer silently, faust #175)."""
+    return app.topic(topic.name, partitions=topic.partitions, key_type=bytes, value_type=bytes)
+
+
+class Batch:
+    """Events taken together and the sends they caused. Sends are not awaited one by one: `done()`
+    waits for every delivery, and only then may the events' offsets be committed (`batches`)."""
+
+    def __init__(self, events: Sequence[faust.EventT]) -> None:
+        self._events = events
+        self._sent: list[Awaitable[object]] = []
+
+    def __iter__(self) -> Iterator[faust.EventT]:
+        for event in self._events:
+            self.make_current(event)
+            yield event
+
+    @staticmethod
+    def make_current(event: faust.EventT) -> None:
+        """A table writes its changelog to the partition of the current event, which faust keeps in
+        a context variable that take_events leaves unset. Only this task's context changes."""
+        _current_event.set(weakref.ref(event))
+
+    async def send(self, channel: faust.TopicT, topic: Topic, envelope: Envelope, partition: int | None = None) -> None:
+        self._sent.append(await channel.send(key=topic.key(envelope.data), value=encode(envelope), partition=partition))
+
+    async def done(self) -> None:
+        await asyncio.gather(*self._sent)  # a failed delivery raises: the agent stops, nothing is committed
+
+
+async def batches(stream: faust.StreamT, size: int = 500, wait_s: float = 0.01) -> AsyncIterator[Batch]:
+    """The stream's events in batches (up to `size`, or what came within `wait_s`). faust acks a
+    batch's events when the loop asks for the next one, so each batch is finished — its sends
+    delivered — before its offsets can be committed."""
+    async for events in stream.take_events(size, within=wait_s):
+        batch = Batch(events)
+        yield batch
+        await batch.done()
