@@ -33,6 +33,8 @@ ESCALATION_DATA_DIR=$data/escalation "$bin/python" -m services.escalation >>"$da
 services+=($!)
 "$bin/python" -m services.escalation.boards >>"$data/escalation-boards.log" 2>&1 &
 services+=($!)
+ANALYTICS_DATA_DIR=$data/analytics "$bin/python" -m services.analytics >>"$data/analytics.log" 2>&1 &
+services+=($!)
 
 "$bin/python" - "$complaints/readyz" <<'PY'
 import sys, time, urllib.request
@@ -56,11 +58,14 @@ The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s
   complaints API  $complaints/docs
   escalation      routing, pages and SLA tier moves on the escalations topic
   dashboard       http://127.0.0.1:${ESCALATION_PORT:-8002}/  (regional coordinators' live board)
+  analytics       http://127.0.0.1:${ANALYTICS_PORT:-8003}/metrics  (satisfaction and loss-prevention totals; ops token)
   Kafka           $RETAIL_KAFKA_BOOTSTRAP_SERVERS
 A store manager's token for hel-kamppi (region uusimaa):
   $("$bin/retail" token --role store_manager --sub mgr-0007 --region uusimaa --store hel-kamppi)
 A regional coordinator's token for uusimaa (paste it into the dashboard):
   $("$bin/retail" token --role regional_coordinator --sub rc-uusimaa-1 --region uusimaa)
+An ops token for /metrics:
+  $("$bin/retail" token --role ops --sub ops-0001)
 Press Ctrl-C to stop.
 TXT
 wait -n "${services[@]}"

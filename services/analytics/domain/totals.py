@@ -61,7 +61,7 @@ METRICS = {
         Metric(name="retail_returns", kind="counter",
                help="Returns, refunds and exchanges decided, by decision (approved, exception, rejected).",
                labels=(*STORE, "kind", "tender", "decision")),
-        Metric(name="retail_returns_value_euros", kind="counter",
+        Metric(name="retail_returns_value", kind="counter",
                help="Value of returns, refunds and exchanges given back (approved or by exception).",
                labels=(*STORE, "kind", "tender")),
         Metric(name="retail_return_rejections", kind="counter", help="Rejected requests by the policy rule broken.",
@@ -187,4 +187,4 @@ def _seconds(start: datetime, end: datetime) -> float:
 
 
 def _euros(amount: Money) -> float:
-    return amount.minor_units if amount.currency == "EUR" else 0.0
+    return amount.minor_units / 100 if amount.currency == "EUR" else 0.0
