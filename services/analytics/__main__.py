@@ -28,7 +28,7 @@ settings, platform = AnalyticsSettings(), PlatformSettings()
 configure_logging("analytics", platform.log_level)
 ensure_topics(platform, [*ALL_TOPICS, changelog("analytics", TOTALS_TABLE, STORE_PARTITIONS)])
 app = stream_app("analytics", platform, settings.data_dir, consumer_group_instance_id=settings.instance_id)
-REGISTRY.register(TotalsCollector(register(app)))
+REGISTRY.register(TotalsCollector(register(app, settings.signal_rules)))
 
 
 async def recovered() -> None:

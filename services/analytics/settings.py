@@ -3,6 +3,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.analytics.domain.signals import SignalRules
+
 
 class AnalyticsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ANALYTICS_", extra="ignore")
@@ -15,3 +17,12 @@ class AnalyticsSettings(BaseSettings):
         description="A stable name for this worker replica (Kafka static membership: a restarted worker gets its "
         "partitions back at once).",
     )
+    signal_window_days: int = Field(7, ge=1, le=90, description="Days of returns a staff member's rates are taken over.")
+    signal_min_requests: int = Field(5, ge=1, description="Fewest return requests in the window for a staff member's rates to be judged.")
+    signal_min_peers: int = Field(3, ge=2, description="Fewest other staff members of the store to compare a rate with.")
+    signal_z: float = Field(3.5, gt=0, description="Robust z-score (median/MAD against the peers) at which a rate is signalled.")
+
+    @property
+    def signal_rules(self) -> SignalRules:
+        return SignalRules(window_days=self.signal_window_days, min_requests=self.signal_min_requests,
+                           min_peers=self.signal_min_peers, z=self.signal_z)

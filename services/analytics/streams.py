@@ -3,24 +3,32 @@ running totals (exactly once: the totals remember the ids they counted) and serv
 Prometheus. Complaints, escalations and returns are all keyed by store on the same partition
 count, so one agent sees all of a store's events and each store's totals live on one partition."""
 
+import uuid
+
 import faust
 import structlog
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
+from services.analytics.domain.signals import SignalRules
 from services.analytics.domain.totals import METRICS, StoreTotals, count
-from services.shared.events.envelope import InvalidEvent, decode
+from services.shared.events.envelope import Envelope, InvalidEvent, decode, wrap
+from services.shared.events.returns import ReturnEvent
+from services.shared.events.signals import LossPreventionSignal
 from services.shared.kafka import dead_letter
 from services.shared.streams import Batch, batches, source
-from services.shared.topics import COMPLAINTS, ESCALATIONS, RETURNS, STORE_PARTITIONS, Topic
+from services.shared.topics import COMPLAINTS, ESCALATIONS, RETURNS, SIGNALS, STORE_PARTITIONS, Topic
 
 log = structlog.get_logger()
+SOURCE = "/services/analytics"
+SIGNAL_IDS = uuid.UUID("5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5")  # signal ids derive from the event that raised them
 TOTALS_TABLE = "totals"
 SOURCES = (COMPLAINTS, ESCALATIONS, RETURNS)
 
 
-def register(app: faust.App) -> faust.Table:
+def register(app: faust.App, signal_rules: SignalRules) -> faust.Table:
     topics: dict[str, Topic] = {topic.name: topic for topic in SOURCES}
     dlq = {name: source(app, topic.dlq) for name, topic in topics.items()}
+    signals = source(app, SIGNALS)
     totals = app.Table(TOTALS_TABLE, partitions=STORE_PARTITIONS, key_type=bytes, value_type=bytes)
 
     @app.agent(app.topic(*topics, key_type=bytes, value_type=bytes))
@@ -38,11 +46,25 @@ def register(app: faust.App) -> faust.Table:
                 store = changed[key][0] if key in changed else StoreTotals.model_validate_json(totals.get(key, b"{}"))
                 if count(store, envelope):
                     changed[key] = store, event
+                    if isinstance(envelope.data, ReturnEvent):
+                        await _signal(batch, signals, store, envelope, signal_rules)
             for key, (store, event) in changed.items():
                 batch.make_current(event)
                 totals[key] = store.model_dump_json().encode()
 
     return totals
+
+
+async def _signal(batch: Batch, signals: faust.TopicT, store: StoreTotals, envelope: Envelope, rules: SignalRules) -> None:
+    event: ReturnEvent = envelope.data  # type: ignore[assignment]
+    for standing in store.signals(event.region_id, event.store_id, envelope.time, rules):
+        signal_id = uuid.uuid5(SIGNAL_IDS, f"{envelope.id}:{standing.staff_id}:{standing.metric}")
+        signal = LossPreventionSignal(
+            store_id=event.store_id, region_id=event.region_id, signal_id=signal_id, at=envelope.time,
+            **standing.model_dump(),
+        )
+        log.info("loss-prevention signal", store_id=event.store_id, metric=standing.metric)
+        await batch.send(signals, SIGNALS, wrap(signal, source=SOURCE, time=envelope.time, id=signal_id))
 
 
 async def _dead_letter(app: faust.App, batch: Batch, dlq: dict, topic: Topic, event: faust.EventT, error: InvalidEvent) -> None:

@@ -5,17 +5,19 @@ One `StoreTotals` per store holds every counter and histogram of the store, the 
 changes one store's totals, so counting it and remembering it is one write, and a replay counts
 nothing twice."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.analytics.domain.signals import SignalRules, StaffDay, Standing, day_of, outliers
 from services.shared.events import complaints as c
 from services.shared.events import escalations as e
 from services.shared.events import returns as r
 from services.shared.events.envelope import Envelope
 from services.shared.events.fields import Money
 
+STAFF_DAYS_KEPT = timedelta(days=90)  # the longest signal window allowed
 RECENT_IDS = 5000  # a replay after a restart is at most a few seconds of one store's events
 DURATION_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 8 * 3600.0, 24 * 3600.0, 3 * 24 * 3600.0)
 CSAT_BUCKETS = (1.0, 2.0, 3.0, 4.0, 5.0)
@@ -61,7 +63,7 @@ METRICS = {
         Metric(name="retail_returns", kind="counter",
                help="Returns, refunds and exchanges decided, by decision (approved, exception, rejected).",
                labels=(*STORE, "kind", "tender", "decision")),
-        Metric(name="retail_returns_value", kind="counter",
+        Metric(name="retail_returns_value_euros", kind="counter",
                help="Value of returns, refunds and exchanges given back (approved or by exception).",
                labels=(*STORE, "kind", "tender")),
         Metric(name="retail_return_rejections", kind="counter", help="Rejected requests by the policy rule broken.",
@@ -70,6 +72,9 @@ METRICS = {
                help="Policy exceptions granted by a manager, by the rule set aside.", labels=(*STORE, "rule")),
         Metric(name="retail_policy_exceptions_value_euros", kind="counter", help="Value given back by exception.",
                labels=STORE),
+        Metric(name="retail_lossprevention_signals", kind="counter",
+               help="Staff members whose rate stood out against the store's peers (who is in the events).",
+               labels=(*STORE, "metric")),
     )
 }
 
@@ -96,7 +101,19 @@ class OpenComplaint(BaseModel):
 class StoreTotals(BaseModel):
     series: dict[str, Series] = Field(default_factory=dict)
     open: dict[str, OpenComplaint] = Field(default_factory=dict)  # complaint id → times
+    staff: dict[str, dict[str, StaffDay]] = Field(default_factory=dict)  # staff id → day → return counts
+    signalled: set[str] = Field(default_factory=set)  # "staff|metric" standing out now, reported once
     recent_ids: list[str] = Field(default_factory=list)
+
+    def signals(self, region: str, store: str, now: datetime, rules: SignalRules) -> list[Standing]:
+        """The staff rates that began to stand out with the latest event (each reported once, and
+        again only after it stopped standing out); they are counted too."""
+        standing = {f"{s.staff_id}|{s.metric}": s for s in outliers(self.staff, now, rules)}
+        fresh = [s for key, s in standing.items() if key not in self.signalled]
+        self.signalled = set(standing)
+        for signal in fresh:
+            self.add("retail_lossprevention_signals", {"region": region, "store": store, "metric": signal.metric})
+        return fresh
 
     def add(self, metric: str, labels: dict[str, str], amount: float = 1.0) -> None:
         self._series(metric, labels).value += amount
@@ -162,6 +179,9 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
         case r.ReturnRequested():
             receipt = "no" if event.receipt_number is None else "yes"
             totals.add("retail_return_requests", {**store, "kind": event.kind, "tender": event.tender, "receipt": receipt})
+            day = _staff_day(totals, event.requested_by, event.at)
+            day.requests += 1
+            day.no_receipt += int(event.receipt_number is None)
         case r.ReturnApproved():
             _decided(totals, store, event, "approved")
         case r.ReturnRejected():
@@ -173,6 +193,7 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
             for rule in event.rules:
                 totals.add("retail_policy_exceptions", {**store, "rule": rule})
             totals.add("retail_policy_exceptions_value_euros", store, _euros(event.amount))
+            _staff_day(totals, event.requested_by, event.at).exceptions += 1
 
 
 def _decided(totals: StoreTotals, store: dict[str, str], event: r.ReturnEvent, decision: str) -> None:
@@ -180,6 +201,14 @@ def _decided(totals: StoreTotals, store: dict[str, str], event: r.ReturnEvent, d
     totals.add("retail_returns", {**store, "kind": kind, "tender": tender, "decision": decision})
     if decision != "rejected":
         totals.add("retail_returns_value_euros", {**store, "kind": kind, "tender": tender}, _euros(event.amount))  # type: ignore[attr-defined]
+
+
+def _staff_day(totals: StoreTotals, staff_id: str, at: datetime) -> StaffDay:
+    days = totals.staff.setdefault(staff_id, {})
+    oldest = day_of(at - STAFF_DAYS_KEPT)
+    for day in [day for day in days if day < oldest]:
+        del days[day]
+    return days.setdefault(day_of(at), StaffDay())
 
 
 def _seconds(start: datetime, end: datetime) -> float:

@@ -3,74 +3,18 @@ events (and escalation events as the escalation worker publishes them): its /met
 exactly the expected totals, also after it is killed mid-stream and started again."""
 
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from services.shared.auth import Role, mint_token
+from services.shared.auth import Role
 from services.shared.events.envelope import wrap
 from services.shared.events.escalations import EscalationBreached, EscalationPaged, EscalationRouted
-from services.shared.kafka import ensure_topics, make_producer, publish
-from services.shared.topics import ALL_TOPICS, ESCALATIONS
-from tests.conftest import free_port
-from tests.integration.complaints.conftest import start_api
-from tests.integration.escalation.conftest import add_stores, reject_returns
-from tests.support import ServiceProcess, eventually
-
-REGION, STORE, OTHER = "ahvenanmaa", "mhm-torget", "mhm-city"
-
-
-class Analytics:
-    def __init__(self, platform, data_dir: str) -> None:
-        self.platform, self.data_dir, self.port = platform, data_dir, free_port()
-        self.process: ServiceProcess | None = None
-
-    def start(self) -> None:
-        self.process = ServiceProcess("services.analytics", {
-            "RETAIL_KAFKA_BOOTSTRAP_SERVERS": self.platform.kafka_bootstrap_servers, "ANALYTICS_DATA_DIR": self.data_dir,
-            "ANALYTICS_PORT": str(self.port), "ANALYTICS_INSTANCE_ID": "analytics-test",
-        })
-
-    def kill(self) -> None:
-        self.process.process.kill()
-        self.process.process.wait()
-
-    async def metrics(self, role: Role = Role.ops) -> httpx.Response:
-        token = mint_token(self.platform, sub="ops-0001", role=role, now=datetime.now(UTC), ttl=timedelta(hours=1))
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as client:
-            return await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
-
-    async def samples(self) -> dict[tuple, float]:
-        """This test's stores' samples, by (name, sorted labels); empty while the worker is not up."""
-        assert self.process.process.poll() is None, self.process.logs()
-        try:
-            response = await self.metrics()
-        except httpx.TransportError:
-            return {}
-        return {
-            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-            for family in text_string_to_metric_families(response.text)
-            for sample in family.samples
-            if sample.labels.get("region") == REGION
-        }
-
-
-@pytest.fixture(scope="module")
-async def api(new_database, platform):
-    ensure_topics(platform, ALL_TOPICS)
-    async for running in start_api(await new_database(), platform):
-        await add_stores(running, REGION, [STORE, OTHER])
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def analytics(platform, tmp_path_factory):
-    running = Analytics(platform, str(tmp_path_factory.mktemp("analytics")))
-    running.start()
-    yield running
-    running.process.stop()
+from services.shared.kafka import make_producer, publish
+from services.shared.topics import ESCALATIONS
+from tests.integration.analytics.conftest import REGION, STORE, Analytics
+from tests.integration.escalation.conftest import reject_returns
+from tests.support import eventually
 
 
 def key(name: str, **labels: str) -> tuple:

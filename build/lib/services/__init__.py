@@ -1,1 +1,0 @@
-"""The platform's services: complaints, escalation, scheduling, analytics, and their shared package."""

@@ -1,1 +1,0 @@
-"""The analytics service: satisfaction and loss-prevention metrics for Prometheus and Grafana (issue 5)."""

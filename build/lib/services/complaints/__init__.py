@@ -1,1 +1,0 @@
-"""The complaints service: intake and system of record for complaints, returns and CSAT."""

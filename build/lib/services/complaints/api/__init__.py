@@ -1,1 +1,0 @@
-"""The complaints service's HTTP API (FastAPI, under /v1)."""

@@ -1,1 +1,0 @@
-"""The complaints service's database: tables, migrations, and the transactional outbox."""

@@ -1,1 +1,0 @@
-"""The escalation service's decisions as pure functions: routing, paging, SLA tiers."""
