@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from services.analytics.dashboards import dashboard_files
 from services.analytics.settings import AnalyticsSettings
 from services.complaints.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
@@ -20,6 +21,11 @@ from services.shared.topics import ALL_TOPICS
 
 app = typer.Typer(help="Retail customer-service platform: tokens, topics, generated files.", no_args_is_help=True)
 SETTINGS_CLASSES = [PlatformSettings, ComplaintsSettings, EscalationSettings, AnalyticsSettings]
+
+
+def generated_files() -> dict[Path, str]:
+    """Every file `retail generate` writes: event schemas, AsyncAPI, the settings reference, dashboards."""
+    return {**generated.generated_files(SETTINGS_CLASSES), **dashboard_files()}
 
 
 @app.command()
@@ -68,13 +74,14 @@ def demo(
 def generate_files(
     root: Annotated[Path, typer.Option(help="The repository's root.")] = Path("."),
 ) -> None:
-    """Write the events' JSON Schemas, the AsyncAPI document and docs/configuration.md."""
-    files = generated.generated_files(SETTINGS_CLASSES)
+    """Write the events' JSON Schemas, the AsyncAPI document, docs/configuration.md and the Grafana dashboards."""
+    files = generated_files()
     schemas = root / generated.SCHEMAS_DIR
     schemas.mkdir(parents=True, exist_ok=True)
     for stale in set(schemas.glob("*.json")) - {root / path for path in files}:
         stale.unlink()
     for path, content in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(content)
     typer.echo(f"wrote {len(files)} files")
 

@@ -112,10 +112,9 @@ def generated_files(settings_classes: list[type[BaseSettings]]) -> dict[Path, st
     return {**event_schemas(), ASYNCAPI_PATH: asyncapi(), CONFIGURATION_PATH: configuration(settings_classes)}
 
 
-def stale(root: Path, settings_classes: list[type[BaseSettings]]) -> list[str]:
-    """The generated files under `root` that differ from what the code generates now, are missing,
-    or are left over from event types that no longer exist."""
-    expected = generated_files(settings_classes)
+def stale(root: Path, expected: dict[Path, str]) -> list[str]:
+    """The generated files under `root` that differ from what the code generates now (`expected`),
+    are missing, or are left over from event types that no longer exist."""
     differing = [str(path) for path, content in expected.items() if _read(root / path) != content]
     leftover = [str(path.relative_to(root)) for path in (root / SCHEMAS_DIR).glob("*.json")]
     return sorted(differing + [path for path in leftover if Path(path) not in expected])

@@ -1,0 +1,120 @@
+"""The Grafana dashboards, as data: each panel is a title, a PromQL query and a unit. `retail
+generate` writes them to deploy/grafana/dashboards/ (a test fails when they drift), and the
+end-to-end test runs every panel's query against a real Prometheus."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+DASHBOARDS_DIR = Path("deploy/grafana/dashboards")
+DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
+# Panels filter by the dashboard's variables; `=~` so that "All" (.*) works.
+SCOPE = 'region=~"$region", store=~"$store"'
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    expr: str
+    unit: str = "short"
+    kind: str = "timeseries"
+    legend: str = ""
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    uid: str
+    title: str
+    panels: tuple[Panel, ...]
+    scoped: bool = True  # with region and store variables
+
+
+DASHBOARDS = (
+    Dashboard("retail-ops", "Retail care — operations", scoped=False, panels=(
+        Panel("HTTP requests per second by service", "sum by (job) (rate(http_requests_total[5m]))", "reqps", legend="{{job}}"),
+        Panel("HTTP errors per second (5xx)", 'sum by (job) (rate(http_requests_total{status=~"5.."}[5m])) or vector(0)',
+              "reqps", legend="{{job}}"),
+        Panel("HTTP latency p95", "histogram_quantile(0.95, sum by (job, le) (rate(http_request_duration_seconds_bucket[5m])))",
+              "s", legend="{{job}}"),
+        Panel("Events counted per second (analytics)", "sum(rate(retail_complaints_filed_total[5m])) + sum(rate(retail_return_requests_total[5m]))",
+              "ops"),
+        Panel("Services up", "up", "short", legend="{{job}}"),
+    )),
+    Dashboard("retail-satisfaction", "Retail care — customer satisfaction", panels=(
+        Panel("Complaints filed per hour by category",
+              f"sum by (category) (increase(retail_complaints_filed_total{{{SCOPE}}}[1h]))", legend="{{category}}"),
+        Panel("CSAT (mean of answers, last day)",
+              f"sum(increase(retail_csat_score_sum{{{SCOPE}}}[1d])) / sum(increase(retail_csat_score_count{{{SCOPE}}}[1d]))",
+              kind="stat"),
+        Panel("CSAT answers by score", f'sum by (le) (retail_csat_score_bucket{{{SCOPE}}})', kind="bargauge", legend="≤ {{le}}"),
+        Panel("CSAT response rate", f"sum(retail_csat_score_count{{{SCOPE}}}) / sum(retail_csat_surveys_issued_total{{{SCOPE}}})",
+              "percentunit", kind="stat"),
+        Panel("Time to acknowledge, p90",
+              f"histogram_quantile(0.9, sum by (le) (rate(retail_complaint_acknowledge_seconds_bucket{{{SCOPE}}}[1d])))", "s"),
+        Panel("Time to resolve, p90",
+              f"histogram_quantile(0.9, sum by (le) (rate(retail_complaint_resolve_seconds_bucket{{{SCOPE}}}[1d])))", "s"),
+        Panel("First-contact resolution rate",
+              f'sum(retail_complaints_resolved_total{{{SCOPE}, first_contact="true"}}) / sum(retail_complaints_resolved_total{{{SCOPE}}})',
+              "percentunit", kind="stat"),
+        Panel("Escalations by tier", f"sum by (tier) (retail_escalations_routed_total{{{SCOPE}}})", legend="{{tier}}"),
+        Panel("SLA breaches by tier", f"sum by (tier) (retail_sla_breaches_total{{{SCOPE}}})", legend="{{tier}}"),
+        Panel("Pages", f"sum(retail_pages_total{{{SCOPE}}})", kind="stat"),
+    )),
+    Dashboard("retail-loss-prevention", "Retail care — loss prevention", panels=(
+        Panel("Returns by decision", f"sum by (decision) (retail_returns_total{{{SCOPE}}})", legend="{{decision}}"),
+        Panel("Value given back by tender", f"sum by (tender) (retail_returns_value_euros_total{{{SCOPE}}})",
+              "currencyEUR", legend="{{tender}}"),
+        Panel("No-receipt share of requests",
+              f'sum(retail_return_requests_total{{{SCOPE}, receipt="no"}} or vector(0)) / sum(retail_return_requests_total{{{SCOPE}}})',
+              "percentunit", kind="stat"),
+        Panel("Rejections by policy rule", f"sum by (rule) (retail_return_rejections_total{{{SCOPE}}})", legend="{{rule}}"),
+        Panel("Policy exceptions by rule", f"sum by (rule) (retail_policy_exceptions_total{{{SCOPE}}})", legend="{{rule}}"),
+        Panel("Value given back by exception", f"sum(retail_policy_exceptions_value_euros_total{{{SCOPE}}})", "currencyEUR",
+              kind="stat"),
+        Panel("Loss-prevention signals by metric", f"sum by (metric) (retail_lossprevention_signals_total{{{SCOPE}}})",
+              legend="{{metric}}"),
+    )),
+    Dashboard("retail-region", "Retail care — regional coordinator", panels=(
+        Panel("Complaints by store", f"sum by (store) (retail_complaints_filed_total{{{SCOPE}}})", legend="{{store}}"),
+        Panel("SLA breaches by store", f"sum by (store) (retail_sla_breaches_total{{{SCOPE}}})", legend="{{store}}"),
+        Panel("CSAT by store", f"sum by (store) (retail_csat_score_sum{{{SCOPE}}}) / sum by (store) (retail_csat_score_count{{{SCOPE}}})",
+              legend="{{store}}"),
+        Panel("Rejected returns by store", f'sum by (store) (retail_returns_total{{{SCOPE}, decision="rejected"}})',
+              legend="{{store}}"),
+    )),
+)
+
+
+def _variable(name: str, query: str) -> dict:
+    return {
+        "name": name, "label": name.title(), "type": "query", "datasource": DATASOURCE, "query": query,
+        "definition": query, "refresh": 2, "includeAll": True, "multi": True, "allValue": ".*",
+        "current": {"text": "All", "value": "$__all"},
+    }
+
+
+def grafana_json(dashboard: Dashboard) -> dict:
+    panels = []
+    for index, panel in enumerate(dashboard.panels):
+        panels.append({
+            "id": index + 1, "type": panel.kind, "title": panel.title, "datasource": DATASOURCE,
+            "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)},
+            "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
+            "targets": [{"refId": "A", "datasource": DATASOURCE, "expr": panel.expr, "legendFormat": panel.legend}],
+        })
+    variables = [
+        _variable("region", "label_values(retail_complaints_filed_total, region)"),
+        _variable("store", 'label_values(retail_complaints_filed_total{region=~"$region"}, store)'),
+    ] if dashboard.scoped else []
+    return {
+        "uid": dashboard.uid, "title": dashboard.title, "schemaVersion": 39, "version": 1, "editable": False,
+        "time": {"from": "now-24h", "to": "now"}, "refresh": "30s", "tags": ["retail-care"],
+        "templating": {"list": variables}, "panels": panels,
+    }
+
+
+def dashboard_files() -> dict[Path, str]:
+    return {
+        DASHBOARDS_DIR / f"{dashboard.uid}.json": json.dumps(grafana_json(dashboard), indent=2, ensure_ascii=False) + "\n"
+        for dashboard in DASHBOARDS
+    }
