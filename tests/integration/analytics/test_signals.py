@@ -15,9 +15,9 @@ STORE = "mhm-hamnen"
 EXCEPTIONS = {"emp-7001": 0, "emp-7002": 1, "emp-7003": 0, "emp-7004": 6}  # of 10 requests each
 
 
-def returns_by(staff_id: str, exceptions: int) -> list:
+def returns_by(staff_id: str, exceptions: int, store: str = STORE) -> list:
     now = datetime.now(UTC)
-    common = {"store_id": STORE, "region_id": REGION, "kind": "refund", "tender": "cash",
+    common = {"store_id": store, "region_id": REGION, "kind": "refund", "tender": "cash",
               "amount": {"minor_units": 1990, "currency": "EUR"}, "at": now}
     requests = [ReturnRequested(**common, return_id=uuid4(), receipt_number="R-1", product_category="toys",
                                 days_since_purchase=3, requested_by=staff_id) for _ in range(10)]

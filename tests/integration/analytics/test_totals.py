@@ -17,33 +17,33 @@ from tests.integration.escalation.conftest import reject_returns
 from tests.support import eventually
 
 
-def key(name: str, **labels: str) -> tuple:
-    return name, tuple(sorted({"region": REGION, "store": STORE, **labels}.items()))
+def key(name: str, store: str = STORE, **labels: str) -> tuple:
+    return name, tuple(sorted({"region": REGION, "store": store, **labels}.items()))
 
 
-async def scenario(api, platform) -> dict[tuple, float]:
+async def scenario(api, platform, store: str = STORE) -> dict[tuple, float]:
     """Known complaints, resolutions, CSAT answers, returns and escalations; returns the totals expected."""
     filed = [
-        (await api.file(store=STORE, category=category, severity=severity, mood="upset", channel="in_store",
+        (await api.file(store=store, category=category, severity=severity, mood="upset", channel="in_store",
                         customer={"email": f"an-{i}@example.com"})).json()["id"]
         for i, (category, severity) in enumerate([("product_quality", "medium"), ("product_quality", "medium"),
                                                   ("service", "high")])
     ]
     for complaint_id in filed[:2]:
-        response = await api.client.post(f"/v1/complaints/{complaint_id}/acknowledge", headers=api.token(Role.associate, STORE))
+        response = await api.client.post(f"/v1/complaints/{complaint_id}/acknowledge", headers=api.token(Role.associate, store))
         assert response.status_code == 200, response.text
-        token = await api.resolve(complaint_id, store=STORE)
+        token = await api.resolve(complaint_id, store=store)
         score = 5 if complaint_id == filed[0] else 3
         assert (await api.client.post(f"/v1/csat/{token}", json={"score": score})).status_code == 204
-    await reject_returns(api, REGION, STORE, 2)
-    approved = await api.client.post("/v1/returns", headers=api.token(Role.associate, STORE), json={
-        "store_id": STORE, "kind": "refund", "tender": "cash", "amount": {"minor_units": 4990, "currency": "EUR"},
+    await reject_returns(api, REGION, store, 2)
+    approved = await api.client.post("/v1/returns", headers=api.token(Role.associate, store), json={
+        "store_id": store, "kind": "refund", "tender": "cash", "amount": {"minor_units": 4990, "currency": "EUR"},
         "product_category": "small-appliances", "purchased_on": datetime.now(UTC).date().isoformat(), "receipt_number": "R-7",
     })
     assert approved.status_code == 201 and approved.json()["status"] == "approved", approved.text
 
     now = datetime.now(UTC)
-    common = {"store_id": STORE, "region_id": REGION, "complaint_id": filed[2]}
+    common = {"store_id": store, "region_id": REGION, "complaint_id": filed[2]}
     escalations = [
         EscalationRouted(**common, assignee={"tier": "coordinator"}, acknowledge_by=now, resolve_by=now, reason="x", at=now),
         EscalationPaged(**common, page_id=filed[2], recipient={"tier": "store_manager"}, reason="x", at=now),
@@ -57,25 +57,25 @@ async def scenario(api, platform) -> dict[tuple, float]:
         await producer.stop()
 
     return {
-        key("retail_complaints_filed_total", category="product_quality", channel="in_store", severity="medium", mood="upset"): 2,
-        key("retail_complaints_filed_total", category="service", channel="in_store", severity="high", mood="upset"): 1,
-        key("retail_complaints_acknowledged_total"): 2,
-        key("retail_complaints_resolved_total", first_contact="true"): 2,
-        key("retail_csat_surveys_issued_total"): 2,
-        key("retail_csat_score_count"): 2,
-        key("retail_csat_score_sum"): 8,
-        key("retail_csat_score_bucket", le="3.0"): 1,
-        key("retail_csat_score_bucket", le="5.0"): 2,
-        key("retail_complaint_acknowledge_seconds_count"): 2,
-        key("retail_complaint_resolve_seconds_count"): 2,
-        key("retail_return_requests_total", kind="refund", tender="cash", receipt="yes"): 3,
-        key("retail_returns_total", kind="refund", tender="cash", decision="rejected"): 2,
-        key("retail_returns_total", kind="refund", tender="cash", decision="approved"): 1,
-        key("retail_returns_value_euros_total", kind="refund", tender="cash"): 49.90,
-        key("retail_return_rejections_total", rule="return_window"): 2,
-        key("retail_escalations_routed_total", tier="coordinator"): 1,
-        key("retail_pages_total"): 1,
-        key("retail_sla_breaches_total", tier="coordinator", deadline="acknowledge"): 1,
+        key("retail_complaints_filed_total", store, category="product_quality", channel="in_store", severity="medium", mood="upset"): 2,
+        key("retail_complaints_filed_total", store, category="service", channel="in_store", severity="high", mood="upset"): 1,
+        key("retail_complaints_acknowledged_total", store): 2,
+        key("retail_complaints_resolved_total", store, first_contact="true"): 2,
+        key("retail_csat_surveys_issued_total", store): 2,
+        key("retail_csat_score_count", store): 2,
+        key("retail_csat_score_sum", store): 8,
+        key("retail_csat_score_bucket", store, le="3.0"): 1,
+        key("retail_csat_score_bucket", store, le="5.0"): 2,
+        key("retail_complaint_acknowledge_seconds_count", store): 2,
+        key("retail_complaint_resolve_seconds_count", store): 2,
+        key("retail_return_requests_total", store, kind="refund", tender="cash", receipt="yes"): 3,
+        key("retail_returns_total", store, kind="refund", tender="cash", decision="rejected"): 2,
+        key("retail_returns_total", store, kind="refund", tender="cash", decision="approved"): 1,
+        key("retail_returns_value_euros_total", store, kind="refund", tender="cash"): 49.90,
+        key("retail_return_rejections_total", store, rule="return_window"): 2,
+        key("retail_escalations_routed_total", store, tier="coordinator"): 1,
+        key("retail_pages_total", store): 1,
+        key("retail_sla_breaches_total", store, tier="coordinator", deadline="acknowledge"): 1,
     }
 
 

@@ -99,8 +99,11 @@ async def test_a_worker_killed_mid_stream_routes_every_complaint_once_after_rest
     await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(routed_ids(es)) >= 5, timeout_s=90)
     worker.kill()  # mid-stream, without a clean shutdown
     worker.start()
-    envelopes = await read_topic(
-        platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(routed_ids(es)) == len(filed), timeout_s=120
-    )
+    try:
+        envelopes = await read_topic(
+            platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: len(routed_ids(es)) == len(filed), timeout_s=240
+        )
+    except AssertionError as error:
+        raise AssertionError(f"{error}; the restarted worker's log ends:\n{worker.last_words()}") from None
     ids = routed_ids(envelopes)
     assert all(len(decision_ids) == 1 for decision_ids in ids.values()), "one decision per complaint, replays reuse its id"
