@@ -30,11 +30,16 @@ def register(app: faust.App, signal_rules: SignalRules) -> faust.Table:
     dlq = {name: source(app, topic.dlq) for name, topic in topics.items()}
     signals = source(app, SIGNALS)
     totals = app.Table(TOTALS_TABLE, partitions=STORE_PARTITIONS, key_type=bytes, value_type=bytes)
+    decoded: dict[bytes, StoreTotals] = {}
+
+    @app.on_partitions_revoked.connect
+    async def forget(_app: faust.App, revoked: set, **_: object) -> None:
+        decoded.clear()  # a store that comes back is read again from the table
 
     @app.agent(app.topic(*topics, key_type=bytes, value_type=bytes))
     async def tally(stream: faust.StreamT) -> None:
         async for batch in batches(stream):
-            # Each store's totals are read once and written once a batch.
+            # Each store's totals are written once a batch; between batches they stay decoded here.
             changed: dict[bytes, tuple[StoreTotals, faust.EventT]] = {}
             for event in batch:
                 try:
@@ -43,8 +48,10 @@ def register(app: faust.App, signal_rules: SignalRules) -> faust.Table:
                     await _dead_letter(app, batch, dlq, topics[event.message.topic], event, error)
                     continue
                 key = envelope.data.store_id.encode()  # type: ignore[attr-defined]
-                store = changed[key][0] if key in changed else StoreTotals.model_validate_json(totals.get(key, b"{}"))
-                if count(store, envelope):
+                if key not in decoded:
+                    decoded[key] = StoreTotals.model_validate_json(totals.get(key, b"{}"))
+                store = decoded[key]
+                if count(store, envelope, (event.message.topic, event.message.offset)):
                     changed[key] = store, event
                     if isinstance(envelope.data, ReturnEvent):
                         await _signal(batch, signals, store, envelope, signal_rules)

@@ -1,7 +1,7 @@
 """A store's running totals for satisfaction and loss prevention, and how each event changes them.
 
-One `StoreTotals` per store holds every counter and histogram of the store, the open complaints
-(to time acknowledgement and resolution) and the ids of the events already counted; an event
+One `StoreTotals` per store holds every counter and histogram of the store, the unresolved
+complaints (to time acknowledgement and resolution) and where its counting got to; an event
 changes one store's totals, so counting it and remembering it is one write, and a replay counts
 nothing twice."""
 
@@ -18,7 +18,8 @@ from services.shared.events.envelope import Envelope
 from services.shared.events.fields import Money
 
 STAFF_DAYS_KEPT = timedelta(days=90)  # the longest signal window allowed
-RECENT_IDS = 5000  # a replay after a restart is at most a few seconds of one store's events
+RECENT_IDS = 500  # for copies of an event published twice; a replay after a restart is caught by offset
+MAX_OPEN = 1000  # unresolved complaints a store's totals time; beyond it the oldest are forgotten
 DURATION_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 8 * 3600.0, 24 * 3600.0, 3 * 24 * 3600.0)
 CSAT_BUCKETS = (1.0, 2.0, 3.0, 4.0, 5.0)
 
@@ -95,7 +96,6 @@ class Series(BaseModel):
 class OpenComplaint(BaseModel):
     filed_at: datetime
     acknowledged: bool = False
-    resolved: bool = False
 
 
 class StoreTotals(BaseModel):
@@ -104,6 +104,7 @@ class StoreTotals(BaseModel):
     staff: dict[str, dict[str, StaffDay]] = Field(default_factory=dict)  # staff id → day → return counts
     signalled: set[str] = Field(default_factory=set)  # "staff|metric" standing out now, reported once
     recent_ids: list[str] = Field(default_factory=list)
+    offsets: dict[str, int] = Field(default_factory=dict)  # topic → the last offset counted (a store is on one partition)
 
     def signals(self, region: str, store: str, now: datetime, rules: SignalRules) -> list[Standing]:
         """The staff rates that began to stand out with the latest event (each reported once, and
@@ -133,8 +134,15 @@ class StoreTotals(BaseModel):
         return self.series.setdefault(key, Series(metric=metric, labels=labels))
 
 
-def count(totals: StoreTotals, envelope: Envelope) -> bool:
-    """Counts the event into its store's totals; False (and nothing changed) when it was counted before."""
+def count(totals: StoreTotals, envelope: Envelope, position: tuple[str, int] | None = None) -> bool:
+    """Counts the event into its store's totals; False (and nothing changed) when it was counted before:
+    read again after a restart (its `position`, topic and offset, is not past the last counted), or
+    published twice (its id is among the recent ones)."""
+    if position is not None:
+        topic, offset = position
+        if offset <= totals.offsets.get(topic, -1):
+            return False
+        totals.offsets[topic] = offset
     event_id = str(envelope.id)
     if event_id in totals.recent_ids:
         return False
@@ -151,6 +159,8 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
             totals.add("retail_complaints_filed", {**store, "category": event.category, "channel": event.channel,
                                                    "severity": event.severity, "mood": event.mood})
             totals.open[str(event.complaint_id)] = OpenComplaint(filed_at=event.filed_at)
+            for forgotten in list(totals.open)[:-MAX_OPEN]:
+                del totals.open[forgotten]
         case c.ComplaintAcknowledged():
             totals.add("retail_complaints_acknowledged", store)
             if (known := totals.open.get(str(event.complaint_id))) and not known.acknowledged:
@@ -159,8 +169,7 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
         case c.ComplaintResolved():
             totals.add("retail_complaints_resolved", {**store, "first_contact": str(event.first_contact).lower()})
             totals.add("retail_csat_surveys_issued", store)
-            if (known := totals.open.get(str(event.complaint_id))) and not known.resolved:
-                known.resolved = True
+            if known := totals.open.pop(str(event.complaint_id), None):  # timed once: a reopened one is not again
                 totals.observe("retail_complaint_resolve_seconds", store, _seconds(known.filed_at, event.at))
         case c.ComplaintReopened():
             totals.add("retail_complaints_reopened", store)
