@@ -24,11 +24,9 @@ from prometheus_client.parser import text_string_to_metric_families
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.routing import complaints, read  # noqa: E402
+from bench.routing import prefilled  # noqa: E402
 from services.shared.auth import Role, mint_token  # noqa: E402
-from services.shared.kafka import ensure_topics, make_producer, publish  # noqa: E402
 from services.shared.settings import PlatformSettings  # noqa: E402
-from services.shared.topics import ALL_TOPICS, COMPLAINTS  # noqa: E402
 from tests.conftest import free_port, script  # noqa: E402
 
 
@@ -47,12 +45,7 @@ async def main(events: int) -> None:
     platform = PlatformSettings(kafka_bootstrap_servers=bootstrap)
     worker = None
     try:
-        ensure_topics(platform, ALL_TOPICS)
-        producer = make_producer(platform, client_id="bench")
-        await producer.start()
-        await publish(producer, COMPLAINTS, complaints(events), platform)
-        await producer.stop()
-        baseline = await read(bootstrap, COMPLAINTS, events, "bench-baseline", validate=True)
+        baseline = await prefilled(platform, events)
 
         port = free_port()
         env = {**os.environ, "RETAIL_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "ANALYTICS_DATA_DIR": str(workdir / "an"),

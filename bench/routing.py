@@ -64,6 +64,17 @@ async def read(bootstrap: str, topic, count: int, group: str, validate: bool) ->
         await consumer.stop()
 
 
+async def prefilled(platform: PlatformSettings, events: int) -> float:
+    """Creates the topics and produces `events` complaint.filed; returns the baseline: seconds for a
+    plain consumer to read and validate them."""
+    ensure_topics(platform, ALL_TOPICS)
+    producer = make_producer(platform, client_id="bench")
+    await producer.start()
+    await publish(producer, COMPLAINTS, complaints(events), platform)
+    await producer.stop()
+    return await read(platform.kafka_bootstrap_servers, COMPLAINTS, events, "bench-baseline", validate=True)
+
+
 async def main(events: int, latency_samples: int) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-routing-"))
     os.chmod(workdir, 0o755)
@@ -73,13 +84,7 @@ async def main(events: int, latency_samples: int) -> None:
     platform = PlatformSettings(kafka_bootstrap_servers=bootstrap)
     worker = None
     try:
-        ensure_topics(platform, ALL_TOPICS)
-        producer = make_producer(platform, client_id="bench")
-        await producer.start()
-        await publish(producer, COMPLAINTS, complaints(events), platform)
-        await producer.stop()
-
-        baseline = await read(bootstrap, COMPLAINTS, events, "bench-baseline", validate=True)
+        baseline = await prefilled(platform, events)
         env = {**os.environ, "RETAIL_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "ESCALATION_DATA_DIR": str(workdir / "esc"),
                "RETAIL_LOG_LEVEL": "WARNING"}
         worker = subprocess.Popen([sys.executable, "-m", "services.escalation"], env=env, cwd=REPO,
