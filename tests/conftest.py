@@ -17,10 +17,23 @@ from services.shared.settings import PlatformSettings
 REPO = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
+def free_port(consecutive: int = 1) -> int:
+    """A port free now; with `consecutive`, the first of that many free ports in a row."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = sock.getsockname()[1]
+        if base + consecutive <= 65536 and all(_bindable(port) for port in range(base + 1, base + consecutive)):
+            return base
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def script(name: str, *args: str) -> str:

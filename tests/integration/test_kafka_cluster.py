@@ -20,7 +20,7 @@ from tests.support import consuming, eventually, recorder
 @pytest.fixture(scope="module")
 def cluster(infra_dir: Path):
     directory = infra_dir / "kafka-cluster"
-    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()), "--nodes", "3")
+    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port(consecutive=3)), "--nodes", "3")
     yield directory, PlatformSettings(kafka_bootstrap_servers=bootstrap, kafka_replication_factor=3)
     script("kafka.sh", "stop", "--dir", str(directory))
 
