@@ -42,7 +42,9 @@ web = create_app(service="analytics", platform=platform, checks={"tables": recov
 
 @app.task
 async def serve_metrics() -> None:
-    await EmbeddedServer(uvicorn.Config(web, host=settings.host, port=settings.port, log_config=None, lifespan="off")).serve()
+    # Requests are logged by our middleware, with the route template; uvicorn's access log is off.
+    config = uvicorn.Config(web, host=settings.host, port=settings.port, log_config=None, lifespan="off", access_log=False)
+    await EmbeddedServer(config).serve()
 
 
 run_worker(app, platform)

@@ -9,4 +9,4 @@ from services.shared.settings import PlatformSettings
 
 settings, platform = EscalationSettings(), PlatformSettings()
 configure_logging("escalation-boards", platform.log_level)
-uvicorn.run(build_app(settings, platform), host=settings.host, port=settings.port, log_config=None)
+uvicorn.run(build_app(settings, platform), host=settings.host, port=settings.port, log_config=None, access_log=False)
