@@ -56,8 +56,10 @@ def stream_app(service: str, platform: PlatformSettings, datadir: Path, **option
 def run_worker(app: faust.App, platform: PlatformSettings) -> None:
     """Runs the app as a faust worker until it is stopped."""
     level = platform.log_level.lower()
-    # faust's worker command turns its web server (which lists table contents) back on unless told not to.
-    sys.argv = [sys.argv[0], "worker", "--without-web", "--loglevel", {"warning": "warn", "critical": "crit"}.get(level, level)]
+    loglevel = {"warning": "warn", "critical": "crit"}.get(level, level)
+    # --quiet: no banner on stdout, which carries only our JSON logs. --without-web: faust's worker
+    # command turns its web server (which lists table contents) back on unless told not to.
+    sys.argv = [sys.argv[0], "--quiet", "worker", "--without-web", "--loglevel", loglevel]
     app.main()
 
 
