@@ -1,5 +1,5 @@
 """The analytics worker: counts every complaint, escalation and return event into its store's
-running totals (exactly once: the totals remember the ids they counted) and serves them to
+running totals (exactly once: the totals remember how far they counted) and serves them to
 Prometheus. Complaints, escalations and returns are all keyed by store on the same partition
 count, so one agent sees all of a store's events and each store's totals live on one partition."""
 
@@ -11,12 +11,11 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, M
 
 from services.analytics.domain.signals import SignalRules
 from services.analytics.domain.totals import METRICS, StoreTotals, count
-from services.shared.events.envelope import Envelope, InvalidEvent, decode, wrap
+from services.shared.events.envelope import Envelope, wrap
 from services.shared.events.returns import ReturnEvent
 from services.shared.events.signals import LossPreventionSignal
-from services.shared.kafka import dead_letter
-from services.shared.streams import Batch, batches, source
-from services.shared.topics import COMPLAINTS, ESCALATIONS, RETURNS, SIGNALS, STORE_PARTITIONS, Topic
+from services.shared.streams import Batch, Inputs, batches, source
+from services.shared.topics import COMPLAINTS, ESCALATIONS, RETURNS, SIGNALS, STORE_PARTITIONS
 
 log = structlog.get_logger()
 SOURCE = "/services/analytics"
@@ -26,8 +25,7 @@ SOURCES = (COMPLAINTS, ESCALATIONS, RETURNS)
 
 
 def register(app: faust.App, signal_rules: SignalRules) -> faust.Table:
-    topics: dict[str, Topic] = {topic.name: topic for topic in SOURCES}
-    dlq = {name: source(app, topic.dlq) for name, topic in topics.items()}
+    inputs = Inputs(app, *SOURCES)
     signals = source(app, SIGNALS)
     totals = app.Table(TOTALS_TABLE, partitions=STORE_PARTITIONS, key_type=bytes, value_type=bytes)
     decoded: dict[bytes, StoreTotals] = {}
@@ -36,16 +34,13 @@ def register(app: faust.App, signal_rules: SignalRules) -> faust.Table:
     async def forget(_app: faust.App, revoked: set, **_: object) -> None:
         decoded.clear()  # a store that comes back is read again from the table
 
-    @app.agent(app.topic(*topics, key_type=bytes, value_type=bytes))
+    @app.agent(inputs.channel(*SOURCES))
     async def tally(stream: faust.StreamT) -> None:
         async for batch in batches(stream):
             # Each store's totals are written once a batch; between batches they stay decoded here.
             changed: dict[bytes, tuple[StoreTotals, faust.EventT]] = {}
             for event in batch:
-                try:
-                    envelope = decode(event.value, topics[event.message.topic].event_classes)
-                except InvalidEvent as error:
-                    await _dead_letter(app, batch, dlq, topics[event.message.topic], event, error)
+                if (envelope := await inputs.decode(batch, event)) is None:
                     continue
                 key = envelope.data.store_id.encode()  # type: ignore[attr-defined]
                 if key not in decoded:
@@ -72,11 +67,6 @@ async def _signal(batch: Batch, signals: faust.TopicT, store: StoreTotals, envel
         )
         log.info("loss-prevention signal", store_id=event.store_id, metric=standing.metric)
         await batch.send(signals, SIGNALS, wrap(signal, source=SOURCE, time=envelope.time, id=signal_id))
-
-
-async def _dead_letter(app: faust.App, batch: Batch, dlq: dict, topic: Topic, event: faust.EventT, error: InvalidEvent) -> None:
-    log.warning("event dead-lettered", topic=topic.name, offset=event.message.offset, reason=str(error))
-    await batch.send(dlq[topic.name], topic.dlq, dead_letter(event.message, str(error), app.conf.id))
 
 
 class TotalsCollector:

@@ -21,12 +21,11 @@ from services.escalation.domain.sla import check
 from services.escalation.topics import CHANGELOGS, CLOCK, OBSERVATIONS, TABLES, Observed, Tick
 from services.shared.events import complaints as c
 from services.shared.events.coordination import ProblemDetected
-from services.shared.events.envelope import Envelope, Event, InvalidEvent, decode, encode, wrap
+from services.shared.events.envelope import Envelope, Event, decode, encode, wrap
 from services.shared.events.escalations import EscalationBreached, EscalationPaged, EscalationRaised, EscalationRouted
 from services.shared.events.returns import ReturnRejected
 from services.shared.events.roster import RosterPublished
-from services.shared.kafka import dead_letter
-from services.shared.streams import Batch, batches, source
+from services.shared.streams import Batch, Inputs, batches, source
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, RETURNS, ROSTER, Topic
 
 SOURCE = "/services/escalation"
@@ -40,22 +39,11 @@ def derived_id(*parts: object) -> uuid.UUID:
 
 
 def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
-    topics = {topic.name: topic for topic in (COMPLAINTS, ROSTER, RETURNS, CLOCK, OBSERVATIONS)}
-    dlq = {name: source(app, topic.dlq) for name, topic in topics.items()}
+    inputs = Inputs(app, COMPLAINTS, ROSTER, RETURNS, CLOCK, OBSERVATIONS)
     outputs = {topic.name: source(app, topic) for topic in (ESCALATIONS, COORDINATION, OBSERVATIONS, CLOCK)}
     rosters, routed, cases, watches = (
         app.Table(table, partitions=partitions, key_type=bytes, value_type=bytes) for table, partitions in TABLES.items()
     )
-
-    async def valid(batch: Batch, event: faust.EventT) -> Envelope | None:
-        topic = topics[event.message.topic]
-        try:
-            return decode(event.value, topic.event_classes)
-        except InvalidEvent as error:
-            letter = dead_letter(event.message, str(error), app.conf.id)
-            log.warning("event dead-lettered", topic=topic.name, offset=event.message.offset, reason=str(error))
-            await batch.send(dlq[topic.name], topic.dlq, letter)
-            return None
 
     async def publish(batch: Batch, topic: Topic, event: Event, now: datetime, *id_parts: object) -> None:
         subject = str(getattr(event, "complaint_id", "")) or None
@@ -118,9 +106,7 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
         if partition not in due:
             found = (Case.model_validate_json(raw) for raw in list(cases.values()))
             due[partition] = {case.complaint_id.bytes: case.next_due for case in found if case.partition == partition}
-        for key, when in sorted(due[partition].items(), key=lambda item: item[1]):
-            if when > now:
-                break
+        for key in [key for key, when in due[partition].items() if when <= now]:
             case = Case.model_validate_json(cases[key])
             if case.expired(now):
                 drop(case)
@@ -154,18 +140,18 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
             case c.ComplaintClosed():
                 drop(case)
 
-    @app.agent(source(app, ROSTER))
+    @app.agent(inputs.channel(ROSTER))
     async def keep_rosters(stream: faust.StreamT) -> None:
         async for batch in batches(stream):
             for event in batch:
-                if (envelope := await valid(batch, event)) is not None:
+                if (envelope := await inputs.decode(batch, event)) is not None:
                     rosters[envelope.data.store_id.encode()] = event.value
 
-    @app.agent(app.topic(COMPLAINTS.name, CLOCK.name, key_type=bytes, value_type=bytes))
+    @app.agent(inputs.channel(COMPLAINTS, CLOCK))
     async def escalate(stream: faust.StreamT) -> None:
         async for batch in batches(stream):
             for event in batch:
-                match await valid(batch, event):
+                match await inputs.decode(batch, event):
                     case Envelope(data=c.ComplaintFiled() as filed) as envelope:
                         await file(batch, filed, envelope, event.message.partition)
                     case Envelope(data=Tick(now=now)):
@@ -173,11 +159,11 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
                     case Envelope(data=c.ComplaintEvent() as lifecycle):
                         follow(lifecycle)
 
-    @app.agent(source(app, RETURNS))
+    @app.agent(inputs.channel(RETURNS))
     async def observe_returns(stream: faust.StreamT) -> None:
         async for batch in batches(stream):
             for event in batch:
-                envelope = await valid(batch, event)
+                envelope = await inputs.decode(batch, event)
                 if envelope is None or not isinstance(envelope.data, ReturnRejected):
                     continue
                 rejected: ReturnRejected = envelope.data
@@ -189,13 +175,13 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
                     )
                     await publish(batch, OBSERVATIONS, observed, envelope.time, envelope.id, rule)
 
-    @app.agent(source(app, OBSERVATIONS))
+    @app.agent(inputs.channel(OBSERVATIONS))
     async def detect(stream: faust.StreamT) -> None:
         async for batch in batches(stream):
             # Each region's watches are read once and written once a batch: a burst costs one write.
             changed: dict[bytes, tuple[Watch, faust.EventT]] = {}
             for event in batch:
-                if (envelope := await valid(batch, event)) is None:
+                if (envelope := await inputs.decode(batch, event)) is None:
                     continue
                 seen: Observed = envelope.data  # type: ignore[assignment]
                 key = seen.signature.encode()

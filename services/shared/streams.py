@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import faust
+import structlog
 from faust.streams import _current_event
 from faust.transport.drivers import aiokafka as aiokafka_driver
 
-from services.shared.events.envelope import Envelope, encode
+from services.shared.events.envelope import Envelope, InvalidEvent, decode, encode
+from services.shared.kafka import dead_letter
 from services.shared.settings import PlatformSettings
 from services.shared.topics import Topic
+
+log = structlog.get_logger()
 
 
 class _IdempotentProducer(aiokafka_driver.Producer):
@@ -76,6 +80,29 @@ def source(app: faust.App, topic: Topic) -> faust.TopicT:
     return app.topic(topic.name, partitions=topic.partitions, key_type=bytes, value_type=bytes)
 
 
+class Inputs:
+    """The registry topics a worker reads, decoded strictly: a record that is not a valid event of
+    its topic goes to the topic's DLQ with the reason, and the worker goes on."""
+
+    def __init__(self, app: faust.App, *topics: Topic) -> None:
+        self._app = app
+        self._topics = {topic.name: topic for topic in topics}
+        self._dlq = {topic.name: source(app, topic.dlq) for topic in topics}
+
+    def channel(self, *topics: Topic) -> faust.TopicT:
+        """What one agent reads: one topic, or several merged so that one agent orders their events."""
+        return self._app.topic(*(topic.name for topic in topics), key_type=bytes, value_type=bytes)
+
+    async def decode(self, batch: "Batch", event: faust.EventT) -> Envelope | None:
+        topic = self._topics[event.message.topic]
+        try:
+            return decode(event.value, topic.event_classes)
+        except InvalidEvent as error:
+            log.warning("event dead-lettered", topic=topic.name, offset=event.message.offset, reason=str(error))
+            await batch.send(self._dlq[topic.name], topic.dlq, dead_letter(event.message, str(error), self._app.conf.id))
+            return None
+
+
 class Batch:
     """Events taken together and the sends they caused. Sends are not awaited one by one: `done()`
     waits for every delivery, and only then may the events' offsets be committed (`batches`)."""
@@ -95,8 +122,8 @@ class Batch:
         a context variable that take_events leaves unset. Only this task's context changes."""
         _current_event.set(weakref.ref(event))
 
-    async def send(self, channel: faust.TopicT, topic: Topic, envelope: Envelope, partition: int | None = None) -> None:
-        self._sent.append(await channel.send(key=topic.key(envelope.data), value=encode(envelope), partition=partition))
+    async def send(self, channel: faust.TopicT, topic: Topic, envelope: Envelope) -> None:
+        self._sent.append(await channel.send(key=topic.key(envelope.data), value=encode(envelope)))
 
     async def done(self) -> None:
         await asyncio.gather(*self._sent)  # a failed delivery raises: the agent stops, nothing is committed

@@ -3,7 +3,6 @@ cases (the compacted changelog of its `cases` table) and the coordination topic 
 it needs no storage of its own and any number of coordinators can watch one region."""
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from services.escalation.boards.board import BoardView, Boards, Problem
 from services.escalation.settings import EscalationSettings
@@ -24,6 +23,7 @@ from services.shared.auth import Authorize, Principal, Role
 from services.shared.clock import Clock, utc_now
 from services.shared.events.coordination import Decision, PolicyDecided, PolicyProposed, ProblemAcknowledged
 from services.shared.events.envelope import Event, InvalidEvent, decode, wrap
+from services.shared.events.fields import StaffId
 from services.shared.kafka import kafka_ready, make_producer, publish, stop_producer
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION
@@ -32,7 +32,7 @@ from services.shared.web import create_app
 log = structlog.get_logger()
 DASHBOARD = Path(__file__).with_name("dashboard.html")
 KEEPALIVE_S = 15.0
-STAFF_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+STAFF_ID = TypeAdapter(StaffId)
 
 Viewer = Annotated[Principal, Depends(Authorize(Role.coordinator, Role.regional_coordinator, Role.senior_manager))]
 Coordinator = Annotated[Principal, Depends(Authorize(Role.regional_coordinator))]
@@ -86,9 +86,10 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
         return problem
 
     def staff(principal: Principal) -> str:
-        if not STAFF_ID.fullmatch(principal.sub):
-            raise HTTPException(403, "the token's subject is not a staff id")
-        return principal.sub
+        try:
+            return STAFF_ID.validate_python(principal.sub)
+        except ValidationError:
+            raise HTTPException(403, "the token's subject is not a staff id") from None
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def dashboard() -> HTMLResponse:
