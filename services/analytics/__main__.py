@@ -6,8 +6,9 @@ from collections.abc import Iterator
 import uvicorn
 from prometheus_client import REGISTRY
 
+from services.analytics.pipeline import watch_pipeline
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.streams import SOURCES, TOTALS_TABLE, TotalsCollector, register
+from services.analytics.streams import REPORTS_TABLE, TOTALS_TABLE, TotalsCollector, register
 from services.shared.kafka import ensure_topics
 from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings
@@ -26,9 +27,10 @@ class EmbeddedServer(uvicorn.Server):
 
 settings, platform = AnalyticsSettings(), PlatformSettings()
 configure_logging("analytics", platform.log_level)
-ensure_topics(platform, [*ALL_TOPICS, changelog("analytics", TOTALS_TABLE, STORE_PARTITIONS)])
+ensure_topics(platform, [*ALL_TOPICS, *(changelog("analytics", table, STORE_PARTITIONS) for table in (TOTALS_TABLE, REPORTS_TABLE))])
 app = stream_app("analytics", platform, settings.data_dir, consumer_group_instance_id=settings.instance_id)
-REGISTRY.register(TotalsCollector(register(app, settings.signal_rules)))
+REGISTRY.register(TotalsCollector(register(app, settings.signal_rules, settings.window_rules)))
+REGISTRY.register(watch_pipeline(app, platform))
 
 
 async def recovered() -> None:

@@ -7,11 +7,13 @@ import uuid
 
 import faust
 import structlog
+from pydantic import BaseModel
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 from services.analytics.domain.signals import SignalRules
 from services.analytics.domain.totals import METRICS, StoreTotals, count
-from services.shared.events.envelope import Envelope, wrap
+from services.analytics.domain.windows import Granularity, OpenSignals, Window, WindowRules, signals_key, start_of, window_key
+from services.shared.events.envelope import Envelope, StoreEvent, wrap
 from services.shared.events.returns import ReturnEvent
 from services.shared.events.signals import LossPreventionSignal
 from services.shared.streams import Batch, Inputs, batches, source
@@ -21,13 +23,15 @@ log = structlog.get_logger()
 SOURCE = "/services/analytics"
 SIGNAL_IDS = uuid.UUID("5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5")  # signal ids derive from the event that raised them
 TOTALS_TABLE = "totals"
+REPORTS_TABLE = "reports"  # the stores' windows and open signals, read by the reports API
 SOURCES = (COMPLAINTS, ESCALATIONS, RETURNS)
 
 
-def register(app: faust.App, signal_rules: SignalRules) -> faust.Table:
+def register(app: faust.App, signal_rules: SignalRules, window_rules: WindowRules) -> faust.Table:
     inputs = Inputs(app, *SOURCES)
     signals = source(app, SIGNALS)
     totals = app.Table(TOTALS_TABLE, partitions=STORE_PARTITIONS, key_type=bytes, value_type=bytes)
+    reports = app.Table(REPORTS_TABLE, partitions=STORE_PARTITIONS, key_type=bytes, value_type=bytes)
     decoded: dict[bytes, StoreTotals] = {}
 
     @app.on_partitions_revoked.connect
@@ -37,19 +41,46 @@ def register(app: faust.App, signal_rules: SignalRules) -> faust.Table:
     @app.agent(inputs.channel(*SOURCES))
     async def tally(stream: faust.StreamT) -> None:
         async for batch in batches(stream):
-            # Each store's totals are written once a batch; between batches they stay decoded here.
+            # Each store's totals and windows are written once a batch; between batches the totals stay decoded.
             changed: dict[bytes, tuple[StoreTotals, faust.EventT]] = {}
+            reported: dict[bytes, tuple[BaseModel | None, faust.EventT]] = {}  # windows and open signals; None deletes
             for event in batch:
                 if (envelope := await inputs.decode(batch, event)) is None:
                     continue
-                key = envelope.data.store_id.encode()  # type: ignore[attr-defined]
+                data: StoreEvent = envelope.data  # type: ignore[assignment]
+                key = data.store_id.encode()
                 if key not in decoded:
                     decoded[key] = StoreTotals.model_validate_json(totals.get(key, b"{}"))
-                store = decoded[key]
-                if count(store, envelope, (event.message.topic, event.message.offset)):
-                    changed[key] = store, event
-                    if isinstance(envelope.data, ReturnEvent):
-                        await _signal(batch, signals, store, envelope, signal_rules)
+                store, previous = decoded[key], decoded[key].latest
+                position = (event.message.topic, event.message.offset)
+                if not count(store, envelope, position):
+                    continue
+                changed[key] = store, event
+                if isinstance(data, ReturnEvent) and await _signal(batch, signals, store, envelope, signal_rules):
+                    reported[signals_key(data.region_id, data.store_id)] = OpenSignals(signals=list(store.open_signals.values())), event
+                changes = store.take_changes()
+                for granularity in Granularity:
+                    for start in window_rules.expired(previous, store.latest, granularity):
+                        if (old := window_key(data.region_id, data.store_id, granularity, start)) in reports:
+                            reported[old] = None, event
+                    start = start_of(envelope.time, granularity, window_rules.timezone)
+                    if start < window_rules.oldest(store.latest, granularity):
+                        continue  # too late for a window that is kept
+                    wkey = window_key(data.region_id, data.store_id, granularity, start)
+                    window = cached[0] if (cached := reported.get(wkey)) else Window.model_validate_json(reports.get(wkey, b"{}"))
+                    if window.record(changes, position):
+                        reported[wkey] = window, event
+            for wkey, (value, event) in reported.items():
+                batch.make_current(event)
+                if value is None:
+                    reports.pop(wkey, None)
+                else:
+                    reports[wkey] = value.model_dump_json().encode()
+            # The windows and signals are delivered before the totals that say their events were counted:
+            # after a crash in between, the events are counted again into the totals and skipped by the
+            # windows (which know their offsets), so neither counts an event twice or misses one.
+            await batch.done()
+            await app.producer.flush()
             for key, (store, event) in changed.items():
                 batch.make_current(event)
                 totals[key] = store.model_dump_json().encode()
@@ -57,16 +88,22 @@ def register(app: faust.App, signal_rules: SignalRules) -> faust.Table:
     return totals
 
 
-async def _signal(batch: Batch, signals: faust.TopicT, store: StoreTotals, envelope: Envelope, rules: SignalRules) -> None:
+async def _signal(batch: Batch, signals: faust.TopicT, store: StoreTotals, envelope: Envelope, rules: SignalRules) -> bool:
+    """Publishes the signals the return raised; True when the store's open signals changed."""
     event: ReturnEvent = envelope.data  # type: ignore[assignment]
+    before = set(store.open_signals)
     for standing in store.signals(event.region_id, event.store_id, envelope.time, rules):
         signal_id = uuid.uuid5(SIGNAL_IDS, f"{envelope.id}:{standing.staff_id}:{standing.metric}")
         signal = LossPreventionSignal(
             store_id=event.store_id, region_id=event.region_id, signal_id=signal_id, at=envelope.time,
             **standing.model_dump(),
         )
+        store.open_signals[f"{standing.staff_id}|{standing.metric}"] = signal
         log.info("loss-prevention signal", store_id=event.store_id, metric=standing.metric)
         await batch.send(signals, SIGNALS, wrap(signal, source=SOURCE, time=envelope.time, id=signal_id))
+    for closed in set(store.open_signals) - store.signalled:
+        del store.open_signals[closed]
+    return set(store.open_signals) != before
 
 
 class TotalsCollector:

@@ -180,6 +180,45 @@ async def _handle(
 
 
 
+Apply = Callable[[ConsumerRecord], None]
+
+
+async def follow(topics: dict[str, int], apply: Apply, caught_up: asyncio.Event, *, client_id: str,
+                 settings: PlatformSettings) -> None:
+    """Feeds every record of the topics (name → partitions), from the start, to `apply` for as long
+    as the caller runs; `caught_up` is set once the records there were at the start are applied.
+    For read models that keep no storage: after a broker outage they are read again from the start."""
+    while True:
+        try:
+            await _follow(topics, apply, caught_up, client_id, settings)
+        except Exception:  # noqa: BLE001 - an outage must not end the read model
+            log.exception("following topics failed; starting again", client_id=client_id)
+            await asyncio.sleep(2.0)
+
+
+async def _follow(topics: dict[str, int], apply: Apply, caught_up: asyncio.Event, client_id: str,
+                  settings: PlatformSettings) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id=client_id,
+                                group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        while not set(topics) <= await consumer.topics():  # a worker creates its changelogs when it starts
+            await asyncio.sleep(1.0)
+        partitions = [TopicPartition(name, p) for name, count in topics.items() for p in range(count)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while True:
+            if not caught_up.is_set() and all([await consumer.position(tp) >= end for tp, end in ends.items()]):
+                caught_up.set()
+                log.info("caught up", client_id=client_id)
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    apply(record)
+    finally:
+        await consumer.stop()
+
+
 async def stop_producer(producer: AIOKafkaProducer, timeout_s: float = 5.0) -> None:
     """Stops a producer, dropping what it could not send within the timeout. `stop()` flushes first,
     and an idempotent producer's batches never expire while the brokers are away, so without a

@@ -6,9 +6,9 @@ changes one store's totals, so counting it and remembering it is one write, and 
 nothing twice."""
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from services.analytics.domain.signals import SignalRules, StaffDay, Standing, day_of, outliers
 from services.shared.events import complaints as c
@@ -16,6 +16,7 @@ from services.shared.events import escalations as e
 from services.shared.events import returns as r
 from services.shared.events.envelope import Envelope
 from services.shared.events.fields import Money
+from services.shared.events.signals import LossPreventionSignal
 
 STAFF_DAYS_KEPT = timedelta(days=90)  # the longest signal window allowed
 RECENT_IDS = 500  # for copies of an event published twice; a replay after a restart is caught by offset
@@ -85,6 +86,20 @@ class Histogram(BaseModel):
     sum: float = 0.0
     count: int = 0
 
+    def add(self, value: float, bounds: tuple[float, ...]) -> None:
+        self.buckets[next((i for i, bound in enumerate(bounds) if value <= bound), len(bounds))] += 1
+        self.sum += value
+        self.count += 1
+
+
+class Change(NamedTuple):
+    """One change an event made to a series: an amount added, or a value observed by a histogram."""
+
+    metric: str
+    labels: dict[str, str]
+    amount: float
+    observed: bool = False
+
 
 class Series(BaseModel):
     metric: str
@@ -103,8 +118,16 @@ class StoreTotals(BaseModel):
     open: dict[str, OpenComplaint] = Field(default_factory=dict)  # complaint id → times
     staff: dict[str, dict[str, StaffDay]] = Field(default_factory=dict)  # staff id → day → return counts
     signalled: set[str] = Field(default_factory=set)  # "staff|metric" standing out now, reported once
+    open_signals: dict[str, LossPreventionSignal] = Field(default_factory=dict)  # of those, the signal raised
     recent_ids: list[str] = Field(default_factory=list)
     offsets: dict[str, int] = Field(default_factory=dict)  # topic → the last offset counted (a store is on one partition)
+    latest: datetime | None = None  # the latest time of an event counted: how far the store's windows go
+    _changes: list[Change] = PrivateAttr(default_factory=list)
+
+    def take_changes(self) -> list[Change]:
+        """The changes to the series since the last call (for the store's windows)."""
+        changes, self._changes = self._changes, []
+        return changes
 
     def signals(self, region: str, store: str, now: datetime, rules: SignalRules) -> list[Standing]:
         """The staff rates that began to stand out with the latest event (each reported once, and
@@ -118,14 +141,14 @@ class StoreTotals(BaseModel):
 
     def add(self, metric: str, labels: dict[str, str], amount: float = 1.0) -> None:
         self._series(metric, labels).value += amount
+        self._changes.append(Change(metric, labels, amount))
 
     def observe(self, metric: str, labels: dict[str, str], value: float) -> None:
         series = self._series(metric, labels)
         buckets = METRICS[metric].buckets
         histogram = series.histogram = series.histogram or Histogram(buckets=[0] * (len(buckets) + 1))
-        histogram.buckets[next((i for i, bound in enumerate(buckets) if value <= bound), len(buckets))] += 1
-        histogram.sum += value
-        histogram.count += 1
+        histogram.add(value, buckets)
+        self._changes.append(Change(metric, labels, value, observed=True))
 
     def _series(self, metric: str, labels: dict[str, str]) -> Series:
         expected = METRICS[metric].labels
@@ -147,6 +170,7 @@ def count(totals: StoreTotals, envelope: Envelope, position: tuple[str, int] | N
     if event_id in totals.recent_ids:
         return False
     _apply(totals, envelope.data)
+    totals.latest = max(totals.latest or envelope.time, envelope.time)
     totals.recent_ids.append(event_id)
     del totals.recent_ids[:-RECENT_IDS]
     return True

@@ -5,13 +5,13 @@ it needs no storage of its own and any number of coordinators can watch one regi
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
 import structlog
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
+from aiokafka import ConsumerRecord
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -24,7 +24,7 @@ from services.shared.clock import Clock, utc_now
 from services.shared.events.coordination import Decision, PolicyDecided, PolicyProposed, ProblemAcknowledged
 from services.shared.events.envelope import Event, InvalidEvent, decode, wrap
 from services.shared.events.fields import StaffId
-from services.shared.kafka import kafka_ready, make_producer, publish, stop_producer
+from services.shared.kafka import follow, kafka_ready, make_producer, publish, stop_producer
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION
 from services.shared.web import create_app
@@ -55,7 +55,10 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        following = asyncio.create_task(_keep_following(boards, platform, caught_up))
+        topics = {CASES_CHANGELOG: COMPLAINTS.partitions, COORDINATION.name: COORDINATION.partitions}
+        following = asyncio.create_task(
+            follow(topics, partial(_apply, boards), caught_up, client_id="escalation-boards", settings=platform)
+        )
         app.state.producer = make_producer(platform, client_id="escalation-boards")
         await app.state.producer.start()
         try:
@@ -158,43 +161,11 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
     return app
 
 
-async def _keep_following(boards: Boards, platform: PlatformSettings, caught_up: asyncio.Event) -> None:
-    while True:
-        try:
-            await _follow(boards, platform, caught_up)
-        except Exception:  # noqa: BLE001 - a broker outage must not end the board; read again from the start
-            log.exception("following the boards' topics failed; starting again")
-            await asyncio.sleep(2.0)
-
-
-async def _follow(boards: Boards, platform: PlatformSettings, caught_up: asyncio.Event) -> None:
-    """Reads the cases changelog and the coordination topic from the start, for as long as the app runs."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=platform.kafka_bootstrap_servers, client_id="escalation-boards",
-        group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-    )
-    await consumer.start()
+def _apply(boards: Boards, record: ConsumerRecord) -> None:
+    if record.topic == CASES_CHANGELOG:
+        boards.apply_case(record.key, record.value)
+        return
     try:
-        counts = {CASES_CHANGELOG: COMPLAINTS.partitions, COORDINATION.name: COORDINATION.partitions}
-        while not set(counts) <= await consumer.topics():  # the worker creates the changelog when it starts
-            await asyncio.sleep(1.0)
-        partitions = [TopicPartition(name, p) for name, count in counts.items() for p in range(count)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        while True:
-            if not caught_up.is_set() and all([await consumer.position(tp) >= end for tp, end in ends.items()]):
-                caught_up.set()
-                log.info("boards caught up", cases=len(boards.cases), problems=len(boards.problems))
-            batches = await consumer.getmany(timeout_ms=1000)
-            for tp, records in batches.items():
-                for record in records:
-                    if tp.topic == CASES_CHANGELOG:
-                        boards.apply_case(record.key, record.value)
-                        continue
-                    try:
-                        boards.apply_coordination(decode(record.value, COORDINATION.event_classes).data)
-                    except InvalidEvent as error:  # the escalation worker dead-letters; a reader skips
-                        log.warning("coordination event skipped", offset=record.offset, reason=str(error))
-    finally:
-        await consumer.stop()
+        boards.apply_coordination(decode(record.value, COORDINATION.event_classes).data)
+    except InvalidEvent as error:  # the escalation worker dead-letters; a reader skips
+        log.warning("coordination event skipped", offset=record.offset, reason=str(error))

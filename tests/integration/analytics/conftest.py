@@ -52,6 +52,43 @@ class Analytics:
         }
 
 
+class Reports:
+    """The reports API as its own process."""
+
+    def __init__(self, platform) -> None:
+        self.platform, self.port = platform, free_port()
+        self.process = ServiceProcess("services.analytics.reports", {
+            "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "ANALYTICS_REPORTS_PORT": str(self.port),
+        })
+
+    async def get(self, path: str, role: Role | None = Role.senior_manager, region: str | None = None,
+                  store: str | None = None, **params: str) -> httpx.Response:
+        assert self.process.process.poll() is None, self.process.logs()
+        headers = {}
+        if role is not None:
+            token = mint_token(self.platform, sub="emp-0001", role=role, region_id=region, store_id=store,
+                               now=datetime.now(UTC), ttl=timedelta(hours=1))
+            headers["Authorization"] = f"Bearer {token}"
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as client:
+            return await client.get(f"/v1/reports/{path}", params=params, headers=headers)
+
+    async def report(self, path: str, **params: str) -> dict | None:
+        """A senior manager's report; None while the API is not up."""
+        try:
+            response = await self.get(path, **params)
+        except httpx.TransportError:
+            return None
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def reports(platform):
+    running = Reports(platform)
+    yield running
+    running.process.stop()
+
+
 @pytest.fixture(scope="module")
 async def api(new_database, platform):
     ensure_topics(platform, ALL_TOPICS)

@@ -27,14 +27,19 @@ def returns_by(staff_id: str, exceptions: int, store: str = STORE) -> list:
     return [*requests, *granted]
 
 
-async def test_an_outlying_exception_rate_is_signalled_once_and_its_peers_are_not(platform, analytics):
-    events = [event for staff_id, count in EXCEPTIONS.items() for event in returns_by(staff_id, count)]
+async def publish_returns(platform, store: str = STORE) -> None:
+    """Ten return requests by each staff member of the store, and their exceptions (see EXCEPTIONS)."""
+    events = [event for staff_id, count in EXCEPTIONS.items() for event in returns_by(staff_id, count, store)]
     producer = make_producer(platform, client_id="test-returns")
     await producer.start()
     try:
         await publish(producer, RETURNS, [wrap(e, source="/tests", time=e.at) for e in events], platform)
     finally:
         await producer.stop()
+
+
+async def test_an_outlying_exception_rate_is_signalled_once_and_its_peers_are_not(platform, analytics):
+    await publish_returns(platform)
 
     requests = ("retail_return_requests_total", (("kind", "refund"), ("receipt", "yes"), ("region", REGION),
                                                  ("store", STORE), ("tender", "cash")))

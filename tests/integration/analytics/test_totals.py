@@ -21,7 +21,7 @@ def key(name: str, store: str = STORE, **labels: str) -> tuple:
     return name, tuple(sorted({"region": REGION, "store": store, **labels}.items()))
 
 
-async def scenario(api, platform, store: str = STORE) -> dict[tuple, float]:
+async def scenario(api, platform, store: str = STORE, region: str = REGION) -> dict[tuple, float]:
     """Known complaints, resolutions, CSAT answers, returns and escalations; returns the totals expected."""
     filed = [
         (await api.file(store=store, category=category, severity=severity, mood="upset", channel="in_store",
@@ -35,7 +35,7 @@ async def scenario(api, platform, store: str = STORE) -> dict[tuple, float]:
         token = await api.resolve(complaint_id, store=store)
         score = 5 if complaint_id == filed[0] else 3
         assert (await api.client.post(f"/v1/csat/{token}", json={"score": score})).status_code == 204
-    await reject_returns(api, REGION, store, 2)
+    await reject_returns(api, region, store, 2)
     approved = await api.client.post("/v1/returns", headers=api.token(Role.associate, store), json={
         "store_id": store, "kind": "refund", "tender": "cash", "amount": {"minor_units": 4990, "currency": "EUR"},
         "product_category": "small-appliances", "purchased_on": datetime.now(UTC).date().isoformat(), "receipt_number": "R-7",
@@ -43,7 +43,7 @@ async def scenario(api, platform, store: str = STORE) -> dict[tuple, float]:
     assert approved.status_code == 201 and approved.json()["status"] == "approved", approved.text
 
     now = datetime.now(UTC)
-    common = {"store_id": store, "region_id": REGION, "complaint_id": filed[2]}
+    common = {"store_id": store, "region_id": region, "complaint_id": filed[2]}
     escalations = [
         EscalationRouted(**common, assignee={"tier": "coordinator"}, acknowledge_by=now, resolve_by=now, reason="x", at=now),
         EscalationPaged(**common, page_id=filed[2], recipient={"tier": "store_manager"}, reason="x", at=now),
@@ -56,30 +56,33 @@ async def scenario(api, platform, store: str = STORE) -> dict[tuple, float]:
     finally:
         await producer.stop()
 
+    def k(name: str, **labels: str) -> tuple:
+        return key(name, store, region=region, **labels)
+
     return {
-        key("retail_complaints_filed_total", store, category="product_quality", channel="in_store", severity="medium", mood="upset"): 2,
-        key("retail_complaints_filed_total", store, category="service", channel="in_store", severity="high", mood="upset"): 1,
-        key("retail_complaints_acknowledged_total", store): 2,
-        key("retail_complaints_resolved_total", store, first_contact="true"): 2,
-        key("retail_csat_surveys_issued_total", store): 2,
-        key("retail_csat_score_count", store): 2,
-        key("retail_csat_score_sum", store): 8,
-        key("retail_csat_score_bucket", store, le="3.0"): 1,
-        key("retail_csat_score_bucket", store, le="5.0"): 2,
-        key("retail_complaint_acknowledge_seconds_count", store): 2,
-        key("retail_complaint_resolve_seconds_count", store): 2,
-        key("retail_return_requests_total", store, kind="refund", tender="cash", receipt="yes"): 3,
-        key("retail_returns_total", store, kind="refund", tender="cash", decision="rejected"): 2,
-        key("retail_returns_total", store, kind="refund", tender="cash", decision="approved"): 1,
-        key("retail_returns_value_euros_total", store, kind="refund", tender="cash"): 49.90,
-        key("retail_return_rejections_total", store, rule="return_window"): 2,
-        key("retail_escalations_routed_total", store, tier="coordinator"): 1,
-        key("retail_pages_total", store): 1,
-        key("retail_sla_breaches_total", store, tier="coordinator", deadline="acknowledge"): 1,
+        k("retail_complaints_filed_total", category="product_quality", channel="in_store", severity="medium", mood="upset"): 2,
+        k("retail_complaints_filed_total", category="service", channel="in_store", severity="high", mood="upset"): 1,
+        k("retail_complaints_acknowledged_total"): 2,
+        k("retail_complaints_resolved_total", first_contact="true"): 2,
+        k("retail_csat_surveys_issued_total"): 2,
+        k("retail_csat_score_count"): 2,
+        k("retail_csat_score_sum"): 8,
+        k("retail_csat_score_bucket", le="3.0"): 1,
+        k("retail_csat_score_bucket", le="5.0"): 2,
+        k("retail_complaint_acknowledge_seconds_count"): 2,
+        k("retail_complaint_resolve_seconds_count"): 2,
+        k("retail_return_requests_total", kind="refund", tender="cash", receipt="yes"): 3,
+        k("retail_returns_total", kind="refund", tender="cash", decision="rejected"): 2,
+        k("retail_returns_total", kind="refund", tender="cash", decision="approved"): 1,
+        k("retail_returns_value_euros_total", kind="refund", tender="cash"): 49.90,
+        k("retail_return_rejections_total", rule="return_window"): 2,
+        k("retail_escalations_routed_total", tier="coordinator"): 1,
+        k("retail_pages_total"): 1,
+        k("retail_sla_breaches_total", tier="coordinator", deadline="acknowledge"): 1,
     }
 
 
-async def test_metrics_carry_exactly_the_scenarios_totals_also_after_a_kill_mid_stream(api, platform, analytics):
+async def test_metrics_carry_exactly_the_scenarios_totals_also_after_a_kill_mid_stream(api, platform, analytics, reports):
     first = await scenario(api, platform)
     await eventually(lambda: _equal(analytics, first), timeout_s=90, what="the first scenario's totals")
     second = await scenario(api, platform)
@@ -96,6 +99,23 @@ async def test_metrics_carry_exactly_the_scenarios_totals_also_after_a_kill_mid_
     samples = await analytics.samples()
     assert all(samples[k] == pytest.approx(v) for k, v in expected.items()), "nothing counted twice"
     assert not any(label in ("complaint_id", "customer_ref", "staff_id") for _, labels in samples for label, _ in labels)
+
+    # The hourly windows behind the reports survived the kill exactly too: two rounds, nothing twice.
+    expected_report = ((6, 4, 4), (4, 4.0), 2, {"coordinator": 2}, (6, {"approved": 2, "rejected": 4}, 99.8))
+    seen: list[tuple] = []
+
+    async def reported() -> bool:
+        satisfaction = (await reports.report("satisfaction", store_id=STORE) or {}).get("satisfaction")
+        returns = (await reports.report("loss-prevention", store_id=STORE) or {}).get("loss_prevention")
+        if satisfaction and returns:
+            seen.append((
+                (satisfaction["complaints_filed"], satisfaction["acknowledged"], satisfaction["resolved"]),
+                (satisfaction["csat"]["answers"], satisfaction["csat"]["mean"]), satisfaction["pages"],
+                satisfaction["sla_breaches_by_tier"], (returns["return_requests"], returns["decisions"], returns["value_euros"]),
+            ))
+        return bool(seen) and seen[-1] == expected_report
+
+    await eventually(reported, timeout_s=60, what="the report of both rounds")
 
 
 async def _equal(analytics: Analytics, expected: dict[tuple, float]) -> bool:

@@ -341,7 +341,7 @@ def test_totals_stored_as_json_after_every_event_count_the_same_as_in_memory():
         count(in_memory, each)
         totals = stored(totals)
         assert count(totals, each)
-    assert totals == in_memory
+    assert totals.model_dump() == in_memory.model_dump()  # the changes not yet taken are not stored
     assert histogram(totals, "retail_complaint_resolve_seconds").count == 1
     assert not any(count(stored(totals), each) for each in envelopes)
 

@@ -1,0 +1,153 @@
+"""Tumbling windows of a store's counts: one per hour (UTC hours) and one per day (the chain's local
+days), each keyed by region, store and start, so that a report for any range of whole hours or
+days adds up the windows inside it.
+
+An event is counted into the windows of the time it happened. Like the running totals, a window
+remembers the last offset it counted of each topic (a store's events come from one partition of
+each), so a replay never counts an event twice."""
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field
+
+from services.analytics.domain.totals import METRICS, Change, Histogram
+from services.shared.events.signals import LossPreventionSignal
+
+
+class Granularity(StrEnum):
+    hour = "hour"
+    day = "day"
+
+
+class Window(BaseModel):
+    """A store's counts in one hour or day. Counter and histogram keys are the metric and its label
+    values besides region and store, joined by '|' (see `series_key`)."""
+
+    counters: dict[str, float] = Field(default_factory=dict)
+    histograms: dict[str, Histogram] = Field(default_factory=dict)
+    offsets: dict[str, int] = Field(default_factory=dict)
+
+    def record(self, changes: Iterable[Change], position: tuple[str, int]) -> bool:
+        """Adds an event's changes; False (and nothing changed) when this window counted it before."""
+        topic, offset = position
+        if offset <= self.offsets.get(topic, -1):
+            return False
+        self.offsets[topic] = offset
+        for change in changes:
+            key = series_key(change.metric, change.labels)
+            if change.observed:
+                buckets = METRICS[change.metric].buckets
+                histogram = self.histograms.setdefault(key, Histogram(buckets=[0] * (len(buckets) + 1)))
+                histogram.add(change.amount, buckets)
+            else:
+                self.counters[key] = self.counters.get(key, 0.0) + change.amount
+        return True
+
+
+def series_key(metric: str, labels: dict[str, str]) -> str:
+    return "|".join([metric, *(value for name, value in labels.items() if name not in ("region", "store"))])
+
+
+def parse_key(key: str) -> tuple[str, dict[str, str]]:
+    """The metric and its labels (besides region and store) of a window's counter or histogram key."""
+    metric, *values = key.split("|")
+    return metric, dict(zip(METRICS[metric].labels[2:], values, strict=True))
+
+
+def start_of(at: datetime, granularity: Granularity, zone: ZoneInfo) -> datetime:
+    """The start of the hour (UTC) or local day that `at` falls in, in UTC."""
+    if granularity is Granularity.hour:
+        return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return midnight(at.astimezone(zone).date(), zone)
+
+
+def midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def next_start(start: datetime, granularity: Granularity, zone: ZoneInfo) -> datetime:
+    if granularity is Granularity.hour:
+        return start + timedelta(hours=1)
+    return midnight(start.astimezone(zone).date() + timedelta(days=1), zone)  # 23 or 25 hours on a DST change
+
+
+def window_key(region: str, store: str, granularity: Granularity, start: datetime) -> bytes:
+    return f"{region}|{store}|{granularity}|{start.astimezone(UTC):%Y-%m-%dT%H:%MZ}".encode()
+
+
+def parse_window_key(key: bytes) -> tuple[str, str, Granularity, datetime]:
+    region, store, granularity, start = key.decode().split("|")
+    return region, store, Granularity(granularity), datetime.strptime(start, "%Y-%m-%dT%H:%M%z")
+
+
+def starts(first: datetime, end: datetime, granularity: Granularity, zone: ZoneInfo) -> list[datetime]:
+    """The starts of the windows from the one `first` falls in, up to (not including) `end`."""
+    found, start = [], start_of(first, granularity, zone)
+    while start < end:
+        found.append(start)
+        start = next_start(start, granularity, zone)
+    return found
+
+
+class WindowRules(BaseModel):
+    zone: str = "Europe/Helsinki"
+    hour_windows_kept: timedelta = timedelta(days=14)
+    day_windows_kept: timedelta = timedelta(days=400)
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
+    def kept(self, granularity: Granularity) -> timedelta:
+        return self.hour_windows_kept if granularity is Granularity.hour else self.day_windows_kept
+
+    def oldest(self, latest: datetime, granularity: Granularity) -> datetime:
+        """The start of a store's oldest window kept, when its latest event happened at `latest`."""
+        return start_of(latest - self.kept(granularity), granularity, self.timezone)
+
+    def expired(self, previous: datetime | None, latest: datetime, granularity: Granularity) -> list[datetime]:
+        """The starts of the windows that were kept when the store's latest event was at `previous`
+        and are not any more."""
+        if previous is None:
+            return []
+        return starts(previous - self.kept(granularity), self.oldest(latest, granularity), granularity, self.timezone)
+
+
+class OpenSignals(BaseModel):
+    """A store's loss-prevention signals whose staff member still stands out."""
+
+    signals: list[LossPreventionSignal] = Field(default_factory=list)
+
+
+def signals_key(region: str, store: str) -> bytes:
+    return f"{region}|{store}|signals".encode()
+
+
+class RangeError(ValueError):
+    """A report's range that the windows cannot answer; `field` names the query parameter at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def windows_for(first: datetime, end: datetime, now: datetime, rules: WindowRules) -> tuple[Granularity, list[datetime]]:
+    """The windows that add up to exactly [first, end): the local days when both are local midnights,
+    otherwise the hours (kept for a shorter time)."""
+    if end <= first:
+        raise RangeError("to", "must be after from")
+    zone = rules.timezone
+    if all(start_of(at, Granularity.day, zone) == at for at in (first, end)):
+        if first < now - rules.day_windows_kept:
+            raise RangeError("from", f"daily windows are kept for {rules.day_windows_kept.days} days")
+        return Granularity.day, starts(first, end, Granularity.day, zone)
+    for field, at in (("from", first), ("to", end)):
+        if start_of(at, Granularity.hour, zone) != at:
+            raise RangeError(field, f"a report covers whole hours, or whole days from midnight in {rules.zone}")
+    if first < now - rules.hour_windows_kept:
+        raise RangeError("from", f"hourly windows are kept for {rules.hour_windows_kept.days} days; "
+                                 f"for older ranges ask for whole days from midnight in {rules.zone}")
+    return Granularity.hour, starts(first, end, Granularity.hour, zone)

@@ -1,0 +1,170 @@
+"""The reports API. Every replica follows the analytics worker's `reports` table (its compacted
+changelog: the stores' hourly and daily windows and open loss-prevention signals) from the start,
+so it needs no storage of its own; windows are kept as they came and decoded when a report asks."""
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from aiokafka import ConsumerRecord
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from pydantic import AwareDatetime, BaseModel, Field
+
+from services.analytics.domain.reports import LossPrevention, Satisfaction, Sums, loss_prevention, satisfaction
+from services.analytics.domain.windows import (
+    Granularity, OpenSignals, RangeError, Window, WindowRules, parse_window_key, start_of, windows_for,
+)
+from services.analytics.settings import AnalyticsSettings
+from services.analytics.streams import REPORTS_TABLE
+from services.shared.auth import REGION_ROLES, STORE_ROLES, Authorize, Principal, Role
+from services.shared.clock import Clock, utc_now
+from services.shared.events.fields import RegionId, StoreId
+from services.shared.events.signals import LossPreventionSignal
+from services.shared.kafka import follow
+from services.shared.settings import PlatformSettings
+from services.shared.streams import changelog
+from services.shared.topics import STORE_PARTITIONS
+from services.shared.web import create_app
+
+REPORTS_CHANGELOG = changelog("analytics", REPORTS_TABLE, STORE_PARTITIONS).name
+DEFAULT_RANGE = timedelta(hours=24)
+
+# Staff-level signals are for the managers who act on them; summaries also for the coordinators.
+Reader = Annotated[Principal, Depends(Authorize(Role.store_manager, Role.coordinator, Role.regional_coordinator,
+                                                  Role.senior_manager))]
+SignalReader = Annotated[Principal, Depends(Authorize(Role.store_manager, Role.regional_coordinator, Role.senior_manager))]
+RegionQuery = Annotated[RegionId | None, Query(description="Defaults to the token's region; all regions for senior managers.")]
+StoreQuery = Annotated[StoreId | None, Query(description="Defaults to the token's store for store roles; all stores otherwise.")]
+FromQuery = Annotated[AwareDatetime | None, Query(alias="from", description="Start (included): a whole hour, or a local midnight "
+                                                  "for daily windows. Defaults to 24 hours before `to`.")]
+ToQuery = Annotated[AwareDatetime | None, Query(description="End (excluded). Defaults to the end of the current hour.")]
+
+
+class Period(BaseModel):
+    region_id: str | None
+    store_id: str | None
+    from_: datetime = Field(serialization_alias="from")
+    to: datetime
+    granularity: Granularity
+    stores: list[str] = Field(description="The stores with events in the period.")
+
+
+class SatisfactionReport(BaseModel):
+    period: Period
+    satisfaction: Satisfaction
+
+
+class LossPreventionReport(BaseModel):
+    period: Period
+    loss_prevention: LossPrevention
+
+
+class OpenSignalsReport(BaseModel):
+    region_id: str | None
+    store_id: str | None
+    signals: list[LossPreventionSignal]
+
+
+class ReportWindows:
+    """The windows and open signals of every store, as the worker last wrote them."""
+
+    def __init__(self) -> None:
+        self.windows: dict[tuple[str, str], dict[tuple[Granularity, datetime], bytes]] = defaultdict(dict)
+        self.signals: dict[tuple[str, str], bytes] = {}
+
+    def apply(self, record: ConsumerRecord) -> None:
+        if record.key.endswith(b"|signals"):
+            region, store, _ = record.key.decode().split("|")
+            self._put(self.signals, (region, store), record.value)
+            return
+        region, store, granularity, at = parse_window_key(record.key)
+        self._put(self.windows[region, store], (granularity, at), record.value)
+
+    @staticmethod
+    def _put(found: dict, key: object, value: bytes | None) -> None:
+        if value is None:  # an expired window, or no signal open any more
+            found.pop(key, None)
+        else:
+            found[key] = value
+
+    def stores(self, region: str | None, store: str | None) -> list[tuple[str, str]]:
+        return sorted(key for key in {*self.windows, *self.signals} if region in (None, key[0]) and store in (None, key[1]))
+
+    def sums(self, stores: list[tuple[str, str]], granularity: Granularity, starts: list[datetime]) -> tuple[Sums, list[str]]:
+        found, with_events = [], []
+        for key in stores:
+            kept = self.windows.get(key, {})
+            windows = [kept[granularity, at] for at in starts if (granularity, at) in kept]
+            found += [Window.model_validate_json(raw) for raw in windows]
+            if windows:
+                with_events.append(key[1])
+        return Sums(found), with_events
+
+
+def build_app(settings: AnalyticsSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
+    windows, caught_up, rules = ReportWindows(), asyncio.Event(), settings.window_rules
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        following = asyncio.create_task(follow({REPORTS_CHANGELOG: STORE_PARTITIONS}, windows.apply, caught_up,
+                                               client_id="analytics-reports", settings=platform))
+        try:
+            yield
+        finally:
+            following.cancel()
+
+    async def reports_ready() -> None:
+        if not caught_up.is_set():
+            raise ConnectionError("still reading the analytics worker's windows")
+
+    app = create_app(service="analytics-reports", platform=platform, lifespan=lifespan, checks={"windows": reports_ready},
+                     description="Satisfaction and loss-prevention reports by region or store and time range, "
+                                 "and the open loss-prevention signals.")
+    router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+    def period(principal: Principal, region: str | None, store: str | None, first: datetime | None,
+               end: datetime | None) -> tuple[Period, Sums]:
+        region, store = scope(principal, region, store)
+        end = end or start_of(clock(), Granularity.hour, rules.timezone) + timedelta(hours=1)
+        first = first or end - DEFAULT_RANGE
+        try:
+            granularity, starts = windows_for(first, end, clock(), rules)
+        except RangeError as error:
+            raise HTTPException(422, [{"loc": ["query", error.field], "msg": str(error), "type": "value_error"}]) from None
+        sums, stores = windows.sums(windows.stores(region, store), granularity, starts)
+        return Period(region_id=region, store_id=store, from_=first, to=end, granularity=granularity, stores=stores), sums
+
+    @router.get("/satisfaction", summary="Customer satisfaction in a region or store over a time range")
+    async def satisfaction_report(principal: Reader, region_id: RegionQuery = None, store_id: StoreQuery = None,
+                                  first: FromQuery = None, to: ToQuery = None) -> SatisfactionReport:
+        scoped, sums = period(principal, region_id, store_id, first, to)
+        return SatisfactionReport(period=scoped, satisfaction=satisfaction(sums))
+
+    @router.get("/loss-prevention", summary="Returns, refunds, exceptions and rejections in a region or store over a time range")
+    async def loss_prevention_report(principal: Reader, region_id: RegionQuery = None, store_id: StoreQuery = None,
+                                     first: FromQuery = None, to: ToQuery = None) -> LossPreventionReport:
+        scoped, sums = period(principal, region_id, store_id, first, to)
+        return LossPreventionReport(period=scoped, loss_prevention=loss_prevention(sums))
+
+    @router.get("/signals", summary="Open loss-prevention signals: staff members whose rates still stand out")
+    async def open_signals(principal: SignalReader, region_id: RegionQuery = None, store_id: StoreQuery = None) -> OpenSignalsReport:
+        region, store = scope(principal, region_id, store_id)
+        found = [signal for key in windows.stores(region, store) if key in windows.signals
+                 for signal in OpenSignals.model_validate_json(windows.signals[key]).signals]
+        return OpenSignalsReport(region_id=region, store_id=store, signals=sorted(found, key=lambda s: (s.store_id, s.at)))
+
+    app.include_router(router)
+    return app
+
+
+def scope(principal: Principal, region: str | None, store: str | None) -> tuple[str | None, str | None]:
+    """The region and store a report covers: the token's own unless it names others it may see."""
+    if principal.role in STORE_ROLES | REGION_ROLES:
+        region = region or principal.region_id
+    if principal.role in STORE_ROLES:
+        store = store or principal.store_id
+    principal.require_scope(region, store)
+    return region, store
