@@ -35,6 +35,8 @@ services+=($!)
 services+=($!)
 ANALYTICS_DATA_DIR=$data/analytics "$bin/python" -m services.analytics >>"$data/analytics.log" 2>&1 &
 services+=($!)
+"$bin/python" -m services.analytics.reports >>"$data/analytics-reports.log" 2>&1 &
+services+=($!)
 
 "$bin/python" - "$complaints/readyz" <<'PY'
 import sys, time, urllib.request
@@ -59,6 +61,7 @@ The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s
   escalation      routing, pages and SLA tier moves on the escalations topic
   dashboard       http://127.0.0.1:${ESCALATION_PORT:-8002}/  (regional coordinators' live board)
   analytics       http://127.0.0.1:${ANALYTICS_PORT:-8003}/metrics  (satisfaction and loss-prevention totals; ops token)
+  reports         http://127.0.0.1:${ANALYTICS_REPORTS_PORT:-8004}/docs  (satisfaction, loss prevention, open signals; manager tokens)
   Kafka           $RETAIL_KAFKA_BOOTSTRAP_SERVERS
 A store manager's token for hel-kamppi (region uusimaa):
   $("$bin/retail" token --role store_manager --sub mgr-0007 --region uusimaa --store hel-kamppi)
