@@ -8,12 +8,12 @@ from prometheus_client import REGISTRY
 
 from services.analytics.pipeline import watch_pipeline
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.streams import REPORTS_TABLE, TOTALS_TABLE, TotalsCollector, register
+from services.analytics.streams import REGIONS_TABLE, REPORTS_TABLE, TOTALS_TABLE, TotalsCollector, register
 from services.shared.kafka import ensure_topics
 from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings
 from services.shared.streams import changelog, run_worker, stream_app
-from services.shared.topics import ALL_TOPICS, STORE_PARTITIONS
+from services.shared.topics import ALL_TOPICS, COORDINATION, STORE_PARTITIONS
 from services.shared.web import create_app
 
 
@@ -27,7 +27,10 @@ class EmbeddedServer(uvicorn.Server):
 
 settings, platform = AnalyticsSettings(), PlatformSettings()
 configure_logging("analytics", platform.log_level)
-ensure_topics(platform, [*ALL_TOPICS, *(changelog("analytics", table, STORE_PARTITIONS) for table in (TOTALS_TABLE, REPORTS_TABLE))])
+ensure_topics(platform, [
+    *ALL_TOPICS, *(changelog("analytics", table, STORE_PARTITIONS) for table in (TOTALS_TABLE, REPORTS_TABLE)),
+    changelog("analytics", REGIONS_TABLE, COORDINATION.partitions),
+])
 app = stream_app("analytics", platform, settings.data_dir, consumer_group_instance_id=settings.instance_id)
 REGISTRY.register(TotalsCollector(register(app, settings.signal_rules, settings.window_rules)))
 REGISTRY.register(watch_pipeline(app, platform))

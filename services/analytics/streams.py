@@ -17,17 +17,18 @@ from services.shared.events.envelope import Envelope, StoreEvent, wrap
 from services.shared.events.returns import ReturnEvent
 from services.shared.events.signals import LossPreventionSignal
 from services.shared.streams import Batch, Inputs, batches, source
-from services.shared.topics import COMPLAINTS, ESCALATIONS, RETURNS, SIGNALS, STORE_PARTITIONS
+from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, RETURNS, SIGNALS, STORE_PARTITIONS
 
 log = structlog.get_logger()
 SOURCE = "/services/analytics"
 SIGNAL_IDS = uuid.UUID("5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5")  # signal ids derive from the event that raised them
 TOTALS_TABLE = "totals"
 REPORTS_TABLE = "reports"  # the stores' windows and open signals, read by the reports API
+REGIONS_TABLE = "regions"  # the regions' totals of common problems and policy proposals
 SOURCES = (COMPLAINTS, ESCALATIONS, RETURNS)
 
 
-def register(app: faust.App, signal_rules: SignalRules, window_rules: WindowRules) -> faust.Table:
+def register(app: faust.App, signal_rules: SignalRules, window_rules: WindowRules) -> list[faust.Table]:
     inputs = Inputs(app, *SOURCES)
     signals = source(app, SIGNALS)
     totals = app.Table(TOTALS_TABLE, partitions=STORE_PARTITIONS, key_type=bytes, value_type=bytes)
@@ -87,7 +88,30 @@ def register(app: faust.App, signal_rules: SignalRules, window_rules: WindowRule
                 batch.make_current(event)
                 totals[key] = store.model_dump_json().encode()
 
-    return totals
+    return [totals, _register_coordination(app)]
+
+
+def _register_coordination(app: faust.App) -> faust.Table:
+    """Common problems and policy proposals, per region (the coordination topic is keyed by region)."""
+    inputs = Inputs(app, COORDINATION)
+    regions = app.Table(REGIONS_TABLE, partitions=COORDINATION.partitions, key_type=bytes, value_type=bytes)
+
+    @app.agent(inputs.channel(COORDINATION))
+    async def tally_coordination(stream: faust.StreamT) -> None:
+        async for batch in batches(stream, wait_s=0.25):
+            changed: dict[bytes, tuple[StoreTotals, faust.EventT]] = {}
+            for event in batch:
+                if (envelope := await inputs.decode(batch, event)) is None:
+                    continue
+                key = envelope.data.region_id.encode()  # type: ignore[attr-defined]
+                region = cached[0] if (cached := changed.get(key)) else StoreTotals.model_validate_json(regions.get(key, b"{}"))
+                if count(region, envelope, (event.message.topic, event.message.offset)):
+                    changed[key] = region, event
+            for key, (region, event) in changed.items():
+                batch.make_current(event)
+                regions[key] = region.model_dump_json().encode()
+
+    return regions
 
 
 async def _signal(batch: Batch, signals: faust.TopicT, store: StoreTotals, envelope: Envelope, rules: SignalRules) -> bool:
@@ -109,14 +133,14 @@ async def _signal(batch: Batch, signals: faust.TopicT, store: StoreTotals, envel
 
 
 class TotalsCollector:
-    """Exposes the totals of the stores whose partitions this worker owns (read on each scrape)."""
+    """Exposes the totals of the stores and regions whose partitions this worker owns (read on each scrape)."""
 
-    def __init__(self, totals: faust.Table) -> None:
-        self.totals = totals
+    def __init__(self, tables: list[faust.Table]) -> None:
+        self.tables = tables
 
     def collect(self) -> list[Metric]:
         families: dict[str, Metric] = {}
-        for raw in list(self.totals.values()):
+        for raw in [raw for table in self.tables for raw in list(table.values())]:
             for series in StoreTotals.model_validate_json(raw).series.values():
                 metric = METRICS[series.metric]
                 family = families.get(metric.name)

@@ -1,4 +1,5 @@
-"""A store's running totals for satisfaction and loss prevention, and how each event changes them.
+"""A store's running totals for satisfaction and loss prevention, and how each event changes them
+(a region's totals of common problems and policy proposals are kept in the same shape).
 
 One `StoreTotals` per store holds every counter and histogram of the store, the unresolved
 complaints (to time acknowledgement and resolution) and where its counting got to; an event
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from services.analytics.domain.signals import SignalRules, StaffDay, Standing, day_of, outliers
 from services.shared.events import complaints as c
+from services.shared.events import coordination as co
 from services.shared.events import escalations as e
 from services.shared.events import returns as r
 from services.shared.events.envelope import Envelope
@@ -77,6 +79,14 @@ METRICS = {
         Metric(name="retail_lossprevention_signals", kind="counter",
                help="Staff members whose rate stood out against the store's peers (who is in the events).",
                labels=(*STORE, "metric")),
+        Metric(name="retail_common_problems_detected", kind="counter",
+               help="Common problems detected across a region's stores, by category.", labels=("region", "category")),
+        Metric(name="retail_common_problems_acknowledged", kind="counter",
+               help="Common problems acknowledged by a regional coordinator.", labels=("region",)),
+        Metric(name="retail_policy_proposals", kind="counter",
+               help="Policy changes proposed to senior management.", labels=("region",)),
+        Metric(name="retail_policy_decisions", kind="counter",
+               help="Policy proposals decided by senior management.", labels=("region", "decision")),
     )
 }
 
@@ -227,6 +237,14 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
                 totals.add("retail_policy_exceptions", {**store, "rule": rule})
             totals.add("retail_policy_exceptions_value_euros", store, _euros(event.amount))
             _staff_day(totals, event.requested_by, event.at).exceptions += 1
+        case co.ProblemDetected():
+            totals.add("retail_common_problems_detected", {"region": event.region_id, "category": event.evidence.category})
+        case co.ProblemAcknowledged():
+            totals.add("retail_common_problems_acknowledged", {"region": event.region_id})
+        case co.PolicyProposed():
+            totals.add("retail_policy_proposals", {"region": event.region_id})
+        case co.PolicyDecided():
+            totals.add("retail_policy_decisions", {"region": event.region_id, "decision": event.decision})
 
 
 def _decided(totals: StoreTotals, store: dict[str, str], event: r.ReturnEvent, decision: str) -> None:

@@ -47,14 +47,17 @@ class Window(BaseModel):
         return True
 
 
+PLACE = ("region", "store")  # in a window's key, not in its series' keys
+
+
 def series_key(metric: str, labels: dict[str, str]) -> str:
-    return "|".join([metric, *(value for name, value in labels.items() if name not in ("region", "store"))])
+    return "|".join([metric, *(value for name, value in labels.items() if name not in PLACE)])
 
 
 def parse_key(key: str) -> tuple[str, dict[str, str]]:
     """The metric and its labels (besides region and store) of a window's counter or histogram key."""
     metric, *values = key.split("|")
-    return metric, dict(zip(METRICS[metric].labels[2:], values, strict=True))
+    return metric, dict(zip([name for name in METRICS[metric].labels if name not in PLACE], values, strict=True))
 
 
 def start_of(at: datetime, granularity: Granularity, zone: ZoneInfo) -> datetime:

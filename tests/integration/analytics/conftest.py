@@ -37,8 +37,8 @@ class Analytics:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as client:
             return await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
 
-    async def samples(self) -> dict[tuple, float]:
-        """This test's stores' samples, by (name, sorted labels); empty while the worker is not up."""
+    async def samples(self, region: str = REGION) -> dict[tuple, float]:
+        """The region's samples, by (name, sorted labels); empty while the worker is not up."""
         assert self.process.process.poll() is None, self.process.logs()
         try:
             response = await self.metrics()
@@ -48,7 +48,7 @@ class Analytics:
             (sample.name, tuple(sorted(sample.labels.items()))): sample.value
             for family in text_string_to_metric_families(response.text)
             for sample in family.samples
-            if sample.labels.get("region") == REGION
+            if sample.labels.get("region") == region
         }
 
 

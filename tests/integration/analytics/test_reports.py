@@ -13,7 +13,7 @@ from tests.integration.analytics.test_totals import scenario
 from tests.integration.escalation.conftest import add_stores
 from tests.support import eventually
 
-REGION, STORES = "kainuu", ("kaj-keskusta", "kaj-asema")
+REGION, STORES = "pohjanmaa", ("vaa-keskusta", "vaa-asema")  # no other test's stores
 HELSINKI = ZoneInfo("Europe/Helsinki")  # the default time zone of the daily windows
 
 

@@ -9,12 +9,14 @@ import pytest
 
 from services.shared.auth import Role
 from services.shared.events.envelope import wrap
+from services.shared.events.coordination import PolicyDecided, PolicyProposed, ProblemAcknowledged, ProblemDetected
 from services.shared.events.escalations import EscalationBreached, EscalationPaged, EscalationRouted
 from services.shared.kafka import make_producer, publish
-from services.shared.topics import ESCALATIONS
+from services.shared.topics import COORDINATION, ESCALATIONS
 from tests.integration.analytics.conftest import REGION, STORE, Analytics
 from tests.integration.escalation.conftest import reject_returns
 from tests.support import eventually
+from tests.unit.analytics.test_totals import example
 
 
 def key(name: str, store: str = STORE, **labels: str) -> tuple:
@@ -129,3 +131,28 @@ async def test_metrics_need_an_ops_or_service_token_and_pass_promtools_lint(anal
     exposition = (await analytics.metrics(Role.service)).text
     lint = subprocess.run(["promtool", "check", "metrics"], input=exposition, capture_output=True, text=True, check=False)
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+async def test_common_problems_and_policy_proposals_are_counted_per_region(platform, analytics):
+    region = "etela-savo"  # no other test's coordination events
+    detected = example(ProblemDetected, region_id=region)
+    events = [detected, example(ProblemAcknowledged, region_id=region), example(PolicyProposed, region_id=region),
+              example(PolicyDecided, region_id=region, decision="accepted")]
+    producer = make_producer(platform, client_id="test-coordination")
+    await producer.start()
+    try:
+        envelopes = [wrap(event, source="/tests", time=event.at) for event in events]
+        await publish(producer, COORDINATION, [*envelopes, envelopes[0]], platform)  # the detection published twice
+    finally:
+        await producer.stop()
+    expected = {
+        ("retail_common_problems_detected_total", (("category", str(detected.evidence.category)), ("region", region))): 1,
+        ("retail_common_problems_acknowledged_total", (("region", region),)): 1,
+        ("retail_policy_proposals_total", (("region", region),)): 1,
+        ("retail_policy_decisions_total", (("decision", "accepted"), ("region", region))): 1,
+    }
+
+    async def counted() -> bool:
+        return await analytics.samples(region) == expected
+
+    await eventually(counted, timeout_s=90, what="the region's coordination totals")

@@ -15,6 +15,7 @@ from prometheus_client.samples import Sample
 from services.analytics.domain.totals import DURATION_BUCKETS, METRICS, RECENT_IDS, Histogram, StoreTotals, count
 from services.analytics.streams import TotalsCollector
 from services.shared.events import complaints as c
+from services.shared.events import coordination as co
 from services.shared.events import escalations as e
 from services.shared.events import returns as r
 from services.shared.events.envelope import Envelope, Event, wrap
@@ -353,7 +354,7 @@ def exposition(*stores: StoreTotals) -> str:
     """The text a scrape of a worker owning these stores' totals returns."""
     table = {str(i).encode(): totals.model_dump_json().encode() for i, totals in enumerate(stores)}  # like faust's
     registry = CollectorRegistry()
-    registry.register(TotalsCollector(table))
+    registry.register(TotalsCollector([table]))
     return generate_latest(registry).decode()
 
 
@@ -461,3 +462,21 @@ def test_durations_are_histograms_in_seconds(metric):
 )
 def test_money_is_counted_in_euros(metric):
     assert (metric.kind, metric.name.endswith("_euros")) == ("counter", True)
+
+
+def test_a_regions_common_problems_and_policy_proposals_are_counted_per_region():
+    detected = example(co.ProblemDetected)
+    totals = counted(detected, example(co.ProblemAcknowledged), example(co.PolicyProposed),
+                     example(co.PolicyDecided, decision="accepted"), example(co.PolicyDecided, decision="rejected"))
+    exposed = {(s.name, frozenset(s.labels.items())): s.value for samples in scrape(totals).values() for s in samples}
+
+    def sample(name: str, **labels: str) -> tuple:
+        return name, frozenset({"region": detected.region_id, **labels}.items())
+
+    assert exposed == {  # by region only: no store label
+        sample("retail_common_problems_detected_total", category=detected.evidence.category): 1,
+        sample("retail_common_problems_acknowledged_total"): 1,
+        sample("retail_policy_proposals_total"): 1,
+        sample("retail_policy_decisions_total", decision="accepted"): 1,
+        sample("retail_policy_decisions_total", decision="rejected"): 1,
+    }
