@@ -19,6 +19,7 @@ class Panel:
     unit: str = "short"
     kind: str = "timeseries"
     legend: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ DASHBOARDS = (
         Panel("Events counted per second (analytics)", "sum(rate(retail_complaints_filed_total[5m])) + sum(rate(retail_return_requests_total[5m]))",
               "ops"),
         Panel("Services up", "up", "short", legend="{{job}}"),
+        # Every analytics replica exports the same broker-wide figures: max over the replicas.
+        Panel("Consumer lag by group", "max by (group, topic) (retail_kafka_consumer_lag_messages)",
+              legend="{{group}}: {{topic}}",
+              description="Records each consumer group has still to read, per input topic."),
+        Panel("Messages in dead-letter queues", "max by (topic) (retail_dlq_messages)", legend="{{topic}}",
+              description="Records that failed validation and wait in each topic's DLQ with the reason."),
     )),
     Dashboard("retail-satisfaction", "Retail care — customer satisfaction", panels=(
         Panel("Complaints filed per hour by category",
@@ -59,6 +66,16 @@ DASHBOARDS = (
         Panel("Escalations by tier", f"sum by (tier) (retail_escalations_routed_total{{{SCOPE}}})", legend="{{tier}}"),
         Panel("SLA breaches by tier", f"sum by (tier) (retail_sla_breaches_total{{{SCOPE}}})", legend="{{tier}}"),
         Panel("Pages", f"sum(retail_pages_total{{{SCOPE}}})", kind="stat"),
+        # A store with resolutions but no reopens (or no escalations) has a rate of 0, not none.
+        Panel("Reopen rate (reopened / resolved)",
+              f"(sum(retail_complaints_reopened_total{{{SCOPE}}}) or vector(0)) / sum(retail_complaints_resolved_total{{{SCOPE}}})",
+              "percentunit", kind="stat", description="Resolved complaints the customer came back on and reopened."),
+        Panel("Escalation rate (raised a tier after a missed deadline / complaints filed)",
+              f"(sum(retail_escalations_raised_total{{{SCOPE}}}) or vector(0)) / sum(retail_complaints_filed_total{{{SCOPE}}})",
+              "percentunit", kind="stat",
+              description="How often a complaint had to move up a tier because its deadline passed, per complaint "
+              "filed (raised twice counts twice). Complaints the rules route straight to a manager are in "
+              "'Escalations by tier'."),
     )),
     Dashboard("retail-loss-prevention", "Retail care — loss prevention", panels=(
         Panel("Returns by decision", f"sum by (decision) (retail_returns_total{{{SCOPE}}})", legend="{{decision}}"),
@@ -77,6 +94,12 @@ DASHBOARDS = (
     Dashboard("retail-region", "Retail care — regional coordinator", panels=(
         Panel("Complaints by store", f"sum by (store) (retail_complaints_filed_total{{{SCOPE}}})", legend="{{store}}"),
         Panel("SLA breaches by store", f"sum by (store) (retail_sla_breaches_total{{{SCOPE}}})", legend="{{store}}"),
+        Panel("SLA-breach rate by store (last day)",
+              f"(sum by (store) (increase(retail_sla_breaches_total{{{SCOPE}}}[1d]))"
+              f" or 0 * sum by (store) (increase(retail_escalations_routed_total{{{SCOPE}}}[1d])))"
+              f" / sum by (store) (increase(retail_escalations_routed_total{{{SCOPE}}}[1d]))",
+              "percentunit", legend="{{store}}",
+              description="Missed deadlines per complaint routed in the last day; a store with none missed shows 0."),
         Panel("CSAT by store", f"sum by (store) (retail_csat_score_sum{{{SCOPE}}}) / sum by (store) (retail_csat_score_count{{{SCOPE}}})",
               legend="{{store}}"),
         Panel("Rejected returns by store", f'sum by (store) (retail_returns_total{{{SCOPE}, decision="rejected"}})',
@@ -97,7 +120,8 @@ def grafana_json(dashboard: Dashboard) -> dict:
     panels = []
     for index, panel in enumerate(dashboard.panels):
         panels.append({
-            "id": index + 1, "type": panel.kind, "title": panel.title, "datasource": DATASOURCE,
+            "id": index + 1, "type": panel.kind, "title": panel.title, "description": panel.description,
+            "datasource": DATASOURCE,
             "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)},
             "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
             "targets": [{"refId": "A", "datasource": DATASOURCE, "expr": panel.expr, "legendFormat": panel.legend}],

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from services.analytics.dashboards import dashboard_files
+from services.analytics.pipeline import PipelineSettings
 from services.analytics.settings import AnalyticsSettings
 from services.complaints.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
@@ -20,7 +21,7 @@ from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS
 
 app = typer.Typer(help="Retail customer-service platform: tokens, topics, generated files.", no_args_is_help=True)
-SETTINGS_CLASSES = [PlatformSettings, ComplaintsSettings, EscalationSettings, AnalyticsSettings]
+SETTINGS_CLASSES = [PlatformSettings, ComplaintsSettings, EscalationSettings, AnalyticsSettings, PipelineSettings]
 
 
 def generated_files() -> dict[Path, str]:

@@ -9,10 +9,11 @@ import yaml
 
 from services.analytics.dashboards import DASHBOARDS_DIR
 from services.analytics.domain.totals import METRICS
+from services.analytics.pipeline import DLQ, LAG
 
 REPO = Path(__file__).resolve().parents[3]
 GRAFANA = REPO / "deploy" / "grafana"
-SHARED_METRICS = {"http_requests_total", "http_request_duration_seconds_bucket", "up"}
+SHARED_METRICS = {"http_requests_total", "http_request_duration_seconds_bucket", "up", LAG, DLQ}
 
 
 def dashboards() -> dict[str, dict]:

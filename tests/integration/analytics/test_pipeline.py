@@ -1,0 +1,139 @@
+"""The analytics worker's pipeline metrics on the real broker: a consumer group's lag as it falls
+behind and catches up, and the records a DLQ gains when the worker dead-letters poison."""
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+from kafka import KafkaConsumer
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.analytics.pipeline import DLQ, DLQ_TOPICS, LAG
+from services.shared.kafka import ensure_topics, make_producer
+from services.shared.topics import COMPLAINTS, Topic
+from tests.integration.analytics.conftest import Analytics
+from tests.support import eventually
+
+GROUP = "test-pipeline"
+TOPIC = Topic("test.pipeline", "What the test group reads.", 3, "", "delete", 60 * 60 * 1000, ())
+POISON = [b"not json", b'{"type": "retail.complaint.filed.v1"}', bytes([0xFF, 0xFE])]
+
+Reading = dict[tuple[str, tuple], float]
+
+
+@pytest.fixture(scope="module")
+def worker(platform, tmp_path_factory):
+    running = Analytics(platform, str(tmp_path_factory.mktemp("analytics")))
+    with pytest.MonkeyPatch.context() as env:  # the process takes its environment when it starts
+        env.setenv("ANALYTICS_PIPELINE_GROUPS", json.dumps(["analytics", GROUP]))
+        env.setenv("ANALYTICS_PIPELINE_REFRESH_S", "0.2")
+        running.start()
+    yield running
+    running.process.stop()
+
+
+def lag_of(group: str, topic: str) -> tuple[str, tuple]:
+    return LAG, (("group", group), ("topic", topic))
+
+
+def dlq_of(topic: str) -> tuple[str, tuple]:
+    return DLQ, (("topic", topic),)
+
+
+async def reading(worker: Analytics) -> Reading:
+    """The pipeline samples on the worker's /metrics; empty while it is not up."""
+    assert worker.process.process.poll() is None, worker.process.logs()
+    try:
+        response = await worker.metrics()
+    except httpx.TransportError:
+        return {}
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+        if sample.name in (LAG, DLQ)
+    }
+
+
+async def reading_where(worker: Analytics, holds, what: str) -> Reading:
+    last: Reading = {}
+
+    async def probe() -> Reading | None:
+        nonlocal last
+        last = await reading(worker)
+        return last if last and holds(last) else None
+
+    try:
+        return await eventually(probe, timeout_s=90, what=what)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; last reading: {last}") from None
+
+
+def commit(platform, offsets: dict[int, int]) -> None:
+    consumer = KafkaConsumer(bootstrap_servers=platform.kafka_bootstrap_servers, group_id=GROUP, enable_auto_commit=False)
+    try:
+        consumer.commit({TopicPartition(TOPIC.name, p): OffsetAndMetadata(offset, "", -1) for p, offset in offsets.items()})
+    finally:
+        consumer.close()
+
+
+def read_to_the_end(platform) -> int:
+    """Reads what the group has not read yet, commits, and returns how many records that was."""
+    consumer = KafkaConsumer(bootstrap_servers=platform.kafka_bootstrap_servers, group_id=GROUP,
+                             enable_auto_commit=False, auto_offset_reset="earliest")
+    try:
+        partitions = [TopicPartition(TOPIC.name, p) for p in range(TOPIC.partitions)]
+        consumer.assign(partitions)
+        ends = consumer.end_offsets(partitions)
+        read, deadline = 0, time.monotonic() + 30
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            assert time.monotonic() < deadline, "the test group could not read its records"
+            read += sum(len(batch) for batch in consumer.poll(timeout_ms=200).values())
+        consumer.commit()
+        return read
+    finally:
+        consumer.close()
+
+
+async def send(platform, records: list[tuple[str, int | None, bytes | None, bytes]]) -> None:
+    """Sends (topic, partition, key, value) records and waits for every acknowledgement."""
+    producer = make_producer(platform, client_id="test-pipeline")
+    await producer.start()
+    try:
+        sends = [await producer.send(topic, value, key=key, partition=partition) for topic, partition, key, value in records]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def test_a_groups_lag_grows_while_it_does_not_read_and_is_0_once_it_has_read(platform, worker):
+    ensure_topics(platform, [TOPIC])
+    await send(platform, [(TOPIC.name, p, None, b"r") for p, count in {0: 6, 1: 3, 2: 1}.items() for _ in range(count)])
+    commit(platform, {0: 4})  # 2 of partition 0 left, and partitions 1 and 2 were never read: 3 + 1
+    await reading_where(worker, lambda r: r.get(lag_of(GROUP, TOPIC.name)) == 6, "the group's lag to be 6")
+
+    await send(platform, [(TOPIC.name, 1, None, b"r")] * 5)
+    await reading_where(worker, lambda r: r.get(lag_of(GROUP, TOPIC.name)) == 11, "the group's lag to grow to 11")
+
+    assert read_to_the_end(platform) == 11
+    await reading_where(worker, lambda r: r.get(lag_of(GROUP, TOPIC.name)) == 0, "the group's lag to fall to 0")
+
+
+async def test_the_dlq_gains_one_record_for_each_poison_record_the_worker_dead_letters(platform, worker):
+    def caught_up(r: Reading) -> bool:
+        return r.get(lag_of("analytics", COMPLAINTS.name)) == 0 and dlq_of(COMPLAINTS.dlq.name) in r
+
+    # A first poison record makes sure the worker has committed on complaints, so that a lag of 0
+    # means it has read (and dead-lettered) everything there, also records of earlier tests.
+    await send(platform, [(COMPLAINTS.name, None, b"mhm-poison", POISON[0])])
+    before = await reading_where(worker, caught_up, "the worker to read complaints to the end")
+    assert {dlq_of(topic) for topic in DLQ_TOPICS} <= set(before), "a series for every DLQ, also the empty ones"
+
+    await send(platform, [(COMPLAINTS.name, None, b"mhm-poison", value) for value in POISON])
+    expected = before[dlq_of(COMPLAINTS.dlq.name)] + len(POISON)
+    after = await reading_where(worker, lambda r: caught_up(r) and r[dlq_of(COMPLAINTS.dlq.name)] >= expected,
+                                "the worker to dead-letter the poison")
+    assert after[dlq_of(COMPLAINTS.dlq.name)] == expected
