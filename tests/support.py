@@ -111,26 +111,31 @@ async def read_topic(bootstrap: str, topic, until: Callable[[list], bool], *, ti
 
 async def read_all(bootstrap: str, topic) -> list:
     """Every event on `topic` now: read from the beginning up to the end offsets at the call."""
+    from services.shared.events.envelope import decode
+
+    return [decode(record.value, topic.event_classes) for record in await read_records(bootstrap, topic.name, topic.partitions)]
+
+
+async def read_records(bootstrap: str, name: str, partitions: int) -> list:
+    """Every record on the topic now, as stored (key, value, offset), from the beginning up to the end offsets at the call."""
     from aiokafka import AIOKafkaConsumer
     from aiokafka.structs import TopicPartition
-
-    from services.shared.events.envelope import decode
 
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        envelopes: list = []
+        assigned = [TopicPartition(name, p) for p in range(partitions)]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        records: list = []
 
         async def done() -> bool:
-            for records in (await consumer.getmany(timeout_ms=200)).values():
-                envelopes.extend(decode(record.value, topic.event_classes) for record in records)
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
             return all([await consumer.position(tp) >= end for tp, end in ends.items()])
 
-        await eventually(done, what=f"the end of {topic.name}")
-        return envelopes
+        await eventually(done, what=f"the end of {name}")
+        return records
     finally:
         await consumer.stop()

@@ -64,7 +64,7 @@ def register(app: faust.App, signal_rules: SignalRules, window_rules: WindowRule
                 changes = store.take_changes()
                 for granularity in Granularity:
                     for start in window_rules.expired(previous, store.latest, granularity):
-                        if (old := window_key(data.region_id, data.store_id, granularity, start)) in reports:
+                        if (old := window_key(data.region_id, data.store_id, granularity, start)) in reported or old in reports:
                             reported[old] = None, event
                     start = start_of(envelope.time, granularity, window_rules.timezone)
                     if start < window_rules.oldest(store.latest, granularity):

@@ -3,15 +3,22 @@ satisfaction and loss-prevention summaries for a time range equal the scripted s
 each caller sees only their own scope, and a bad range is refused naming the parameter."""
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.analytics.domain.windows import Granularity, window_key
+from services.analytics.reports.api import REPORTS_CHANGELOG
 from services.shared.auth import Role
+from services.shared.events.envelope import wrap
+from services.shared.events.returns import ReturnRequested
+from services.shared.kafka import make_producer, publish
+from services.shared.topics import RETURNS
 from tests.integration.analytics.test_signals import publish_returns
 from tests.integration.analytics.test_totals import scenario
 from tests.integration.escalation.conftest import add_stores
-from tests.support import eventually
+from tests.support import eventually, read_records
 
 REGION, STORES = "pohjanmaa", ("vaa-keskusta", "vaa-asema")  # no other test's stores
 HELSINKI = ZoneInfo("Europe/Helsinki")  # the default time zone of the daily windows
@@ -131,3 +138,33 @@ async def test_an_open_signal_is_listed_for_its_store_and_region(platform, analy
     manager = await reports.get("signals", Role.store_manager, "ahvenanmaa", store)
     assert manager.json()["signals"] == signals
     assert (await reports.report("signals", region_id="ahvenanmaa"))["signals"] != []  # and in the region's list
+
+
+async def test_a_stores_windows_older_than_they_are_kept_are_dropped_as_its_events_move_on(platform, analytics, reports):
+    store, now = "mhm-expiry", datetime.now(UTC)
+    old = ReturnRequested.model_validate({
+        **ReturnRequested.model_config["json_schema_extra"]["examples"][0], "store_id": store, "region_id": "ahvenanmaa",
+        "at": (now - timedelta(days=20)).isoformat(),
+    })
+    recent = old.model_copy(update={"return_id": uuid4(), "at": now})
+    old_hour = window_key("ahvenanmaa", store, Granularity.hour, old.at.replace(minute=0, second=0, microsecond=0))
+    producer = make_producer(platform, client_id="test-expiry")
+    await producer.start()
+    try:
+        await publish(producer, RETURNS, [wrap(old, source="/tests", time=old.at)], platform)
+
+        async def written() -> bool:  # the store's latest event is 20 days old: its hour is kept for now
+            return any(r.key == old_hour for r in await read_records(platform.kafka_bootstrap_servers, REPORTS_CHANGELOG, 12))
+
+        await eventually(written, timeout_s=90, what="the old event's hourly window")
+        await publish(producer, RETURNS, [wrap(recent, source="/tests", time=recent.at)], platform)
+    finally:
+        await producer.stop()
+
+    async def dropped() -> bool:
+        values = [r.value for r in await read_records(platform.kafka_bootstrap_servers, REPORTS_CHANGELOG, 12) if r.key == old_hour]
+        return len(values) >= 2 and values[0] is not None and values[-1] is None  # written, then a tombstone
+
+    await eventually(dropped, timeout_s=90, what="the 20-day-old hourly window to be dropped")
+    by_day = await reports.report("loss-prevention", region_id="ahvenanmaa", store_id=store, **days_around_now(21))
+    assert by_day["loss_prevention"]["return_requests"] == 2  # the daily windows are kept for longer
