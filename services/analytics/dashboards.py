@@ -104,6 +104,13 @@ DASHBOARDS = (
               legend="{{store}}"),
         Panel("Rejected returns by store", f'sum by (store) (retail_returns_total{{{SCOPE}, decision="rejected"}})',
               legend="{{store}}"),
+        Panel("Common problems detected by category", 'sum by (category) (retail_common_problems_detected_total{region=~"$region"})',
+              legend="{{category}}", description="Problems seen across several of the region's stores at once."),
+        Panel("Policy proposals and decisions",
+              'sum(retail_policy_proposals_total{region=~"$region"}) or vector(0)', kind="stat",
+              description="Policy changes the region's coordinators proposed to senior management."),
+        Panel("Policy decisions by outcome", 'sum by (decision) (retail_policy_decisions_total{region=~"$region"})',
+              legend="{{decision}}"),
     )),
 )
 

@@ -16,12 +16,14 @@ from services.shared.auth import Role, mint_token
 from tests.conftest import REPO, free_port
 from services.shared.events.envelope import wrap
 from services.shared.kafka import make_producer, publish
-from services.shared.topics import RETURNS
+from services.shared.events.coordination import PolicyDecided, PolicyProposed, ProblemDetected
+from services.shared.topics import COORDINATION
 from tests.integration.analytics.conftest import REGION, api, analytics  # noqa: F401 - fixtures
-from tests.integration.analytics.test_signals import EXCEPTIONS, returns_by
+from tests.integration.analytics.test_signals import publish_returns
 from tests.integration.analytics.test_totals import scenario
 from tests.integration.escalation.conftest import add_stores
 from tests.support import eventually
+from tests.unit.analytics.test_totals import example
 
 STORE, SIGNALLING_STORE = "mhm-e2e", "mhm-e2e-lp"
 
@@ -73,11 +75,12 @@ async def query(prometheus, expr: str) -> list[dict]:
 async def test_prometheus_scrapes_the_scenarios_exact_totals_and_every_panel_has_data(api, platform, prometheus):  # noqa: F811
     await add_stores(api, REGION, [STORE])
     expected = await scenario(api, platform, STORE)
-    producer = make_producer(platform, client_id="test-returns")
+    await publish_returns(platform, SIGNALLING_STORE)  # one outlier: the loss-prevention panels have a signal to show
+    producer = make_producer(platform, client_id="test-coordination")
     await producer.start()
-    try:  # staff returns with one outlier, so that the loss-prevention panels have a signal to show
-        events = [e for staff, count in EXCEPTIONS.items() for e in returns_by(staff, count, SIGNALLING_STORE)]
-        await publish(producer, RETURNS, [wrap(e, source="/tests", time=e.at) for e in events], platform)
+    try:  # a common problem proposed and decided, for the regional coordinator's panels
+        coordination = [example(kind, region_id=REGION) for kind in (ProblemDetected, PolicyProposed, PolicyDecided)]
+        await publish(producer, COORDINATION, [wrap(e, source="/tests", time=e.at) for e in coordination], platform)
     finally:
         await producer.stop()
 

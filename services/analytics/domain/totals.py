@@ -18,7 +18,7 @@ from services.shared.events import escalations as e
 from services.shared.events import returns as r
 from services.shared.events.envelope import Envelope
 from services.shared.events.fields import Money
-from services.shared.events.signals import LossPreventionSignal
+from services.shared.events.signals import LossMetric, LossPreventionSignal
 
 STAFF_DAYS_KEPT = timedelta(days=90)  # the longest signal window allowed
 RECENT_IDS = 500  # for copies of an event published twice; a replay after a restart is caught by offset
@@ -153,6 +153,10 @@ class StoreTotals(BaseModel):
         self._series(metric, labels).value += amount
         self._changes.append(Change(metric, labels, amount))
 
+    def declare(self, metric: str, labels: dict[str, str]) -> None:
+        """A series exposed at 0 until it is counted."""
+        self._series(metric, labels)
+
     def observe(self, metric: str, labels: dict[str, str], value: float) -> None:
         series = self._series(metric, labels)
         buckets = METRICS[metric].buckets
@@ -222,6 +226,8 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
         case r.ReturnRequested():
             receipt = "no" if event.receipt_number is None else "yes"
             totals.add("retail_return_requests", {**store, "kind": event.kind, "tender": event.tender, "receipt": receipt})
+            for metric in LossMetric:  # at 0 from the first request: Prometheus sees the first signal as an increase
+                totals.declare("retail_lossprevention_signals", {**store, "metric": metric})
             day = _staff_day(totals, event.requested_by, event.at)
             day.requests += 1
             day.no_receipt += int(event.receipt_number is None)

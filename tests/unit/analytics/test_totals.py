@@ -480,3 +480,9 @@ def test_a_regions_common_problems_and_policy_proposals_are_counted_per_region()
         sample("retail_policy_decisions_total", decision="accepted"): 1,
         sample("retail_policy_decisions_total", decision="rejected"): 1,
     }
+
+
+def test_a_stores_signal_counters_are_exposed_at_zero_from_its_first_return_request():
+    requested = example(r.ReturnRequested)
+    samples = scrape(counted(requested))["retail_lossprevention_signals"]
+    assert sorted((s.labels["metric"], s.value) for s in samples) == [("no_receipt_rate", 0.0), ("policy_exception_rate", 0.0)]
