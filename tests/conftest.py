@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,13 +55,21 @@ def infra_dir() -> Iterator[Path]:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+@contextmanager
+def kafka_broker(directory: Path) -> Iterator[str]:
+    """A real single-node Kafka broker (KRaft) keeping its data in `directory`; its bootstrap address."""
+    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()))
+    try:
+        yield bootstrap
+    finally:
+        script("kafka.sh", "stop", "--dir", str(directory))
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(infra_dir: Path) -> Iterator[str]:
-    """A real single-node Kafka broker (KRaft) for the whole session."""
-    directory = infra_dir / "kafka"
-    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()))
-    yield bootstrap
-    script("kafka.sh", "stop", "--dir", str(directory))
+    """The broker of the whole session."""
+    with kafka_broker(infra_dir / "kafka") as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,12 @@
 """The analytics worker as its own process on the real broker, and its /metrics."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from services.shared.auth import Role, mint_token
 from services.shared.kafka import ensure_topics
@@ -39,6 +41,10 @@ class Analytics:
 
     async def samples(self, region: str = REGION) -> dict[tuple, float]:
         """The region's samples, by (name, sorted labels); empty while the worker is not up."""
+        return await self.scrape(lambda sample: sample.labels.get("region") == region)
+
+    async def scrape(self, keep: Callable[[Sample], bool]) -> dict[tuple, float]:
+        """The samples `keep` keeps, by (name, sorted labels); empty while the worker is not up."""
         assert self.process.process.poll() is None, self.process.logs()
         try:
             response = await self.metrics()
@@ -48,7 +54,7 @@ class Analytics:
             (sample.name, tuple(sorted(sample.labels.items()))): sample.value
             for family in text_string_to_metric_families(response.text)
             for sample in family.samples
-            if sample.labels.get("region") == region
+            if keep(sample)
         }
 
 

@@ -5,15 +5,15 @@ import asyncio
 import json
 import time
 
-import httpx
 import pytest
 from kafka import KafkaConsumer
 from kafka.structs import OffsetAndMetadata, TopicPartition
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.analytics.pipeline import DLQ, DLQ_TOPICS, LAG
 from services.shared.kafka import ensure_topics, make_producer
+from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, Topic
+from tests.conftest import kafka_broker
 from tests.integration.analytics.conftest import Analytics
 from tests.support import eventually
 
@@ -22,6 +22,13 @@ TOPIC = Topic("test.pipeline", "What the test group reads.", 3, "", "delete", 60
 POISON = [b"not json", b'{"type": "retail.complaint.filed.v1"}', bytes([0xFF, 0xFE])]
 
 Reading = dict[tuple[str, tuple], float]
+
+
+@pytest.fixture(scope="module")
+def platform(infra_dir):
+    """A broker of this module's own: the poison it publishes must not reach other tests' readers."""
+    with kafka_broker(infra_dir / "kafka-poisoned") as bootstrap:
+        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +52,7 @@ def dlq_of(topic: str) -> tuple[str, tuple]:
 
 async def reading(worker: Analytics) -> Reading:
     """The pipeline samples on the worker's /metrics; empty while it is not up."""
-    assert worker.process.process.poll() is None, worker.process.logs()
-    try:
-        response = await worker.metrics()
-    except httpx.TransportError:
-        return {}
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-        if sample.name in (LAG, DLQ)
-    }
+    return await worker.scrape(lambda sample: sample.name in (LAG, DLQ))
 
 
 async def reading_where(worker: Analytics, holds, what: str) -> Reading:
