@@ -1,10 +1,13 @@
 """The complaints store itself: migrations that match the models, and time-dependent rules run on
 a clock the test controls."""
 
+import asyncio
+import sys
 from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from services.complaints.store.migrate import upgrade_async
 from services.complaints.store.models import Base
@@ -27,6 +30,23 @@ async def test_migrations_build_exactly_the_models_schema(new_database):
     finally:
         await engine.dispose()
     assert differences == [], "the models changed without a migration"
+
+
+async def test_replicas_starting_together_migrate_one_after_the_other(new_database):
+    url = await new_database()
+    # Three processes, as three replicas' start-ups (Alembic's context is global: one process migrates once at a time).
+    migrate = f"from services.complaints.store.migrate import upgrade; upgrade({url!r})"
+    replicas = [await asyncio.create_subprocess_exec(sys.executable, "-c", migrate, stderr=asyncio.subprocess.PIPE)
+                for _ in range(3)]
+    errors = [(await replica.communicate())[1].decode() for replica in replicas]
+    assert [replica.returncode for replica in replicas] == [0, 0, 0], errors
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            versions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert len(versions) == 1
 
 
 async def test_a_csat_survey_expires(new_database, platform):
