@@ -126,7 +126,7 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
             keep(case.breached(breach, now))
 
     def follow(event: c.ComplaintEvent) -> None:
-        """A complaint's own lifecycle: acknowledgement and resolution stop its timers."""
+        """A complaint's own lifecycle: acknowledgement and resolution stop its timers, reopening restarts them."""
         case = case_of(event.complaint_id)
         if case is None:
             return
@@ -137,8 +137,7 @@ def register(app: faust.App, rules: RuleBook, tick_seconds: float) -> None:
                 keep(case.resolved(at))
             case c.ComplaintReopened(at=at):
                 keep(case.reopened(rules.for_region(case.region_id), at))
-            case c.ComplaintClosed():
-                drop(case)
+            # A closed complaint is resolved already; its case stays until it expires, for a reopening.
 
     @app.agent(inputs.channel(ROSTER))
     async def keep_rosters(stream: faust.StreamT) -> None:

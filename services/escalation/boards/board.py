@@ -95,7 +95,7 @@ class Boards:
             event.set()
 
     def apply_case(self, key: bytes, value: bytes | None) -> None:
-        """One record of the worker's cases changelog (None deletes: the complaint was closed)."""
+        """One record of the worker's cases changelog (None deletes: the case expired)."""
         old = self.cases.pop(key, None)
         if old is not None:
             self._by_region[old.region_id].pop(key, None)

@@ -1,6 +1,6 @@
 """A complaint as the escalation service follows it: who has it, its deadlines (the SLA timer), its
-breaches and pages. The worker keeps one case per complaint until it is closed; the regional
-boards are built from the cases."""
+breaches and pages. The worker keeps one case per complaint until a while after its resolution
+(closing it changes nothing: it can still be reopened); the regional boards are built from the cases."""
 
 from datetime import datetime, timedelta
 from typing import Self
@@ -15,7 +15,7 @@ from services.shared.events.complaints import Category, Channel, ComplaintFiled,
 from services.shared.events.escalations import Assignee, DeadlineKind
 from services.shared.events.fields import Tier
 
-# A resolved complaint can be reopened; its case is kept this long after resolution (or until closed).
+# A resolved (or closed) complaint can be reopened; its case is kept this long after resolution.
 RESOLVED_KEPT = timedelta(days=7)
 
 

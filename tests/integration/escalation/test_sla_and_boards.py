@@ -116,3 +116,20 @@ async def test_a_board_shows_its_own_region_only_to_whom_the_token_allows(api, b
 
 def _client(boards) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=boards.url)
+
+
+async def test_a_closed_complaint_reopened_is_back_on_the_board_and_its_timers_run_again(api, platform, worker, boards):
+    complaint = (await api.file(store=STORE, severity="low", customer={"email": "again@example.com"})).json()["id"]
+    await eventually(lambda: on_board(boards, complaint), what="the complaint on the board")
+    await api.resolve(complaint, store=STORE)
+    staff = api.token(Role.associate, STORE)
+    assert (await api.client.post(f"/v1/complaints/{complaint}/close", headers=staff)).status_code == 200
+    await eventually(lambda: _gone(boards, complaint), what="the closed complaint to leave the board")
+
+    reopened = await api.client.post(f"/v1/complaints/{complaint}/reopen", json={"reason": "the fix did not hold"}, headers=staff)
+    assert reopened.status_code == 200, reopened.text
+    shown = await eventually(lambda: on_board(boards, complaint), what="the reopened complaint back on the board")
+    assert shown["acknowledged"] is False
+    await tick(platform, datetime.fromisoformat(shown["acknowledge_by"]) + timedelta(seconds=10))
+    envelopes = await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: "breached" in events_of(complaint, es))
+    assert [b.deadline_kind for b in events_of(complaint, envelopes)["breached"]] == ["acknowledge"]
