@@ -86,7 +86,7 @@ async def main(events: int, latency_samples: int) -> None:
     try:
         baseline = await prefilled(platform, events)
         env = {**os.environ, "RETAIL_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "ESCALATION_DATA_DIR": str(workdir / "esc"),
-               "RETAIL_LOG_LEVEL": "WARNING"}
+               "ESCALATION_WORKER_PORT": str(free_port()), "RETAIL_LOG_LEVEL": "WARNING"}
         worker = subprocess.Popen([sys.executable, "-m", "services.escalation"], env=env, cwd=REPO,
                                   stdout=open(workdir / "worker.log", "w"), stderr=subprocess.STDOUT)
         # Time from the first decision on, so the worker's start-up (joining the group) is not counted.

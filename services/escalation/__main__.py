@@ -1,4 +1,4 @@
-"""python -m services.escalation: runs the escalation worker (faust)."""
+"""python -m services.escalation: runs the escalation worker (faust) and its health and metrics endpoints."""
 
 import sys
 
@@ -9,7 +9,7 @@ from services.escalation.topics import INTERNAL_TOPICS
 from services.shared.kafka import ensure_topics
 from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings
-from services.shared.streams import run_worker, stream_app
+from services.shared.streams import run_worker, serve_http, stream_app
 from services.shared.topics import ALL_TOPICS
 
 settings, platform = EscalationSettings(), PlatformSettings()
@@ -21,4 +21,6 @@ except InvalidRules as error:
 ensure_topics(platform, ALL_TOPICS + INTERNAL_TOPICS)
 app = stream_app("escalation", platform, settings.data_dir, consumer_group_instance_id=settings.instance_id)
 register(app, rules, settings.tick_seconds)
+serve_http(app, platform, service="escalation", host=settings.worker_host, port=settings.worker_port,
+           description="The escalation worker: routing, paging, SLA timers and common problems.")
 run_worker(app, platform)

@@ -23,5 +23,7 @@ class EscalationSettings(BaseSettings):
         description="A stable name for this worker replica (such as a StatefulSet pod's name): Kafka's static "
         "membership then hands a restarted worker its partitions back at once instead of after the session timeout.",
     )
+    worker_host: str = Field("127.0.0.1", description="Address the worker's /healthz, /readyz and /metrics listen on.")
+    worker_port: int = Field(8005, description="Port the worker's /healthz, /readyz and /metrics listen on (metrics for ops and service tokens).")
     host: str = Field("127.0.0.1", description="Address the boards API and dashboard listen on.")
     port: int = Field(8002, description="Port the boards API and dashboard listen on.")

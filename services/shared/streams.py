@@ -1,6 +1,7 @@
 """faust-streaming set up the same way for every stream processor (escalation, analytics)."""
 
 import asyncio
+import contextlib
 import logging
 import sys
 import weakref
@@ -10,6 +11,7 @@ from typing import Any
 
 import faust
 import structlog
+import uvicorn
 from faust.streams import _current_event
 from faust.transport.drivers import aiokafka as aiokafka_driver
 
@@ -17,6 +19,7 @@ from services.shared.events.envelope import Envelope, InvalidEvent, decode, enco
 from services.shared.kafka import dead_letter
 from services.shared.settings import PlatformSettings
 from services.shared.topics import Topic
+from services.shared.web import create_app
 
 log = structlog.get_logger()
 
@@ -65,6 +68,31 @@ def run_worker(app: faust.App, platform: PlatformSettings) -> None:
     # command turns its web server (which lists table contents) back on unless told not to.
     sys.argv = [sys.argv[0], "--quiet", "worker", "--without-web", "--loglevel", loglevel]
     app.main()
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside faust's event loop; faust handles the process's signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def serve_http(app: faust.App, platform: PlatformSettings, *, service: str, host: str, port: int, description: str) -> None:
+    """The worker's /healthz, /readyz (ready once its tables are restored) and /metrics (ops and
+    service tokens), served by a task of the worker."""
+
+    async def recovered() -> None:
+        if not app.tables.recovery.completed.is_set():
+            raise ConnectionError("the tables are still being restored")
+
+    web = create_app(service=service, platform=platform, checks={"tables": recovered}, description=description)
+
+    @app.task
+    async def serve() -> None:
+        # Requests are logged by our middleware, with the route template; uvicorn's access log is off.
+        config = uvicorn.Config(web, host=host, port=port, log_config=None, lifespan="off", access_log=False)
+        await _EmbeddedServer(config).serve()
 
 
 def changelog(app_id: str, table: str, partitions: int) -> Topic:

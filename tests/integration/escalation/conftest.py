@@ -28,14 +28,27 @@ class Worker:
     data_dir: str
     env: dict[str, str] = field(default_factory=dict)
     process: ServiceProcess | None = None
+    port: int = field(default_factory=free_port)
 
     def start(self) -> ServiceProcess:
         self.process = ServiceProcess("services.escalation", {
             "RETAIL_KAFKA_BOOTSTRAP_SERVERS": self.platform.kafka_bootstrap_servers,
             "ESCALATION_DATA_DIR": self.data_dir, "ESCALATION_TICK_SECONDS": "0",
-            "ESCALATION_INSTANCE_ID": "escalation-test", **self.env,
+            "ESCALATION_INSTANCE_ID": "escalation-test", "ESCALATION_WORKER_PORT": str(self.port), **self.env,
         })
         return self.process
+
+    async def get(self, path: str, role: Role | None = None) -> httpx.Response | None:
+        """The worker's own HTTP endpoint; None while it does not answer yet."""
+        headers = {}
+        if role is not None:
+            token = mint_token(self.platform, sub="ops-0001", role=role, now=datetime.now(UTC), ttl=timedelta(hours=1))
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as client:
+                return await client.get(path, headers=headers)
+        except httpx.TransportError:
+            return None
 
     def kill(self) -> None:
         """Ends the worker at once, without a clean shutdown."""

@@ -1,6 +1,7 @@
 """The escalation worker as a process on the real broker, fed by the complaints service's real
 events: routing decisions and pages for the on-duty manager, or the regional coordinator."""
 
+from services.shared.auth import Role
 from services.shared.kafka import make_producer
 from services.shared.topics import COMPLAINTS, ESCALATIONS, ROSTER
 from tests.conftest import REPO
@@ -107,3 +108,15 @@ async def test_a_worker_killed_mid_stream_routes_every_complaint_once_after_rest
         raise AssertionError(f"{error}; the restarted worker's log ends:\n{worker.last_words()}") from None
     ids = routed_ids(envelopes)
     assert all(len(decision_ids) == 1 for decision_ids in ids.values()), "one decision per complaint, replays reuse its id"
+
+
+async def test_the_worker_is_ready_once_its_tables_are_restored_and_shows_metrics_to_ops_only(worker):
+    async def ready():
+        response = await worker.get("/readyz")
+        return response if response is not None and response.status_code == 200 else None
+
+    assert (await eventually(ready, timeout_s=90, what="the worker to be ready")).json()["checks"] == {"tables": "ok"}
+    assert (await worker.get("/metrics")).status_code == 401
+    assert (await worker.get("/metrics", Role.senior_manager)).status_code == 403
+    metrics = await worker.get("/metrics", Role.ops)
+    assert metrics.status_code == 200 and "process_cpu_seconds_total" in metrics.text
