@@ -1,4 +1,5 @@
-"""The complaints service's FastAPI application and what runs beside it (migrations, the relay)."""
+"""The complaints service's FastAPI application and what runs beside it (migrations, the relay,
+retention)."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from services.complaints.errors import ComplaintsError, InvalidField
 from services.complaints.settings import DEVELOPMENT_CUSTOMER_REF_KEY, ComplaintsSettings
 from services.complaints.store.migrate import upgrade_async
 from services.complaints.store.outbox import Relay
+from services.complaints.store.retention import run_retention
 from services.shared.clock import Clock, utc_now
 from services.shared.db import database_ready, make_engine, sessions
 from services.shared.kafka import kafka_ready
@@ -40,12 +42,14 @@ def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: C
             await upgrade_async(settings.database_url)
         stop = asyncio.Event()
         relaying = asyncio.create_task(relay.run(stop)) if settings.relay_enabled else None
+        purging = asyncio.create_task(run_retention(session_factory, settings, clock, stop))
         try:
             yield
         finally:
             stop.set()
             if relaying:
                 await relaying
+            await purging
             await engine.dispose()
 
     checks = {"database": lambda: database_ready(engine)}

@@ -1,5 +1,6 @@
 """Tables of the complaints service. Personal data lives only in `customers` and in free text
-(descriptions, notes, CSAT comments), all of which erasure clears."""
+(descriptions, notes, CSAT comments), all of which erasure clears, and in the responses stored for
+idempotent POSTs, which erasure does not reach: retention deletes them (`idempotency_keep_hours`)."""
 
 import uuid
 from datetime import date, datetime
@@ -155,7 +156,7 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int]
     body: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class OutboxEvent(Base):
@@ -174,7 +175,8 @@ class OutboxEvent(Base):
 
 
 class Lease(Base):
-    """Who runs a singleton job (the outbox relay) until when."""
+    """Who runs a singleton job until when: the outbox relay, and the retention pass (whose expiry
+    is when the next pass is due)."""
 
     __tablename__ = "leases"
 

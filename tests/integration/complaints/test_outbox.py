@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from services.complaints.store.models import Lease, OutboxEvent
-from services.complaints.store.outbox import Relay
+from services.complaints.store.outbox import RELAY_LEASE, Relay
 from services.shared.auth import Role
 from services.shared.clock import utc_now
 from services.shared.db import make_engine, sessions
@@ -179,7 +179,7 @@ class Relays:
     async def lease_holder(self) -> str | None:
         """The name of the relay whose lease is current, if any."""
         async with self.session_factory() as session:
-            lease = await session.scalar(select(Lease))
+            lease = await session.scalar(select(Lease).where(Lease.name == RELAY_LEASE))
         if lease.holder is None or lease.expires_at is None or lease.expires_at <= utc_now():
             return None
         return self.names.get(lease.holder, lease.holder)
@@ -471,7 +471,7 @@ async def test_a_relay_told_to_stop_while_the_broker_is_down_stops_without_waiti
             # left the lease (expires_at None) for healthier relays.
             relays.check()
             async with api.app.state.sessions() as session:
-                lease = await session.scalar(select(Lease))
+                lease = await session.scalar(select(Lease).where(Lease.name == RELAY_LEASE))
             return lease.holder == relay.holder and (
                 lease.expires_at is None or lease.expires_at - relay.lease_ttl > committed
             )
