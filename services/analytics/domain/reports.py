@@ -95,7 +95,7 @@ class Sums:
 
     def histogram(self, metric: str) -> Histogram:
         """All the metric's histograms added up (they have no labels besides region and store)."""
-        return self.histograms.get(metric, Histogram(buckets=[0] * (len(METRICS[metric].buckets) + 1)))
+        return self.histograms.get(metric, Histogram.empty(METRICS[metric].buckets))
 
 
 def satisfaction(sums: Sums) -> Satisfaction:

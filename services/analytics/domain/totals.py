@@ -96,6 +96,10 @@ class Histogram(BaseModel):
     sum: float = 0.0
     count: int = 0
 
+    @classmethod
+    def empty(cls, bounds: tuple[float, ...]) -> "Histogram":
+        return cls(buckets=[0] * (len(bounds) + 1))
+
     def add(self, value: float, bounds: tuple[float, ...]) -> None:
         self.buckets[next((i for i, bound in enumerate(bounds) if value <= bound), len(bounds))] += 1
         self.sum += value
@@ -160,7 +164,7 @@ class StoreTotals(BaseModel):
     def observe(self, metric: str, labels: dict[str, str], value: float) -> None:
         series = self._series(metric, labels)
         buckets = METRICS[metric].buckets
-        histogram = series.histogram = series.histogram or Histogram(buckets=[0] * (len(buckets) + 1))
+        histogram = series.histogram = series.histogram or Histogram.empty(buckets)
         histogram.add(value, buckets)
         self._changes.append(Change(metric, labels, value, observed=True))
 

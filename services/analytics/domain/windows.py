@@ -40,7 +40,7 @@ class Window(BaseModel):
             key = series_key(change.metric, change.labels)
             if change.observed:
                 buckets = METRICS[change.metric].buckets
-                histogram = self.histograms.setdefault(key, Histogram(buckets=[0] * (len(buckets) + 1)))
+                histogram = self.histograms.setdefault(key, Histogram.empty(buckets))
                 histogram.add(change.amount, buckets)
             else:
                 self.counters[key] = self.counters.get(key, 0.0) + change.amount

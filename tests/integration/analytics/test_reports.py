@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from services.analytics.domain.windows import Granularity, window_key
@@ -122,7 +123,7 @@ async def test_hours_older_than_the_hourly_windows_are_refused_and_whole_days_ar
 async def _answered(reports, params: dict[str, str]):
     try:
         return await reports.get("satisfaction", region_id=REGION, **params)
-    except Exception:  # noqa: BLE001 - not up yet
+    except httpx.TransportError:  # not up yet
         return None
 
 
