@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.routing import prefilled  # noqa: E402
-from services.shared.auth import Role, mint_token  # noqa: E402
+from services.shared.auth import mint_token  # noqa: E402
+from services.shared.principal import Role  # noqa: E402
 from services.shared.settings import PlatformSettings  # noqa: E402
 from tests.conftest import free_port, script  # noqa: E402
 

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from services.shared.auth import Role, mint_token
+from services.shared.auth import mint_token
+from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 
 STORE, REGION = "bench-store", "bench-region"

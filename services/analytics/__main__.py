@@ -8,7 +8,8 @@ from services.analytics.streams import REGIONS_TABLE, REPORTS_TABLE, TOTALS_TABL
 from services.shared.kafka import ensure_topics
 from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings
-from services.shared.streams import changelog, run_worker, serve_http, stream_app
+from services.shared.streams import run_worker, serve_http, stream_app
+from services.shared.topics import changelog
 from services.shared.topics import ALL_TOPICS, COORDINATION, STORE_PARTITIONS
 
 settings, platform = AnalyticsSettings(), PlatformSettings()

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from services.shared.auth import Role, mint_token
+from services.shared.auth import mint_token
+from services.shared.principal import Role
 from services.shared.events.envelope import wrap
 from services.shared.events.fields import Tier
 from services.shared.events.roster import RosterPublished

@@ -24,7 +24,7 @@ from services.complaints.store.models import (
     CHAIN_SCOPE, Complaint, CsatSurvey, Customer, Note, ReturnPolicyRow, ReturnRequestRow, Store,
 )
 from services.complaints.store.outbox import add_events, lock_store
-from services.shared.auth import Principal, Role
+from services.shared.principal import Principal, Role
 from services.shared.events import complaints as events
 from services.shared.events import returns as return_events
 from services.shared.events.fields import Money, Tier

@@ -10,8 +10,7 @@ from services.shared.events.complaints import Category
 from services.shared.events.envelope import Event, RegionEvent
 from services.shared.events.fields import StoreId
 from services.shared.events.returns import PolicyRule
-from services.shared.streams import changelog
-from services.shared.topics import COORDINATION, DAY_MS, STORE_PARTITIONS, Topic
+from services.shared.topics import COORDINATION, DAY_MS, STORE_PARTITIONS, Topic, changelog
 
 
 class Tick(Event):

@@ -1,55 +1,18 @@
-"""Bearer-token authentication, roles and region/store scope, in one FastAPI dependency."""
+"""Bearer-token authentication: tokens minted and verified, and the FastAPI dependency that checks
+a caller's role and the scope of the path they ask for."""
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from services.shared.events.fields import RegionId, StoreId
+from services.shared.principal import REGION_ROLES, STORE_ROLES, Principal, Role
 from services.shared.settings import PlatformSettings
 
 ALGORITHM = "HS256"
-
-
-class Role(StrEnum):
-    associate = "associate"
-    coordinator = "coordinator"
-    store_manager = "store_manager"
-    regional_coordinator = "regional_coordinator"
-    senior_manager = "senior_manager"
-    ops = "ops"
-    service = "service"
-
-
-STORE_ROLES = frozenset({Role.associate, Role.store_manager})
-REGION_ROLES = frozenset({Role.coordinator, Role.regional_coordinator})
-
-
-class Principal(BaseModel):
-    """Who is calling: a staff member (by id, never by name) or a service, and their scope."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sub: str
-    role: Role
-    region_id: RegionId | None = None
-    store_id: StoreId | None = None
-
-    def scope_error(self, region_id: str | None = None, store_id: str | None = None) -> str | None:
-        """Why this principal may not act on the given region or store, or None when it may."""
-        if self.role in STORE_ROLES and store_id is not None and store_id != self.store_id:
-            return f"role {self.role} of store {self.store_id} may not act on store {store_id}"
-        if self.role in STORE_ROLES | REGION_ROLES and region_id is not None and region_id != self.region_id:
-            return f"role {self.role} of region {self.region_id} may not act on region {region_id}"
-        return None
-
-    def require_scope(self, region_id: str | None = None, store_id: str | None = None) -> None:
-        if reason := self.scope_error(region_id, store_id):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, reason)
 
 
 class AuthError(Exception):

@@ -14,7 +14,8 @@ from services.complaints.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
 from services.escalation.settings import EscalationSettings
 from services.shared import generate as generated
-from services.shared.auth import AuthError, Role, mint_token
+from services.shared.auth import AuthError, mint_token
+from services.shared.principal import Role
 from services.shared.clock import utc_now
 from services.shared.kafka import ensure_topics
 from services.shared.settings import PlatformSettings

@@ -95,13 +95,6 @@ def serve_http(app: faust.App, platform: PlatformSettings, *, service: str, host
         await _EmbeddedServer(config).serve()
 
 
-def changelog(app_id: str, table: str, partitions: int) -> Topic:
-    """faust's changelog of a table (it names them <app id>-<table>-changelog), to create before the
-    worker starts: created by faust while the worker joins its group, a changelog can be taken for
-    one with 0 partitions until the next metadata refresh, and every write to the table fails."""
-    return Topic(f"{app_id}-{table}-changelog", f"The {app_id} worker's {table} table.", partitions, "", "compact", -1, ())
-
-
 def source(app: faust.App, topic: Topic) -> faust.TopicT:
     """A registry topic as raw bytes: values are validated with the contracts, failures dead-lettered
     (a deserialiser error inside faust could kill the consumer silently, faust #175)."""

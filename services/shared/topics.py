@@ -41,6 +41,14 @@ class Topic:
         )
 
 
+def changelog(app_id: str, table: str, partitions: int) -> Topic:
+    """faust's changelog of a stream worker's table (faust names them <app id>-<table>-changelog), to
+    create before the worker starts: created by faust while the worker joins its group, a changelog
+    can be taken for one with 0 partitions until the next metadata refresh, and every write to the
+    table fails."""
+    return Topic(f"{app_id}-{table}-changelog", f"The {app_id} worker's {table} table.", partitions, "", "compact", -1, ())
+
+
 # Store-keyed topics share one partition count so that one store's complaints, returns,
 # escalations and roster land on the same partition number and their state is co-partitioned.
 STORE_PARTITIONS = 12

@@ -12,7 +12,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.shared.auth import Authorize, Principal, Role
+from services.shared.auth import Authorize
+from services.shared.errors import BusinessError
+from services.shared.principal import Principal, Role
 from services.shared.settings import PlatformSettings
 
 Check = Callable[[], Awaitable[None]]
@@ -33,10 +35,12 @@ def create_app(
     **fastapi_options: Any,
 ) -> FastAPI:
     """A FastAPI app with /healthz (the process answers), /readyz (every check passes),
-    /metrics (for ops and services only), and request bodies limited to `max_body_bytes`."""
+    /metrics (for ops and services only), request bodies limited to `max_body_bytes`, and every
+    `BusinessError` answered with its status and body."""
     app = FastAPI(title=service, lifespan=lifespan, **fastapi_options)
     app.state.platform = platform
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_exception_handler(BusinessError, _business_error)
 
     @app.middleware("http")
     async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -66,6 +70,11 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+async def _business_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, BusinessError)
+    return JSONResponse(error.body(), error.status_code)
 
 
 async def _run(check: Check) -> str:

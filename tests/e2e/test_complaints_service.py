@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from services.shared.auth import Role, mint_token
+from services.shared.auth import mint_token
+from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 from tests.conftest import free_port
 from services.shared.kafka import ensure_topics

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from services.escalation.topics import CLOCK
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, ROSTER
 from tests.integration.escalation.conftest import (  # noqa: F401 - fixtures
     add_stores, api, boards, publish_roster, reject_returns, tick, worker,

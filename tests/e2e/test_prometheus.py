@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from services.analytics.dashboards import DASHBOARDS
-from services.shared.auth import Role, mint_token
+from services.shared.auth import mint_token
+from services.shared.principal import Role
 from tests.conftest import REPO, free_port
 from services.shared.events.envelope import wrap
 from services.shared.kafka import make_producer, publish

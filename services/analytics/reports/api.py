@@ -19,13 +19,14 @@ from services.analytics.domain.windows import (
 )
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.streams import REPORTS_TABLE
-from services.shared.auth import REGION_ROLES, STORE_ROLES, Authorize, Principal, Role
+from services.shared.auth import Authorize
+from services.shared.principal import REGION_ROLES, STORE_ROLES, Principal, Role
 from services.shared.clock import Clock, utc_now
 from services.shared.events.fields import RegionId, StoreId
 from services.shared.events.signals import LossPreventionSignal
 from services.shared.kafka import follow
 from services.shared.settings import PlatformSettings
-from services.shared.streams import changelog
+from services.shared.topics import changelog
 from services.shared.topics import STORE_PARTITIONS
 from services.shared.web import create_app
 

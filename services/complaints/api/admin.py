@@ -11,7 +11,8 @@ from services.complaints.api.deps import ADMINS, READERS, context_for
 from services.complaints.errors import InvalidField
 from services.complaints.flows import Context
 from services.complaints.store.models import Region, Store
-from services.shared.auth import Authorize, Principal
+from services.shared.auth import Authorize
+from services.shared.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["chain"], responses=schemas.ERRORS)
 Admin = Annotated[Principal, Depends(Authorize(*ADMINS))]

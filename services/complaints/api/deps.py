@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from services.complaints.flows import Context
-from services.shared.auth import Authorize, Principal, Role
+from services.shared.auth import Authorize
+from services.shared.principal import Principal, Role
 
 STAFF = (Role.associate, Role.store_manager, Role.coordinator, Role.regional_coordinator, Role.senior_manager)
 READERS = (*STAFF, Role.ops, Role.service)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.errors import InvalidField
 from services.complaints.store.models import IdempotencyKey
-from services.shared.auth import Principal
+from services.shared.principal import Principal
 from services.shared.clock import Clock
 
 Work = Callable[[AsyncSession], Awaitable[tuple[int, BaseModel]]]

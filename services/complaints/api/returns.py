@@ -11,7 +11,7 @@ from services.complaints.api.deps import FRONT_LINE, READERS, IdempotencyKeyHead
 from services.complaints.api.idempotency import run_once
 from services.complaints.api.views import return_out
 from services.complaints.flows import Context
-from services.shared.auth import Role
+from services.shared.principal import Role
 
 router = APIRouter(prefix="/v1/returns", tags=["returns"], responses=schemas.ERRORS)
 Manager = Annotated[Context, context_for(Role.store_manager)]

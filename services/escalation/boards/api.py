@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from services.escalation.boards.board import BoardView, Boards, Problem
 from services.escalation.settings import EscalationSettings
 from services.escalation.streams import CASES_CHANGELOG, SOURCE, derived_id
-from services.shared.auth import Authorize, Principal, Role
+from services.shared.auth import Authorize
+from services.shared.principal import Principal, Role
 from services.shared.clock import Clock, utc_now
 from services.shared.events.coordination import Decision, PolicyDecided, PolicyProposed, ProblemAcknowledged
 from services.shared.events.envelope import Event, InvalidEvent, decode, wrap

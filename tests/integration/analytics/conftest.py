@@ -8,7 +8,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from services.shared.auth import Role, mint_token
+from services.shared.auth import mint_token
+from services.shared.principal import Role
 from services.shared.kafka import ensure_topics
 from services.shared.topics import ALL_TOPICS
 from tests.conftest import free_port

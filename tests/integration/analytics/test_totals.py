@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.events.envelope import wrap
 from services.shared.events.coordination import PolicyDecided, PolicyProposed, ProblemAcknowledged, ProblemDetected
 from services.shared.events.escalations import EscalationBreached, EscalationPaged, EscalationRouted

@@ -10,7 +10,8 @@ import pytest
 
 from services.complaints.api.app import build_app
 from services.complaints.settings import ComplaintsSettings
-from services.shared.auth import Role, mint_token
+from services.shared.auth import mint_token
+from services.shared.principal import Role
 from services.shared.clock import utc_now
 from services.shared.kafka import ensure_topics
 from services.shared.settings import PlatformSettings

@@ -4,7 +4,7 @@ happy path and its errors, the lifecycle, CSAT, pagination, idempotency and scop
 import asyncio
 from uuid import uuid4
 
-from services.shared.auth import Role
+from services.shared.principal import Role
 
 
 async def test_filing_returns_the_complaint_with_its_contact_for_the_front_line(api):

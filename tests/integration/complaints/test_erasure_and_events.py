@@ -4,7 +4,7 @@ an erasure that removes a customer's personal data but keeps the statistics."""
 from sqlalchemy import select
 
 from services.complaints.store.models import Complaint, CsatSurvey, Customer, Note
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.db import make_engine
 from services.shared.topics import COMPLAINTS
 from tests.support import read_topic

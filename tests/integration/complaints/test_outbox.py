@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from services.complaints.store.models import Lease, OutboxEvent
 from services.complaints.store.outbox import RELAY_LEASE, Relay
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.clock import utc_now
 from services.shared.db import make_engine, sessions
 from services.shared.events.envelope import Envelope, InvalidEvent, decode

@@ -11,7 +11,7 @@ from services.complaints.settings import ComplaintsSettings
 from services.complaints.store.migrate import upgrade_async
 from services.complaints.store.models import IdempotencyKey, OutboxEvent
 from services.complaints.store.retention import Purged, claim_pass, purge, purge_all
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.db import make_engine, sessions
 from tests.integration.complaints.conftest import Api, start_api
 from tests.support import ManualClock, eventually

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.topics import RETURNS
 from tests.integration.complaints.conftest import start_api
 from tests.support import read_topic

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from services.complaints.store.migrate import upgrade_async
 from services.complaints.store.models import Base
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.db import make_engine
 from tests.integration.complaints.conftest import start_api
 from tests.support import ManualClock

@@ -12,7 +12,8 @@ from kafka.errors import KafkaError
 from kafka.structs import TopicPartition
 
 from services.escalation.topics import CLOCK, INTERNAL_TOPICS, Tick
-from services.shared.auth import Role, mint_token
+from services.shared.auth import mint_token
+from services.shared.principal import Role
 from services.shared.events.envelope import encode, wrap
 from services.shared.events.roster import RosterPublished
 from services.shared.kafka import ensure_topics, make_producer, publish

@@ -2,7 +2,7 @@
 coordinator's and senior management's answers to a detected problem through the boards API."""
 
 from services.escalation.topics import OBSERVATIONS
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.topics import COORDINATION, RETURNS
 from tests.integration.escalation.conftest import add_stores, reject_returns
 from tests.support import eventually, read_all, read_topic

@@ -1,7 +1,7 @@
 """The escalation worker as a process on the real broker, fed by the complaints service's real
 events: routing decisions and pages for the on-duty manager, or the regional coordinator."""
 
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.kafka import make_producer
 from services.shared.topics import COMPLAINTS, ESCALATIONS, ROSTER
 from tests.conftest import REPO

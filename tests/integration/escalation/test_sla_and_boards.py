@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from services.escalation.topics import CLOCK
-from services.shared.auth import Role
+from services.shared.principal import Role
 from services.shared.topics import COMPLAINTS, ESCALATIONS, ROSTER
 from tests.integration.escalation.conftest import publish_roster, tick
 from tests.support import eventually, read_all, read_topic

@@ -7,7 +7,8 @@ from fastapi import Depends
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from services.shared.auth import Authorize, Principal, Role, mint_token
+from services.shared.auth import Authorize, mint_token
+from services.shared.principal import Principal, Role
 from services.shared.settings import DEVELOPMENT_SIGNING_KEY, PlatformSettings
 from services.shared.web import create_app
 
