@@ -143,6 +143,16 @@ class Batch:
         a context variable that take_events leaves unset. Only this task's context changes."""
         _current_event.set(weakref.ref(event))
 
+    def write(self, table: faust.Table, changes: Mapping[bytes, tuple[bytes | None, faust.EventT]]) -> None:
+        """Writes each changed key of a table once (None deletes it), into the changelog partition
+        of the event that last changed it: a burst of events on one key costs one write."""
+        for key, (value, event) in changes.items():
+            self.make_current(event)
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+
     async def send(self, channel: faust.TopicT, topic: Topic, envelope: Envelope) -> None:
         self._sent.append(await channel.send(key=topic.key(envelope.data), value=encode(envelope)))
 
