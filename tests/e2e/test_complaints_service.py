@@ -7,16 +7,14 @@ import sys
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 
 from services.shared.auth import mint_token
+from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
-from tests.conftest import free_port
-from services.shared.kafka import ensure_topics
 from services.shared.topics import ALL_TOPICS, ROSTER
 from tests.support import ServiceProcess, eventually, read_topic
-
+from tests.support.infra import free_port
 
 
 async def start(env: dict[str, str]) -> tuple[ServiceProcess, httpx.AsyncClient]:
@@ -84,7 +82,7 @@ async def test_demo_traffic_flows_through_the_running_service(new_database, kafk
                                    "RETAIL_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
     try:
         demo = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.shared.cli", "demo", "--url", str(client.base_url).rstrip("/"),
+            sys.executable, "-m", "services.cli", "demo", "--url", str(client.base_url).rstrip("/"),
             "--rate", "40", "--duration", "3", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             env={**os.environ, "RETAIL_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
         )

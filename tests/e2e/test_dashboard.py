@@ -11,10 +11,9 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from services.escalation.topics import CLOCK
 from services.shared.principal import Role
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, ROSTER
-from tests.integration.escalation.conftest import (  # noqa: F401 - fixtures
-    add_stores, api, boards, publish_roster, reject_returns, tick, worker,
-)
 from tests.support import eventually, read_topic
+from tests.support.complaints import add_stores, reject_returns
+from tests.support.escalation import publish_roster, tick
 
 REGION, STORES = "lappi", ["rov-keskusta", "rov-prisma", "kemi-pohjoinen"]
 OTHER_REGION, OTHER_STORE = "pirkanmaa", "tre-koskikeskus"

@@ -13,24 +13,28 @@ import yaml
 
 from services.analytics.dashboards import DASHBOARDS
 from services.shared.auth import mint_token
-from services.shared.principal import Role
-from tests.conftest import REPO, free_port
+from services.shared.events.coordination import PolicyDecided, PolicyProposed, ProblemDetected
 from services.shared.events.envelope import wrap
 from services.shared.kafka import make_producer, publish
-from services.shared.events.coordination import PolicyDecided, PolicyProposed, ProblemDetected
+from services.shared.principal import Role
 from services.shared.topics import COORDINATION
-from tests.integration.analytics.conftest import REGION, api, analytics  # noqa: F401 - fixtures
-from tests.integration.analytics.test_signals import publish_returns
-from tests.integration.analytics.test_totals import scenario
-from tests.integration.escalation.conftest import add_stores
 from tests.support import eventually
-from tests.unit.analytics.test_totals import example
+from tests.support.analytics import REGION, chain_api, publish_returns, scenario
+from tests.support.builders import example
+from tests.support.complaints import add_stores
+from tests.support.infra import REPO, free_port
 
 STORE, SIGNALLING_STORE = "mhm-e2e", "mhm-e2e-lp"
 
 
 @pytest.fixture(scope="module")
-async def prometheus(platform, analytics, tmp_path_factory):  # noqa: F811 - the imported fixture
+async def api(new_database, platform):
+    async for running in chain_api(await new_database(), platform):
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def prometheus(platform, analytics, tmp_path_factory):
     """Prometheus with deploy/prometheus's configuration and rules, pointed at the analytics worker."""
     directory = tmp_path_factory.mktemp("prometheus")
     shutil.copytree(REPO / "deploy" / "prometheus", directory / "config")

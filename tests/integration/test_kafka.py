@@ -1,19 +1,17 @@
 """The shared Kafka plumbing against a real broker started by deploy/local/kafka.sh."""
 
 import asyncio
-from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
-from services.shared.events.complaints import ComplaintFiled
-from services.shared.events.envelope import Envelope, decode, wrap
+from services.shared.events.envelope import Envelope, decode
 from services.shared.kafka import consume, ensure_topics, make_producer, publish
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, ROSTER
 from tests.support import consuming, eventually, recorder
-
+from tests.support.builders import filed
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +26,6 @@ async def producer(topics):
     await producer.start()
     yield producer
     await producer.stop()
-
-
-def filed(store_id: str = "hel-kamppi") -> Envelope:
-    example = ComplaintFiled.model_config["json_schema_extra"]["examples"][0]
-    event = ComplaintFiled.model_validate({**example, "store_id": store_id, "complaint_id": str(uuid4())})
-    return wrap(event, source="/tests", time=datetime.now(UTC), subject=str(event.complaint_id))
 
 
 def test_topics_are_created_from_the_registry_once(platform):

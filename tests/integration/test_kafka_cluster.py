@@ -12,9 +12,9 @@ from services.shared.events.envelope import Envelope
 from services.shared.kafka import ensure_topics, make_producer, publish
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS
-from tests.conftest import free_port, script
-from tests.integration.test_kafka import filed
 from tests.support import consuming, eventually, recorder
+from tests.support.builders import filed
+from tests.support.infra import free_port, script
 
 
 @pytest.fixture(scope="module")

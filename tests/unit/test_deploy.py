@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from services.shared.cli import SETTINGS_CLASSES, app
+from services.cli.main import SETTINGS_CLASSES, app
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())

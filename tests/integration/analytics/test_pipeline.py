@@ -13,9 +13,9 @@ from services.analytics.pipeline import DLQ, DLQ_TOPICS, LAG
 from services.shared.kafka import ensure_topics, make_producer
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, Topic
-from tests.conftest import kafka_broker
-from tests.integration.analytics.conftest import Analytics
 from tests.support import eventually
+from tests.support.analytics import Analytics
+from tests.support.infra import kafka_broker
 
 GROUP = "test-pipeline"
 TOPIC = Topic("test.pipeline", "What the test group reads.", 3, "", "delete", 60 * 60 * 1000, ())

@@ -11,15 +11,14 @@ import pytest
 
 from services.analytics.domain.windows import Granularity, window_key
 from services.analytics.reports.api import REPORTS_CHANGELOG
-from services.shared.principal import Role
 from services.shared.events.envelope import wrap
 from services.shared.events.returns import ReturnRequested
 from services.shared.kafka import make_producer, publish
+from services.shared.principal import Role
 from services.shared.topics import RETURNS
-from tests.integration.analytics.test_signals import publish_returns
-from tests.integration.analytics.test_totals import scenario
-from tests.integration.escalation.conftest import add_stores
 from tests.support import eventually, read_records
+from tests.support.analytics import publish_returns, scenario
+from tests.support.complaints import add_stores
 
 REGION, STORES = "pohjanmaa", ("vaa-keskusta", "vaa-asema")  # no other test's stores
 HELSINKI = ZoneInfo("Europe/Helsinki")  # the default time zone of the daily windows

@@ -4,8 +4,8 @@ an erasure that removes a customer's personal data but keeps the statistics."""
 from sqlalchemy import select
 
 from services.complaints.store.models import Complaint, CsatSurvey, Customer, Note
-from services.shared.principal import Role
 from services.shared.db import make_engine
+from services.shared.principal import Role
 from services.shared.topics import COMPLAINTS
 from tests.support import read_topic
 

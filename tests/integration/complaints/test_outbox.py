@@ -29,16 +29,16 @@ from sqlalchemy import func, select
 
 from services.complaints.store.models import Lease, OutboxEvent
 from services.complaints.store.outbox import RELAY_LEASE, Relay
-from services.shared.principal import Role
 from services.shared.clock import utc_now
 from services.shared.db import make_engine, sessions
 from services.shared.events.envelope import Envelope, InvalidEvent, decode
 from services.shared.kafka import ensure_topics
+from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COMPLAINTS
-from tests.conftest import free_port, script
-from tests.integration.complaints.conftest import STORES, Api, start_api
 from tests.support import eventually
+from tests.support.complaints import STORES, Api, start_api
+from tests.support.infra import free_port, script
 
 FILED = "retail.complaint.filed.v1"
 ACKNOWLEDGED = "retail.complaint.acknowledged.v1"

@@ -11,10 +11,10 @@ from services.complaints.settings import ComplaintsSettings
 from services.complaints.store.migrate import upgrade_async
 from services.complaints.store.models import IdempotencyKey, OutboxEvent
 from services.complaints.store.retention import Purged, claim_pass, purge, purge_all
-from services.shared.principal import Role
 from services.shared.db import make_engine, sessions
-from tests.integration.complaints.conftest import Api, start_api
+from services.shared.principal import Role
 from tests.support import ManualClock, eventually
+from tests.support.complaints import Api, start_api
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

@@ -15,8 +15,8 @@ import pytest
 
 from services.shared.principal import Role
 from services.shared.topics import RETURNS
-from tests.integration.complaints.conftest import start_api
 from tests.support import read_topic
+from tests.support.complaints import start_api
 
 STORE = "hel-kamppi"
 CHAIN_ONLY_STORE = "tre-koskikeskus"

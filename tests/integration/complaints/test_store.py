@@ -11,10 +11,10 @@ from sqlalchemy import text
 
 from services.complaints.store.migrate import upgrade_async
 from services.complaints.store.models import Base
-from services.shared.principal import Role
 from services.shared.db import make_engine
-from tests.integration.complaints.conftest import start_api
+from services.shared.principal import Role
 from tests.support import ManualClock
+from tests.support.complaints import start_api
 
 
 async def test_migrations_build_exactly_the_models_schema(new_database):

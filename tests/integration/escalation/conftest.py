@@ -1,100 +1,16 @@
 """The escalation service as operators run it — the worker and the boards API as their own
-processes on the real broker — fed by the complaints service's real API. The tests drive the
-worker's clock (ESCALATION_TICK_SECONDS=0: only the ticks a test sends move it)."""
+processes on the real broker — fed by the complaints service's real API."""
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-
-import httpx
 import pytest
-from kafka.admin import KafkaAdminClient
-from kafka.errors import KafkaError
-from kafka.structs import TopicPartition
 
-from services.escalation.topics import CLOCK, INTERNAL_TOPICS, Tick
-from services.shared.auth import mint_token
-from services.shared.principal import Role
-from services.shared.events.envelope import encode, wrap
-from services.shared.events.roster import RosterPublished
-from services.shared.kafka import ensure_topics, make_producer, publish
-from services.shared.topics import ALL_TOPICS, ROSTER
-from tests.conftest import free_port
-from tests.integration.complaints.conftest import start_api
-from tests.support import ServiceProcess, eventually
-
-
-@dataclass
-class Worker:
-    platform: object
-    data_dir: str
-    env: dict[str, str] = field(default_factory=dict)
-    process: ServiceProcess | None = None
-    port: int = field(default_factory=free_port)
-
-    def start(self) -> ServiceProcess:
-        self.process = ServiceProcess("services.escalation", {
-            "RETAIL_KAFKA_BOOTSTRAP_SERVERS": self.platform.kafka_bootstrap_servers,
-            "ESCALATION_DATA_DIR": self.data_dir, "ESCALATION_TICK_SECONDS": "0",
-            "ESCALATION_INSTANCE_ID": "escalation-test", "ESCALATION_WORKER_PORT": str(self.port), **self.env,
-        })
-        return self.process
-
-    async def get(self, path: str, role: Role | None = None) -> httpx.Response | None:
-        """The worker's own HTTP endpoint; None while it does not answer yet."""
-        headers = {}
-        if role is not None:
-            token = mint_token(self.platform, sub="ops-0001", role=role, now=datetime.now(UTC), ttl=timedelta(hours=1))
-            headers["Authorization"] = f"Bearer {token}"
-        try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as client:
-                return await client.get(path, headers=headers)
-        except httpx.TransportError:
-            return None
-
-    def kill(self) -> None:
-        """Ends the worker at once, without a clean shutdown."""
-        self.process.process.kill()
-        self.process.process.wait()
-
-    def logs(self) -> str:
-        return self.process.logs()
-
-    def last_words(self, lines: int = 40) -> str:
-        """The end of the worker's log without its heartbeats, for a failure message."""
-        kept = [line for line in self.logs().splitlines() if "heartbeat" not in line.lower()]
-        return "\n".join(kept[-lines:])
-
-    async def has_read(self, *topics) -> bool:
-        """True once the worker has committed offsets up to the end of every partition of the topics."""
-        assert self.process.process.poll() is None, self.logs()
-        return await worker_has_read(self.platform, *topics)
-
-
-async def worker_has_read(platform, *topics) -> bool:
-    admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap_servers)
-    try:
-        committed = admin.list_group_offsets("escalation")["escalation"]
-        ends = admin.list_partition_offsets(
-            {TopicPartition(topic.name, p): -1 for topic in topics for p in range(topic.partitions)}
-        )
-    except KafkaError:  # the group has no coordinator until the worker has joined it
-        return False
-    finally:
-        admin.close()
-    return all(committed.get(tp) is not None and committed[tp].offset >= end.offset
-               for tp, end in ends.items() if end.offset > 0)
+from tests.support.complaints import start_api
+from tests.support.escalation import running_boards, running_worker
 
 
 @pytest.fixture(scope="module")
 async def worker(platform, tmp_path_factory):
-    ensure_topics(platform, ALL_TOPICS + INTERNAL_TOPICS)
-    running = Worker(platform, str(tmp_path_factory.mktemp("escalation")))
-    running.start()
-    yield running
-    import os
-    if os.environ.get("DUMP_WORKER"):
-        open(os.environ["DUMP_WORKER"], "w").write(running.logs())
-    running.process.stop()
+    async for running in running_worker(platform, tmp_path_factory.mktemp("escalation")):
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -103,108 +19,7 @@ async def api(new_database, platform, worker):
         yield running
 
 
-@dataclass
-class BoardsApi:
-    url: str
-    platform: object
-    process: ServiceProcess
-
-    def token(self, role: Role, region: str | None, sub: str = "rc-0001") -> str:
-        claims = {"region_id": region} if region else {}
-        return mint_token(self.platform, sub=sub, role=role, now=datetime.now(UTC), ttl=timedelta(hours=1), **claims)
-
-    def headers(self, role: Role = Role.regional_coordinator, region: str | None = "uusimaa", sub: str = "rc-0001") -> dict:
-        return {"Authorization": f"Bearer {self.token(role, region, sub)}"}
-
-    async def board(self, region: str, role: Role = Role.regional_coordinator) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            return await client.get(f"/regions/{region}/board", headers=self.headers(role, region if role != Role.senior_manager else None))
-
-    async def post(self, path: str, body: dict, headers: dict) -> httpx.Response:
-        async with httpx.AsyncClient(base_url=self.url) as client:
-            return await client.post(path, json=body, headers=headers)
-
-
 @pytest.fixture(scope="module")
 async def boards(platform, worker):
-    port = free_port()
-    process = ServiceProcess("services.escalation.boards", {
-        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "ESCALATION_PORT": str(port),
-    })
-    running = BoardsApi(f"http://127.0.0.1:{port}", platform, process)
-
-    async def ready() -> bool:
-        assert process.process.poll() is None, process.logs()
-        try:
-            async with httpx.AsyncClient(base_url=running.url) as client:
-                return (await client.get("/readyz")).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        await eventually(ready, timeout_s=60, what="the boards API to be ready")
-    except AssertionError as error:
-        raise AssertionError(f"{error}\nboards:\n{process.logs()}\nworker:\n{worker.logs()}") from None
-    yield running
-    process.stop()
-
-
-async def publish_roster(platform, store: str, region: str, on_duty: list[tuple[str, str]]) -> None:
-    now = datetime.now(UTC)
-    roster = RosterPublished(
-        store_id=store, region_id=region, valid_from=now - timedelta(hours=1),
-        on_duty=[
-            {"staff_id": staff, "role": role, "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=8)}
-            for staff, role in on_duty
-        ],
-    )
-    producer = make_producer(platform, client_id="test-roster")
-    await producer.start()
-    try:
-        await publish(producer, ROSTER, [wrap(roster, source="/tests", time=now)], platform)
-    finally:
-        await producer.stop()
-
-
-async def tick(platform, now: datetime) -> None:
-    """Moves the worker's clock to `now`, on every partition."""
-    producer = make_producer(platform, client_id="test-clock")
-    await producer.start()
-    try:
-        for partition in range(CLOCK.partitions):
-            envelope = wrap(Tick(partition=partition, now=now), source="/tests", time=now)
-            await producer.send_and_wait(CLOCK.name, encode(envelope), partition=partition)
-    finally:
-        await producer.stop()
-
-
-async def add_stores(api, region: str, stores: list[str]) -> None:
-    """Registers a region and its stores with the complaints service."""
-    admin = api.token(Role.service, sub="svc-setup")
-    response = await api.client.put(f"/v1/regions/{region}", json={"name": region.title()}, headers=admin)
-    assert response.status_code == 204, response.text
-    for store in stores:
-        response = await api.client.put(f"/v1/stores/{store}", json={"region_id": region, "name": store}, headers=admin)
-        assert response.status_code == 204, response.text
-        api.stores[store] = region
-
-
-async def reject_returns(api, region: str, store: str, count: int) -> list[str]:
-    """Return requests that the return-window rule rejects (bought long ago); returns their ids."""
-    ids = []
-    for _ in range(count):
-        response = await api.client.post(
-            "/v1/returns",
-            headers=api.token(Role.associate, store, region=region),
-            json={
-                "store_id": store, "kind": "refund", "tender": "cash",
-                "amount": {"minor_units": 2590, "currency": "EUR"}, "product_category": "small-appliances",
-                "purchased_on": (datetime.now(UTC) - timedelta(days=200)).date().isoformat(),
-                "receipt_number": "R-1",
-            },
-        )
-        assert response.status_code == 201, response.text
-        body = response.json()
-        assert body["status"] == "rejected" and "return_window" in body["broken_rules"], body
-        ids.append(body["id"])
-    return ids
+    async for running in running_boards(platform, worker):
+        yield running

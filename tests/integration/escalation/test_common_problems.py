@@ -4,8 +4,8 @@ coordinator's and senior management's answers to a detected problem through the 
 from services.escalation.topics import OBSERVATIONS
 from services.shared.principal import Role
 from services.shared.topics import COORDINATION, RETURNS
-from tests.integration.escalation.conftest import add_stores, reject_returns
 from tests.support import eventually, read_all, read_topic
+from tests.support.complaints import add_stores, reject_returns
 
 REGION, STORES = "kainuu", ["kaj-keskusta", "kaj-lotta", "kuhmo-kirkko"]
 QUIET_REGION, QUIET_STORE = "pohjois-karjala", "joe-iso-myy"

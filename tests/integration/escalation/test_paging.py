@@ -1,12 +1,12 @@
 """The escalation worker as a process on the real broker, fed by the complaints service's real
 events: routing decisions and pages for the on-duty manager, or the regional coordinator."""
 
-from services.shared.principal import Role
 from services.shared.kafka import make_producer
+from services.shared.principal import Role
 from services.shared.topics import COMPLAINTS, ESCALATIONS, ROSTER
-from tests.conftest import REPO
-from tests.integration.escalation.conftest import publish_roster
 from tests.support import ServiceProcess, eventually, read_topic
+from tests.support.escalation import publish_roster
+from tests.support.infra import REPO
 
 
 def decisions_for(complaint_id: str):

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from services.escalation.topics import CLOCK
 from services.shared.topics import COMPLAINTS, ESCALATIONS, ROSTER
-from tests.integration.escalation.conftest import publish_roster, tick
 from tests.support import eventually, read_all, read_topic
+from tests.support.escalation import publish_roster, tick
 
 REGION = "uusimaa"
 

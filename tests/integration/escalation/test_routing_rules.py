@@ -4,8 +4,9 @@ complaint and why, from the store's on-duty roster and the region's rules."""
 import pytest
 
 from services.shared.topics import ESCALATIONS, ROSTER
-from tests.integration.escalation.conftest import add_stores, publish_roster
 from tests.support import eventually, read_topic
+from tests.support.complaints import add_stores
+from tests.support.escalation import publish_roster
 
 REGION, STORE, UNSTAFFED = "satakunta", "pori-keskusta", "rauma-otava"
 ON_DUTY = [("emp-5001", "associate"), ("crd-5002", "coordinator"), ("crd-5003", "coordinator"), ("mgr-5004", "store_manager")]

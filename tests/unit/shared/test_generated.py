@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from services.shared import generate
-from services.shared.cli import SETTINGS_CLASSES, generated_files
+from services.cli.main import SETTINGS_CLASSES, generated_files
 from services.shared.topics import ALL_TOPICS
 
 REPO = Path(__file__).resolve().parents[3]

@@ -10,7 +10,7 @@ import typer
 from services.analytics.dashboards import dashboard_files
 from services.analytics.pipeline import PipelineSettings
 from services.analytics.settings import AnalyticsSettings
-from services.complaints.demo import run_demo
+from services.cli.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
 from services.escalation.settings import EscalationSettings
 from services.shared import generate as generated
@@ -87,6 +87,3 @@ def generate_files(
         (root / path).write_text(content)
     typer.echo(f"wrote {len(files)} files")
 
-
-if __name__ == "__main__":
-    app()

@@ -1,0 +1,32 @@
+"""The services as operators run them, for the end-to-end tests: the escalation worker and its
+boards API, the analytics worker, fed by the complaints service's real API."""
+
+import pytest
+
+from tests.support.analytics import running_analytics
+from tests.support.complaints import start_api
+from tests.support.escalation import running_boards, running_worker
+
+
+@pytest.fixture(scope="module")
+async def worker(platform, tmp_path_factory):
+    async for running in running_worker(platform, tmp_path_factory.mktemp("escalation")):
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def boards(platform, worker):
+    async for running in running_boards(platform, worker):
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def api(new_database, platform):
+    async for running in start_api(await new_database(), platform):
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def analytics(platform, tmp_path_factory):
+    async for running in running_analytics(platform, tmp_path_factory.mktemp("analytics")):
+        yield running

@@ -1,0 +1,105 @@
+"""The complaints service's real app in-process (its lifespan and relay) with a demo chain of two
+regions and three stores, and the requests tests make through its API."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from services.complaints.api.app import build_app
+from services.complaints.settings import ComplaintsSettings
+from services.shared.auth import mint_token
+from services.shared.clock import utc_now
+from services.shared.principal import Role
+from services.shared.settings import PlatformSettings
+
+STORES = {"hel-kamppi": "uusimaa", "esp-iso-omena": "uusimaa", "tre-koskikeskus": "pirkanmaa"}
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    platform: PlatformSettings
+    app: object
+    stores: dict[str, str] = field(default_factory=lambda: dict(STORES))  # store → region
+
+    def token(self, role: Role, store: str | None = "hel-kamppi", sub: str = "emp-1042", region: str | None = None) -> dict:
+        store_roles = {Role.associate, Role.store_manager}
+        region_roles = {Role.coordinator, Role.regional_coordinator}
+        claims = {}
+        if role in store_roles:
+            claims = {"store_id": store, "region_id": region or self.stores[store]}
+        elif role in region_roles:
+            claims = {"region_id": region or self.stores[store]}
+        bearer = mint_token(self.platform, sub=sub, role=role, now=datetime.now(UTC), ttl=timedelta(hours=1), **claims)
+        return {"Authorization": f"Bearer {bearer}"}
+
+    async def file(self, role: Role = Role.associate, store: str = "hel-kamppi", **overrides) -> httpx.Response:
+        body = {
+            "store_id": store,
+            "customer": {"name": "Aino Virtanen", "email": "aino@example.com", "phone": "+358 40 123 4567"},
+            "channel": "in_store",
+            "category": "product_quality",
+            "severity": "medium",
+            "mood": "upset",
+            "description": "The kettle leaks.",
+            **overrides,
+        }
+        return await self.client.post("/v1/complaints", json=body, headers=self.token(role, store))
+
+    async def resolve(self, complaint_id: str, store: str = "hel-kamppi", summary: str = "Apologised.") -> str:
+        """Resolves the complaint as an associate of the store; returns the CSAT survey token."""
+        response = await self.client.post(
+            f"/v1/complaints/{complaint_id}/resolve", headers=self.token(Role.associate, store),
+            json={"technique": "defuse", "outcome": "apology", "summary": summary},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["csat_token"]
+
+
+async def start_api(database_url: str, platform: PlatformSettings, clock=utc_now, **settings) -> AsyncIterator[Api]:
+    app = build_app(ComplaintsSettings(database_url=database_url, **settings), platform, clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://complaints") as client:
+            api = Api(client, platform, app)
+            admin = api.token(Role.service, sub="svc-setup")
+            for region in sorted(set(STORES.values())):
+                assert (await client.put(f"/v1/regions/{region}", json={"name": region.title()}, headers=admin)).status_code == 204
+            for store, region in STORES.items():
+                response = await client.put(f"/v1/stores/{store}", json={"region_id": region, "name": store}, headers=admin)
+                assert response.status_code == 204
+            yield api
+
+
+async def add_stores(api, region: str, stores: list[str]) -> None:
+    """Registers a region and its stores with the complaints service."""
+    admin = api.token(Role.service, sub="svc-setup")
+    response = await api.client.put(f"/v1/regions/{region}", json={"name": region.title()}, headers=admin)
+    assert response.status_code == 204, response.text
+    for store in stores:
+        response = await api.client.put(f"/v1/stores/{store}", json={"region_id": region, "name": store}, headers=admin)
+        assert response.status_code == 204, response.text
+        api.stores[store] = region
+
+
+async def reject_returns(api, region: str, store: str, count: int) -> list[str]:
+    """Return requests that the return-window rule rejects (bought long ago); returns their ids."""
+    ids = []
+    for _ in range(count):
+        response = await api.client.post(
+            "/v1/returns",
+            headers=api.token(Role.associate, store, region=region),
+            json={
+                "store_id": store, "kind": "refund", "tender": "cash",
+                "amount": {"minor_units": 2590, "currency": "EUR"}, "product_category": "small-appliances",
+                "purchased_on": (datetime.now(UTC) - timedelta(days=200)).date().isoformat(),
+                "receipt_number": "R-1",
+            },
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["status"] == "rejected" and "return_window" in body["broken_rules"], body
+        ids.append(body["id"])
+    return ids

@@ -1,0 +1,48 @@
+"""Starting real infrastructure with the project's own scripts under deploy/local/."""
+
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port(consecutive: int = 1) -> int:
+    """A port free now; with `consecutive`, the first of that many free ports in a row."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = sock.getsockname()[1]
+        if base + consecutive <= 65536 and all(_bindable(port) for port in range(base + 1, base + consecutive)):
+            return base
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def script(name: str, *args: str) -> str:
+    """Runs one of deploy/local's scripts; returns its last line of output."""
+    result = subprocess.run(
+        [str(REPO / "deploy" / "local" / name), *args], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{name} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+@contextmanager
+def kafka_broker(directory: Path) -> Iterator[str]:
+    """A real single-node Kafka broker (KRaft) keeping its data in `directory`; its bootstrap address."""
+    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()))
+    try:
+        yield bootstrap
+    finally:
+        script("kafka.sh", "stop", "--dir", str(directory))
