@@ -1,1 +1,1 @@
-"""The analytics service: satisfaction and loss-prevention metrics for Prometheus and Grafana (issue 5)."""
+"""The analytics service: satisfaction and loss-prevention metrics for Prometheus and Grafana, and reports."""

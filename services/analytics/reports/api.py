@@ -10,27 +10,26 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from aiokafka import ConsumerRecord
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.analytics.domain.reports import LossPrevention, Satisfaction, Sums, loss_prevention, satisfaction
 from services.analytics.domain.windows import (
-    Granularity, OpenSignals, RangeError, Window, WindowRules, parse_window_key, start_of, windows_for,
+    Granularity, OpenSignals, RangeError, Window, parse_window_key, start_of, windows_for,
 )
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.streams import REPORTS_TABLE
+from services.analytics.topics import REPORTS_CHANGELOG
 from services.shared.auth import Authorize
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Principal, Role
 from services.shared.clock import Clock, utc_now
+from services.shared.errors import InvalidField
 from services.shared.events.fields import RegionId, StoreId
 from services.shared.events.signals import LossPreventionSignal
 from services.shared.kafka import follow
 from services.shared.settings import PlatformSettings
-from services.shared.topics import changelog
 from services.shared.topics import STORE_PARTITIONS
 from services.shared.web import create_app
 
-REPORTS_CHANGELOG = changelog("analytics", REPORTS_TABLE, STORE_PARTITIONS).name
 DEFAULT_RANGE = timedelta(hours=24)
 
 # Staff-level signals are for the managers who act on them; summaries also for the coordinators.
@@ -134,7 +133,7 @@ def build_app(settings: AnalyticsSettings, platform: PlatformSettings, clock: Cl
         try:
             granularity, starts = windows_for(first, end, clock(), rules)
         except RangeError as error:
-            raise HTTPException(422, [{"loc": ["query", error.field], "msg": str(error), "type": "value_error"}]) from None
+            raise InvalidField(error.field, str(error), location="query") from None
         sums, stores = windows.sums(windows.stores(region, store), granularity, starts)
         return Period(region_id=region, store_id=store, from_=first, to=end, granularity=granularity, stores=stores), sums
 

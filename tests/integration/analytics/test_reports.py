@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from services.analytics.domain.windows import Granularity, window_key
-from services.analytics.reports.api import REPORTS_CHANGELOG
+from services.analytics.topics import REPORTS_CHANGELOG
 from services.shared.events.envelope import wrap
 from services.shared.events.returns import ReturnRequested
 from services.shared.kafka import make_producer, publish

@@ -12,7 +12,7 @@ from services.shared.kafka import make_producer, publish
 from services.shared.principal import Role
 from services.shared.topics import COORDINATION
 from tests.support import eventually
-from tests.support.analytics import STORE, Analytics
+from tests.support.analytics import STORE, Analytics, key, scenario
 from tests.support.builders import example
 
 

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from services.analytics.domain.totals import DURATION_BUCKETS, METRICS, RECENT_IDS, Histogram, StoreTotals, count
-from services.analytics.streams import TotalsCollector
+from services.analytics.metrics import TotalsCollector
 from services.shared.events import complaints as c
 from services.shared.events import coordination as co
 from services.shared.events import escalations as e

@@ -8,13 +8,10 @@ from services.shared.events.complaints import ComplaintFiled, CsatSubmitted
 from services.shared.events.coordination import ProblemDetected
 from services.shared.events.envelope import InvalidEvent, decode, encode, envelope_model, wrap
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, COORDINATION, ESCALATIONS, TOPICS
+from tests.support.builders import example
 
 NOW = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
 EVENTS = [event for topic in ALL_TOPICS for event in topic.events]
-
-
-def example(event_class):
-    return event_class.model_validate(event_class.model_config["json_schema_extra"]["examples"][0])
 
 
 def filed_document() -> dict:

@@ -1,0 +1,135 @@
+"""What the analytics worker makes of a batch of events, apart from Kafka: each store's running
+totals, its hourly and daily windows and its open loss-prevention signals, and each region's totals
+of common problems and policy proposals. The worker's agents read the events and the tables, call
+these, and write and publish what they return, so a burst of events on one key costs one write.
+
+Every value comes back with the `origin` of the last event that changed it: the worker writes a
+table's change into the changelog partition of that event."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, NamedTuple, TypeVar
+
+import structlog
+
+from services.analytics.domain.signals import SignalRules
+from services.analytics.domain.totals import StoreTotals, count
+from services.analytics.domain.windows import Granularity, OpenSignals, Window, WindowRules, signals_key, start_of, window_key
+from services.analytics.topics import SOURCE, signal_id
+from services.shared.events.envelope import Envelope, StoreEvent, wrap
+from services.shared.events.returns import ReturnEvent
+from services.shared.events.signals import LossPreventionSignal
+
+log = structlog.get_logger()
+T = TypeVar("T")
+Position = tuple[str, int]  # a topic and an offset in it: how a replay after a restart is recognised
+Reported = dict[bytes, tuple[Window | OpenSignals | None, T]]  # a store's windows and open signals; None deletes
+
+
+class Received(NamedTuple, Generic[T]):
+    """A valid event as the worker read it."""
+
+    envelope: Envelope
+    position: Position
+    origin: T
+
+
+@dataclass
+class Counted(Generic[T]):
+    """What a batch of store events changed, each key once. The totals say that the batch's events
+    were counted, so they are written only after the reports and signals were delivered."""
+
+    totals: dict[bytes, tuple[bytes, T]]  # store → its totals
+    reports: dict[bytes, tuple[bytes | None, T]]  # window, or a store's open signals → its value; None deletes
+    signals: list[Envelope]  # the loss-prevention signals raised, to publish in this order
+
+
+class StoreTally:
+    """Counts store events into their store's totals, windows and open signals. Totals stay decoded
+    between batches (they are this worker's to change); `forget` them when partitions move away."""
+
+    def __init__(self, totals: Mapping[bytes, bytes], reports: Mapping[bytes, bytes], signal_rules: SignalRules,
+                 window_rules: WindowRules) -> None:
+        self.totals, self.reports = totals, reports
+        self.signal_rules, self.window_rules = signal_rules, window_rules
+        self.decoded: dict[bytes, StoreTotals] = {}
+
+    def forget(self) -> None:
+        self.decoded.clear()  # a store that comes back is read again from the table
+
+    def count(self, events: Iterable[Received[T]]) -> Counted[T]:
+        changed: dict[bytes, tuple[StoreTotals, T]] = {}
+        reported: Reported[T] = {}
+        published: list[Envelope] = []
+        for event in events:
+            envelope, position, origin = event
+            data: StoreEvent = envelope.data  # type: ignore[assignment]
+            key = data.store_id.encode()
+            if key not in self.decoded:
+                self.decoded[key] = StoreTotals.model_validate_json(self.totals.get(key, b"{}"))
+            store, previous = self.decoded[key], self.decoded[key].latest
+            if not count(store, envelope, position):
+                continue
+            changed[key] = store, origin
+            if isinstance(data, ReturnEvent):
+                raised, changed_open = raise_signals(store, envelope, self.signal_rules)
+                published += raised
+                if changed_open:
+                    still_open = OpenSignals(signals=list(store.open_signals.values()))
+                    reported[signals_key(data.region_id, data.store_id)] = still_open, origin
+            self._record_windows(reported, store, previous, event)
+        return Counted(
+            totals={key: (store.model_dump_json().encode(), origin) for key, (store, origin) in changed.items()},
+            reports={key: (None if value is None else value.model_dump_json().encode(), origin)
+                     for key, (value, origin) in reported.items()},
+            signals=published,
+        )
+
+    def _record_windows(self, reported: Reported[T], store: StoreTotals, previous: datetime | None,
+                        event: Received[T]) -> None:
+        """Adds the event's changes to its hour's and day's windows, and deletes the windows that the
+        store's latest time left behind."""
+        data: StoreEvent = event.envelope.data  # type: ignore[assignment]
+        rules, changes = self.window_rules, store.take_changes()
+        for granularity in Granularity:
+            for start in rules.expired(previous, store.latest, granularity):
+                if (old := window_key(data.region_id, data.store_id, granularity, start)) in reported or old in self.reports:
+                    reported[old] = None, event.origin
+            start = start_of(event.envelope.time, granularity, rules.timezone)
+            if start < rules.oldest(store.latest, granularity):
+                continue  # too late for a window that is kept
+            key = window_key(data.region_id, data.store_id, granularity, start)
+            window = cached[0] if (cached := reported.get(key)) else Window.model_validate_json(self.reports.get(key, b"{}"))
+            if window.record(changes, event.position):
+                reported[key] = window, event.origin
+
+
+def raise_signals(store: StoreTotals, envelope: Envelope, rules: SignalRules) -> tuple[list[Envelope], bool]:
+    """The signals a return raised, ready to publish, and whether the store's open signals changed
+    (a staff member began, or stopped, standing out)."""
+    event: ReturnEvent = envelope.data  # type: ignore[assignment]
+    before, raised = set(store.open_signals), []
+    for standing in store.signals(event.region_id, event.store_id, envelope.time, rules):
+        signal = LossPreventionSignal(
+            store_id=event.store_id, region_id=event.region_id, at=envelope.time,
+            signal_id=signal_id(envelope.id, standing.staff_id, standing.metric), **standing.model_dump(),
+        )
+        store.open_signals[f"{standing.staff_id}|{standing.metric}"] = signal
+        log.info("loss-prevention signal", store_id=event.store_id, metric=standing.metric)
+        raised.append(wrap(signal, source=SOURCE, time=envelope.time, id=signal.signal_id))
+    for closed in set(store.open_signals) - store.signalled:
+        del store.open_signals[closed]
+    return raised, set(store.open_signals) != before
+
+
+def count_regions(regions: Mapping[bytes, bytes], events: Iterable[Received[T]]) -> dict[bytes, tuple[bytes, T]]:
+    """Counts common problems and policy proposals into their region's totals (kept like a store's);
+    returns each changed region's totals."""
+    changed: dict[bytes, tuple[StoreTotals, T]] = {}
+    for envelope, position, origin in events:
+        key = envelope.data.region_id.encode()  # type: ignore[attr-defined]
+        region = cached[0] if (cached := changed.get(key)) else StoreTotals.model_validate_json(regions.get(key, b"{}"))
+        if count(region, envelope, position):
+            changed[key] = region, origin
+    return {key: (region.model_dump_json().encode(), origin) for key, (region, origin) in changed.items()}

@@ -1,0 +1,72 @@
+"""The outbox's pure parts: which table and source a session's events go to, and the relay's pause."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+from services.shared.db import UtcDateTime, make_engine
+from services.shared.events.complaints import ComplaintFiled
+from services.shared.events.envelope import decode
+from services.shared.outbox import MAX_RETRY_PAUSE_S, Outbox, OutboxColumns, add_events, retry_pause
+from services.shared.topics import COMPLAINTS
+from tests.support.builders import example
+
+NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+class ComplaintsBase(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime}
+
+
+class SchedulingBase(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime}
+
+
+class ComplaintsOutbox(OutboxColumns, ComplaintsBase):
+    __tablename__ = "outbox"
+
+
+class SchedulingOutbox(OutboxColumns, SchedulingBase):
+    __tablename__ = "outbox"
+
+
+def _session(outbox: Outbox):
+    return outbox.sessions(make_engine("sqlite://"))()
+
+
+def test_events_go_to_the_sessions_own_outbox_keyed_by_the_topic_under_the_services_source():
+    first = example(ComplaintFiled, store_id="hel-kamppi", complaint_id=uuid4())
+    second = example(ComplaintFiled, store_id="tre-koskikeskus", complaint_id=uuid4())
+    complaints = _session(Outbox(ComplaintsOutbox, source="/services/complaints"))
+    scheduling = _session(Outbox(SchedulingOutbox, source="/services/scheduling"))
+
+    add_events(complaints, COMPLAINTS, [first, second], NOW, subject="c-1")
+    add_events(scheduling, COMPLAINTS, [first], NOW, subject="s-1")
+
+    rows = list(complaints.sync_session.new)
+    assert {type(row) for row in rows} == {ComplaintsOutbox}
+    assert sorted((row.topic, row.key) for row in rows) == [
+        ("complaints", "hel-kamppi"), ("complaints", "tre-koskikeskus")
+    ]
+    envelopes = [decode(row.payload, COMPLAINTS.event_classes) for row in rows]
+    assert {(envelope.source, envelope.subject, envelope.time) for envelope in envelopes} == {
+        ("/services/complaints", "c-1", NOW)
+    }
+    assert {row.event_id for row in rows} == {envelope.id for envelope in envelopes}
+    assert {envelope.data for envelope in envelopes} == {first, second}
+    [other] = scheduling.sync_session.new
+    assert isinstance(other, SchedulingOutbox)
+    assert decode(other.payload, COMPLAINTS.event_classes).source == "/services/scheduling"
+
+
+def test_a_session_without_an_outbox_refuses_events():
+    with pytest.raises(LookupError, match="no outbox"):
+        add_events(AsyncSession(), COMPLAINTS, [example(ComplaintFiled)], NOW, subject="c-1")
+
+
+def test_the_relays_pause_after_failures_doubles_up_to_a_bound():
+    assert [retry_pause(0.2, failures) for failures in (1, 2, 3)] == [0.4, 0.8, 1.6]
+    assert retry_pause(0.2, 10) == MAX_RETRY_PAUSE_S
