@@ -11,7 +11,7 @@ import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.shared.auth import mint_token
-from services.shared.principal import Role
+from services.shared.principal import STORE_ROLES, Role
 from services.shared.events.envelope import wrap
 from services.shared.events.fields import Tier
 from services.shared.events.roster import RosterPublished
@@ -54,7 +54,7 @@ class Demo:
 
     def headers(self, role: Role, store: str | None = None, sub: str | None = None) -> dict[str, str]:
         region = next((r for r, stores in CHAIN.items() if store in stores), None)
-        scope = {"store_id": store, "region_id": region} if role in {Role.associate, Role.store_manager} else {}
+        scope = {"store_id": store, "region_id": region} if role in STORE_ROLES else {}
         token = mint_token(
             self.platform, sub=sub or f"{role.value.replace('_', '-')}-{store or 'hq'}", role=role,
             now=datetime.now(UTC), ttl=timedelta(hours=1), **scope,

@@ -11,7 +11,7 @@ from services.complaints.api.app import build_app
 from services.complaints.settings import ComplaintsSettings
 from services.shared.auth import mint_token
 from services.shared.clock import utc_now
-from services.shared.principal import Role
+from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.shared.settings import PlatformSettings
 
 STORES = {"hel-kamppi": "uusimaa", "esp-iso-omena": "uusimaa", "tre-koskikeskus": "pirkanmaa"}
@@ -25,12 +25,10 @@ class Api:
     stores: dict[str, str] = field(default_factory=lambda: dict(STORES))  # store → region
 
     def token(self, role: Role, store: str | None = "hel-kamppi", sub: str = "emp-1042", region: str | None = None) -> dict:
-        store_roles = {Role.associate, Role.store_manager}
-        region_roles = {Role.coordinator, Role.regional_coordinator}
         claims = {}
-        if role in store_roles:
+        if role in STORE_ROLES:
             claims = {"store_id": store, "region_id": region or self.stores[store]}
-        elif role in region_roles:
+        elif role in REGION_ROLES:
             claims = {"region_id": region or self.stores[store]}
         bearer = mint_token(self.platform, sub=sub, role=role, now=datetime.now(UTC), ttl=timedelta(hours=1), **claims)
         return {"Authorization": f"Bearer {bearer}"}

@@ -4,21 +4,19 @@ retention)."""
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from services.complaints.api import admin, complaints, csat, returns
-from services.complaints.domain.lifecycle import InvalidTransition
-from services.complaints.errors import ComplaintsError, InvalidField
 from services.complaints.settings import DEVELOPMENT_CUSTOMER_REF_KEY, ComplaintsSettings
 from services.complaints.store.migrate import upgrade_async
-from services.complaints.store.outbox import Relay
-from services.complaints.store.retention import run_retention
+from services.complaints.store.outbox import OUTBOX, make_relay
+from services.complaints.store.retention import make_retention
 from services.shared.clock import Clock, utc_now
-from services.shared.db import database_ready, make_engine, sessions
+from services.shared.db import database_ready, make_engine
 from services.shared.kafka import kafka_ready
+from services.shared.outbox import UnitOfWork
+from services.shared.retention import run_retention
 from services.shared.settings import Environment, PlatformSettings
 from services.shared.web import create_app
 
@@ -30,11 +28,8 @@ def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: C
     if platform.env is Environment.production and ref_key == DEVELOPMENT_CUSTOMER_REF_KEY:
         raise ValueError("COMPLAINTS_CUSTOMER_REF_KEY is the development key; production needs its own")
     engine = make_engine(settings.database_url)
-    session_factory = sessions(engine)
-    relay = Relay(
-        session_factory, platform, clock, poll_s=settings.relay_poll_ms / 1000, batch_size=settings.relay_batch_size,
-        lease_ttl=timedelta(seconds=settings.relay_lease_s),
-    )
+    session_factory = OUTBOX.sessions(engine)
+    relay = make_relay(session_factory, platform, clock, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -42,7 +37,7 @@ def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: C
             await upgrade_async(settings.database_url)
         stop = asyncio.Event()
         relaying = asyncio.create_task(relay.run(stop)) if settings.relay_enabled else None
-        purging = asyncio.create_task(run_retention(session_factory, settings, clock, stop))
+        purging = asyncio.create_task(run_retention(session_factory, make_retention(settings), clock, stop))
         try:
             yield
         finally:
@@ -67,18 +62,8 @@ def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: C
     )
     app.state.settings, app.state.sessions, app.state.clock = settings, session_factory, clock
     app.state.ref_key = ref_key.encode()
-    app.state.after_commit = relay.wake
+    app.state.uow = UnitOfWork(session_factory, relay.wake)
     for router in (complaints.router, returns.router, csat.router, admin.router):
         app.include_router(router)
-    app.add_exception_handler(ComplaintsError, _business_error)
-    app.add_exception_handler(InvalidTransition, _business_error)
     return app
 
-
-async def _business_error(_request: Request, error: Exception) -> JSONResponse:
-    if isinstance(error, InvalidField):
-        detail = [{"loc": ["body", *error.field.split(".")], "msg": str(error), "type": "value_error"}]
-        return JSONResponse({"detail": detail}, 422)
-    if isinstance(error, InvalidTransition):
-        return JSONResponse({"detail": str(error), "current_status": error.current}, 409)
-    return JSONResponse({"detail": str(error)}, getattr(error, "status_code", 400))

@@ -1,18 +1,23 @@
 """Filing complaints and working them through their lifecycle."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.complaints import flows
 from services.complaints.api import schemas
-from services.complaints.api.deps import FRONT_LINE, READERS, IdempotencyKeyHeader, context_for
+from services.complaints.api.deps import IdempotencyKeyHeader, Sessions, Settings, context_for
 from services.complaints.api.idempotency import run_once
-from services.complaints.api.views import complaint_out
-from services.complaints.domain.lifecycle import Action, Status
-from services.complaints.flows import Context
+from services.complaints.api.views import ComplaintOut, ComplaintPage, ResolvedOut, complaint_out
+from services.complaints.domain.access import FRONT_LINE, READERS
+from services.complaints.domain.lifecycle import Status
+from services.complaints.service import complaints
+from services.complaints.service.commands import ComplaintFilters
+from services.complaints.service.context import Context
+from services.complaints.store.models import Complaint
 from services.shared.events.complaints import Category, Mood, Severity
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"], responses=schemas.ERRORS)
@@ -20,21 +25,22 @@ Reader = Annotated[Context, context_for(*READERS)]
 Worker = Annotated[Context, context_for(*FRONT_LINE)]
 
 
-@router.post("", status_code=201, response_model=schemas.ComplaintOut, summary="File a complaint")
+@router.post("", status_code=201, response_model=ComplaintOut, summary="File a complaint")
 async def file_complaint(
     body: schemas.NewComplaint, request: Request, ctx: Worker, idempotency_key: IdempotencyKeyHeader = None
 ) -> Response:
     async def work(session):
-        complaint = await flows.file_complaint(session, ctx, body)
+        complaint = await complaints.file_complaint(session, ctx, body.command())
         return 201, complaint_out(complaint, ctx, with_notes=True)
 
     return await run_once(request, ctx.who, idempotency_key, work)
 
 
-@router.get("", response_model=schemas.ComplaintPage, summary="List complaints in your scope, newest first")
+@router.get("", response_model=ComplaintPage, summary="List complaints in your scope, newest first")
 async def list_complaints(
-    request: Request,
     ctx: Reader,
+    sessions: Sessions,
+    settings: Settings,
     store_id: str | None = None,
     region_id: str | None = None,
     status: Status | None = None,
@@ -46,43 +52,54 @@ async def list_complaints(
     created_to: datetime | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1)] = 50,
-) -> schemas.ComplaintPage:
-    limit = min(limit, request.app.state.settings.page_size_max)
-    filters = flows.Filters(
+) -> ComplaintPage:
+    filters = ComplaintFilters(
         store_id=store_id, region_id=region_id, status=status, category=category, severity=severity, mood=mood,
         assignee=assignee, created_from=created_from, created_to=created_to,
     )
-    async with request.app.state.sessions() as session:
-        page, next_cursor = await flows.list_complaints(session, ctx, filters, cursor, limit)
-        return schemas.ComplaintPage(
+    async with sessions() as session:
+        page, next_cursor = await complaints.list_complaints(
+            session, ctx, filters, cursor, min(limit, settings.page_size_max)
+        )
+        return ComplaintPage(
             items=[complaint_out(complaint, ctx, with_notes=False) for complaint in page], next_cursor=next_cursor
         )
 
 
-@router.get("/{complaint_id}", response_model=schemas.ComplaintOut, summary="One complaint with its notes")
-async def get_complaint(complaint_id: UUID, request: Request, ctx: Reader) -> schemas.ComplaintOut:
-    async with request.app.state.sessions() as session:
-        return complaint_out(await flows.load_complaint(session, ctx, complaint_id), ctx, with_notes=True)
+@router.get("/{complaint_id}", response_model=ComplaintOut, summary="One complaint with its notes")
+async def get_complaint(complaint_id: UUID, ctx: Reader, sessions: Sessions) -> ComplaintOut:
+    async with sessions() as session:
+        return _with_notes(await complaints.load_complaint(session, ctx, complaint_id), ctx)
 
 
-def _action_route(action: Action, body_model: type | None, summary: str, status_code: int = 200) -> None:
-    response_model = schemas.ResolvedOut if action is Action.resolve else schemas.ComplaintOut
+def _with_notes(complaint: Complaint, ctx: Context) -> ComplaintOut:
+    return complaint_out(complaint, ctx, with_notes=True)
 
-    async def work_on(complaint_id: UUID, request: Request, ctx: Context, body, key: str | None) -> Response:
-        async def work(session):
-            complaint = await flows.act(session, ctx, complaint_id, action, body)
-            out = complaint_out(complaint, ctx, with_notes=True)
-            if action is Action.resolve:
-                out = schemas.ResolvedOut(**out.model_dump(), csat_token=flows.issue_survey(session, ctx, complaint))
-            return status_code, out
+
+def _with_survey(resolved: tuple[Complaint, str], ctx: Context) -> ResolvedOut:
+    complaint, token = resolved
+    return ResolvedOut(**_with_notes(complaint, ctx).model_dump(), csat_token=token)
+
+
+def _action_route(
+    path: str, change: Callable[..., Awaitable], body_model: type | None, summary: str, *, status_code: int = 200,
+    respond: Callable[[Any, Context], ComplaintOut] = _with_notes, response_model: type[ComplaintOut] = ComplaintOut,
+) -> None:
+    """A POST that moves a complaint by one action of its lifecycle (`change`, given the command
+    the body asks for) and answers with what `respond` makes of the result."""
+
+    async def answer(complaint_id: UUID, request: Request, ctx: Context, key: str | None, *command) -> Response:
+        async def work(session: AsyncSession):
+            return status_code, respond(await change(session, ctx, complaint_id, *command), ctx)
 
         return await run_once(request, ctx.who, key, work)
 
-    path = f"/{{complaint_id}}/{action.value.replace('add_note', 'notes')}"
     if body_model is None:
 
-        async def endpoint(complaint_id: UUID, request: Request, ctx: Worker, idempotency_key: IdempotencyKeyHeader = None):
-            return await work_on(complaint_id, request, ctx, None, idempotency_key)
+        async def endpoint(
+            complaint_id: UUID, request: Request, ctx: Worker, idempotency_key: IdempotencyKeyHeader = None
+        ):
+            return await answer(complaint_id, request, ctx, idempotency_key)
 
     else:
 
@@ -90,18 +107,24 @@ def _action_route(action: Action, body_model: type | None, summary: str, status_
             complaint_id: UUID, body: body_model, request: Request, ctx: Worker,  # type: ignore[valid-type]
             idempotency_key: IdempotencyKeyHeader = None,
         ):
-            return await work_on(complaint_id, request, ctx, body, idempotency_key)
+            return await answer(complaint_id, request, ctx, idempotency_key, body.command())
 
     router.add_api_route(
         path, endpoint, methods=["POST"], status_code=status_code, response_model=response_model, summary=summary,
-        name=action.value,
+        name=change.__name__,
         responses={409: {"model": schemas.TransitionProblem, "description": "Not allowed in the current status"}},
     )
 
 
-_action_route(Action.acknowledge, None, "Acknowledge: someone is on it")
-_action_route(Action.assign, schemas.AssignIn, "Assign to a staff member")
-_action_route(Action.add_note, schemas.NoteIn, "Add an interaction note", status_code=201)
-_action_route(Action.resolve, schemas.ResolveIn, "Resolve, and get the customer's one-time CSAT survey token")
-_action_route(Action.reopen, schemas.ReopenIn, "Reopen a resolved or closed complaint")
-_action_route(Action.close, None, "Close a resolved complaint")
+_action_route("/{complaint_id}/acknowledge", complaints.acknowledge, None, "Acknowledge: someone is on it")
+_action_route("/{complaint_id}/assign", complaints.assign, schemas.AssignIn, "Assign to a staff member")
+_action_route(
+    "/{complaint_id}/notes", complaints.add_note, schemas.NoteIn, "Add an interaction note", status_code=201
+)
+_action_route(
+    "/{complaint_id}/resolve", complaints.resolve, schemas.ResolveIn,
+    "Resolve, and get the customer's one-time CSAT survey token", respond=_with_survey,
+    response_model=ResolvedOut,
+)
+_action_route("/{complaint_id}/reopen", complaints.reopen, schemas.ReopenIn, "Reopen a resolved or closed complaint")
+_action_route("/{complaint_id}/close", complaints.close, None, "Close a resolved complaint")

@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
-from services.complaints import flows
 from services.complaints.api import schemas
+from services.complaints.api.deps import Now, Work
+from services.complaints.service import csat
 
 router = APIRouter(prefix="/v1/csat", tags=["csat"])
 
@@ -20,9 +21,9 @@ router = APIRouter(prefix="/v1/csat", tags=["csat"])
         410: {"model": schemas.Problem, "description": "Expired"},
     },
 )
-async def answer(token: Annotated[str, Path(min_length=20, max_length=100)], body: schemas.CsatIn, request: Request) -> Response:
-    state = request.app.state
-    async with state.sessions() as session, session.begin():
-        await flows.answer_survey(session, token, body, state.clock())
-    state.after_commit()
+async def answer(
+    token: Annotated[str, Path(min_length=20, max_length=100)], body: schemas.CsatIn, uow: Work, now: Now
+) -> Response:
+    async with uow.begin() as session:
+        await csat.answer_survey(session, token, body.command(), now)
     return Response(status_code=204)

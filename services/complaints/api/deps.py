@@ -1,20 +1,21 @@
-"""What every route needs: the caller's context, and who may do what."""
+"""What routes get from the application: the caller's context, sessions to read with, the unit of
+work to change things in, the settings and the time; routes never read `app.state` themselves."""
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.complaints.flows import Context
+from services.complaints.service.context import Context
+from services.complaints.settings import ComplaintsSettings
 from services.shared.auth import Authorize
+from services.shared.outbox import UnitOfWork
 from services.shared.principal import Principal, Role
-
-STAFF = (Role.associate, Role.store_manager, Role.coordinator, Role.regional_coordinator, Role.senior_manager)
-READERS = (*STAFF, Role.ops, Role.service)
-FRONT_LINE = (Role.associate, Role.store_manager, Role.coordinator, Role.regional_coordinator)
-ADMINS = (Role.senior_manager, Role.service)
 
 
 def context_for(*roles: Role):
+    """The context of a caller with one of `roles`."""
     authorize = Authorize(*roles)
 
     def dependency(request: Request, who: Annotated[Principal, Depends(authorize)]) -> Context:
@@ -25,6 +26,27 @@ def context_for(*roles: Role):
 
     return Depends(dependency)
 
+
+def _sessions(request: Request) -> async_sessionmaker:
+    return request.app.state.sessions
+
+
+def _uow(request: Request) -> UnitOfWork:
+    return request.app.state.uow
+
+
+def _settings(request: Request) -> ComplaintsSettings:
+    return request.app.state.settings
+
+
+def _now(request: Request) -> datetime:
+    return request.app.state.clock()
+
+
+Sessions = Annotated[async_sessionmaker, Depends(_sessions)]
+Work = Annotated[UnitOfWork, Depends(_uow)]
+Settings = Annotated[ComplaintsSettings, Depends(_settings)]
+Now = Annotated[datetime, Depends(_now)]
 
 IdempotencyKeyHeader = Annotated[
     str | None,

@@ -1,26 +1,30 @@
-"""Request and response bodies of the complaints API."""
+"""Request bodies of the complaints API, each with the command it asks of the service layer, and
+the problems it may answer."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Self
 from uuid import UUID
-from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from services.complaints.domain.lifecycle import Status
+from services.complaints.domain.returns import ReturnPolicy, ReturnRequest
+from services.complaints.service import commands
+from services.shared.events import fields
 from services.shared.events.complaints import Category, Channel, Mood, Outcome, Severity, Technique
-from services.shared.events.fields import ProductCategory, RegionId, StaffId, StoreId, Tier
-from services.shared.events.returns import NoReceiptReason, PolicyRule, ReturnKind, Tender
+from services.shared.events.fields import (
+    Currency,
+    CustomerRef,
+    ProductCategory,
+    RegionId,
+    StaffId,
+    StoreId,
+    Tier,
+    TimeZone,
+)
+from services.shared.events.returns import NoReceiptReason, ReturnKind, Tender
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
-
-
-def _known_timezone(name: str) -> str:
-    if name not in available_timezones():
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Helsinki")
-    return name
-
-
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{5,20}$")]
 
 
@@ -28,9 +32,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class Money(Strict):
+# The contracts' Money, bounded and strict as a request body (a docstring would change the API's schema).
+class Money(fields.Money):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
     minor_units: int = Field(ge=0, le=100_000_000, description="Amount in cents.")
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
 
 
 class Contact(Strict):
@@ -43,6 +49,9 @@ class Contact(Strict):
         if not (self.email or self.phone):
             raise ValueError("give the customer's email or phone")
         return self
+
+    def command(self) -> commands.Contact:
+        return commands.Contact(name=self.name, email=self.email, phone=self.phone)
 
 
 class NewComplaint(Strict):
@@ -77,11 +86,17 @@ class NewComplaint(Strict):
     amount: Money | None = None
     staff_involved: StaffId | None = None
 
+    def command(self) -> commands.FileComplaint:
+        return commands.FileComplaint(**{**_fields(self), "customer": self.customer.command()})
+
 
 class NoteIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{'text': 'Called the customer back; the replacement ships Friday.'}]})
 
     text: Text
+
+    def command(self) -> commands.AddNote:
+        return commands.AddNote(**_fields(self))
 
 
 class AssignIn(Strict):
@@ -89,6 +104,9 @@ class AssignIn(Strict):
 
     assignee: StaffId
     assignee_role: Tier
+
+    def command(self) -> commands.Assign:
+        return commands.Assign(**_fields(self))
 
 
 class ResolveIn(Strict):
@@ -98,64 +116,17 @@ class ResolveIn(Strict):
     outcome: Outcome
     summary: Text
 
+    def command(self) -> commands.Resolve:
+        return commands.Resolve(**_fields(self))
+
 
 class ReopenIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{'reason': 'The replacement kettle leaks too.'}]})
 
     reason: Text | None = None
 
-
-class CustomerOut(BaseModel):
-    customer_ref: str
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-
-
-class NoteOut(BaseModel):
-    id: UUID
-    author: StaffId
-    text: str | None
-    created_at: datetime
-
-
-class ComplaintOut(BaseModel):
-    id: UUID
-    store_id: StoreId
-    region_id: RegionId
-    status: Status
-    channel: Channel
-    category: Category
-    severity: Severity
-    mood: Mood
-    description: str | None = Field(description="Omitted for roles that may not see personal data.")
-    customer: CustomerOut
-    receipt_ref: str | None
-    product_category: str | None
-    amount: Money | None
-    staff_involved: str | None
-    filed_by: StaffId
-    assignee: StaffId | None
-    assignee_role: Tier | None
-    resolution_technique: Technique | None
-    resolution_outcome: Outcome | None
-    resolution_summary: str | None
-    reopen_count: int
-    created_at: datetime
-    updated_at: datetime
-    acknowledged_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    notes: list[NoteOut] = Field(default_factory=list)
-
-
-class ResolvedOut(ComplaintOut):
-    csat_token: str = Field(description="One-time token for the customer's satisfaction survey: hand it over once.")
-
-
-class ComplaintPage(BaseModel):
-    items: list[ComplaintOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+    def command(self) -> commands.Reopen:
+        return commands.Reopen(**_fields(self))
 
 
 class CsatIn(Strict):
@@ -163,6 +134,9 @@ class CsatIn(Strict):
 
     score: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=2000)] | None = None
+
+    def command(self) -> commands.AnswerSurvey:
+        return commands.AnswerSurvey(**_fields(self))
 
 
 class ReturnIn(Strict):
@@ -202,32 +176,22 @@ class ReturnIn(Strict):
             raise ValueError("give receipt_number, or no_receipt_reason when there is no receipt")
         return self
 
+    def command(self) -> commands.RequestReturn:
+        request = ReturnRequest(
+            kind=self.kind, tender=self.tender, amount_minor=self.amount.minor_units,
+            product_category=self.product_category, purchased_on=self.purchased_on,
+            receipt_number=self.receipt_number, no_receipt_reason=self.no_receipt_reason,
+        )
+        return commands.RequestReturn(
+            store_id=self.store_id, request=request, currency=self.amount.currency, complaint_id=self.complaint_id,
+            customer=self.customer and self.customer.command(), exception_reason=self.exception_reason,
+        )
+
 
 class ExceptionIn(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{'reason': 'Loyal customer; the box was unopened.'}]})
 
     reason: Text
-
-
-class ReturnOut(BaseModel):
-    id: UUID
-    store_id: StoreId
-    region_id: RegionId
-    kind: ReturnKind
-    tender: Tender
-    amount: Money
-    product_category: str
-    purchased_on: date
-    receipt_number: str | None
-    no_receipt_reason: NoReceiptReason | None
-    complaint_id: UUID | None
-    status: str = Field(description="approved, rejected, pending_approval or exception_granted")
-    broken_rules: list[PolicyRule]
-    rule_details: dict[str, str] = Field(default_factory=dict, description="Why each rule applies.")
-    approver: StaffId | None
-    requested_by: StaffId
-    created_at: datetime
-    decided_at: datetime | None
 
 
 class ReturnPolicyIO(Strict):
@@ -238,7 +202,22 @@ class ReturnPolicyIO(Strict):
     approval_amount_minor: int = Field(ge=0)
     non_returnable_categories: list[ProductCategory] = Field(default_factory=list, max_length=200)
     allowed_tenders: list[Tender] = Field(min_length=1)
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    currency: Currency = "EUR"
+
+    def policy(self) -> ReturnPolicy:
+        return ReturnPolicy(**{
+            **_fields(self), "non_returnable_categories": frozenset(self.non_returnable_categories),
+            "allowed_tenders": frozenset(self.allowed_tenders),
+        })
+
+    @classmethod
+    def of(cls, policy: ReturnPolicy) -> Self:
+        return cls(
+            return_window_days=policy.return_window_days, receipt_required=policy.receipt_required,
+            approval_amount_minor=policy.approval_amount_minor,
+            non_returnable_categories=sorted(policy.non_returnable_categories),
+            allowed_tenders=sorted(policy.allowed_tenders), currency=policy.currency,
+        )
 
 
 class RegionIn(Strict):
@@ -252,7 +231,7 @@ class StoreIn(Strict):
 
     region_id: RegionId
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    timezone: Annotated[str, AfterValidator(_known_timezone)] = Field(
+    timezone: TimeZone = Field(
         "Europe/Helsinki", description="IANA time zone; a store's dates (such as the return window) are local."
     )
 
@@ -262,7 +241,7 @@ class ErasureIn(Strict):
 
     email: EmailStr | None = None
     phone: Phone | None = None
-    customer_ref: Annotated[str, Field(pattern=r"^cref_[0-9a-f]{32}$")] | None = None
+    customer_ref: CustomerRef | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Self:
@@ -270,18 +249,8 @@ class ErasureIn(Strict):
             raise ValueError("give the customer's email, phone or customer_ref")
         return self
 
-
-class ErasureOut(BaseModel):
-    customer_ref: str
-    complaints: int
-    erased_at: datetime
-
-
-class StoreOut(BaseModel):
-    id: StoreId
-    region_id: RegionId
-    name: str
-    timezone: str
+    def command(self) -> commands.EraseCustomer:
+        return commands.EraseCustomer(**_fields(self))
 
 
 class Problem(BaseModel):
@@ -298,3 +267,8 @@ ERRORS: dict[int | str, dict] = {
     404: {"model": Problem, "description": "No such resource"},
     413: {"model": Problem, "description": "The request body is too large"},
 }
+
+
+def _fields(body: BaseModel) -> dict[str, object]:
+    """A body's own fields as they are (nested bodies not turned into dicts)."""
+    return {name: getattr(body, name) for name in type(body).model_fields}

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from services.shared.errors import Conflict
+
 
 class Status(StrEnum):
     open = "open"
@@ -32,11 +34,14 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
 }
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(Conflict):
     def __init__(self, action: Action, current: Status) -> None:
         allowed = ", ".join(sorted(TRANSITIONS[action][0]))
         super().__init__(f"cannot {action.replace('_', ' ')} a complaint that is {current}; only when {allowed}")
         self.current = current
+
+    def body(self) -> dict[str, object]:
+        return {"detail": str(self), "current_status": self.current}
 
 
 def transition(current: Status, action: Action) -> Status:
@@ -45,3 +50,9 @@ def transition(current: Status, action: Action) -> Status:
     if current not in allowed:
         raise InvalidTransition(action, current)
     return target or current
+
+
+def first_contact(*, filed_by: str, resolved_by: str, reassigned: bool, reopen_count: int) -> bool:
+    """Resolved by whoever took the complaint, never handed on and never reopened: the customer
+    needed one contact."""
+    return not reassigned and reopen_count == 0 and resolved_by == filed_by

@@ -1,25 +1,15 @@
-"""Brings a database up to the newest schema with Alembic."""
+"""Brings the complaints store up to its newest schema (see `services.shared.migrate`)."""
 
-import asyncio
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from services.shared import migrate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
-
-
 def upgrade(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    migrate.upgrade(MIGRATIONS, url)
 
 
 async def upgrade_async(url: str) -> None:
-    """For callers inside an event loop: the migration runs its own loop in a worker thread."""
-    await asyncio.to_thread(upgrade, url)
+    await migrate.upgrade_async(MIGRATIONS, url)

@@ -5,10 +5,13 @@ idempotent POSTs, which erasure does not reach: retention deletes them (`idempot
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.shared.db import UtcDateTime
+from services.shared.idempotency import IdempotencyKeyColumns
+from services.shared.leases import LeaseColumns
+from services.shared.outbox import OutboxColumns
 
 
 class Base(DeclarativeBase):
@@ -144,42 +147,16 @@ class ReturnRequestRow(Base):
     decided_at: Mapped[datetime | None]
 
 
-class IdempotencyKey(Base):
-    """The first response to a POST with an Idempotency-Key, replayed to every retry."""
-
+class IdempotencyKey(IdempotencyKeyColumns, Base):
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("principal", "key"),)
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    principal: Mapped[str] = mapped_column(String(63))
-    key: Mapped[str] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int]
-    body: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
-class OutboxEvent(Base):
-    """An event written in the same transaction as the change it reports; the relay publishes
-    rows in `seq` order and stamps `published_at`."""
-
+class OutboxEvent(OutboxColumns, Base):
     __tablename__ = "outbox"
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
-    topic: Mapped[str] = mapped_column(String(100))
-    key: Mapped[str] = mapped_column(String(100))
-    payload: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime]
-    published_at: Mapped[datetime | None] = mapped_column(index=True)
 
-
-class Lease(Base):
+class Lease(LeaseColumns, Base):
     """Who runs a singleton job until when: the outbox relay, and the retention pass (whose expiry
     is when the next pass is due)."""
 
     __tablename__ = "leases"
-
-    name: Mapped[str] = mapped_column(String(63), primary_key=True)
-    holder: Mapped[str | None] = mapped_column(String(100))
-    expires_at: Mapped[datetime | None]

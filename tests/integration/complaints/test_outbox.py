@@ -28,11 +28,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import func, select
 
 from services.complaints.store.models import Lease, OutboxEvent
-from services.complaints.store.outbox import RELAY_LEASE, Relay
 from services.shared.clock import utc_now
 from services.shared.db import make_engine, sessions
 from services.shared.events.envelope import Envelope, InvalidEvent, decode
 from services.shared.kafka import ensure_topics
+from services.shared.outbox import RELAY_LEASE, Relay
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COMPLAINTS
@@ -169,7 +169,8 @@ class Relays:
 
     def start(self, name: str) -> Relay:
         relay = Relay(
-            self.session_factory, self.platform, utc_now, poll_s=0.05, batch_size=20, lease_ttl=timedelta(seconds=2)
+            self.session_factory, OutboxEvent, Lease, self.platform, utc_now, client_id=f"outbox-test-{name}",
+            poll_s=0.05, batch_size=20, lease_ttl=timedelta(seconds=2),
         )
         stop = asyncio.Event()
         self.running[name] = (relay, stop, asyncio.create_task(relay.run(stop), name=f"relay {name}"))

@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from services.complaints.settings import ComplaintsSettings
 from services.complaints.store.migrate import upgrade_async
-from services.complaints.store.models import IdempotencyKey, OutboxEvent
-from services.complaints.store.retention import Purged, claim_pass, purge, purge_all
+from services.complaints.store.models import IdempotencyKey, Lease, OutboxEvent
+from services.complaints.store.retention import make_retention
 from services.shared.db import make_engine, sessions
+from services.shared.leases import claim_turn
 from services.shared.principal import Role
+from services.shared.retention import RETENTION_LEASE, Purged, purge, purge_all
 from tests.support import ManualClock, eventually
 from tests.support.complaints import Api, start_api
 
@@ -61,18 +63,19 @@ async def test_an_expired_idempotency_key_is_forgotten_and_a_retry_with_it_files
 
 
 async def test_published_outbox_events_past_the_limit_go_and_the_rest_stay(store):
-    settings = ComplaintsSettings(outbox_keep_days=7, retention_batch_size=1000)
+    retention = make_retention(ComplaintsSettings(outbox_keep_days=7, retention_batch_size=1000))
     async with store() as session, session.begin():
         expired = _event(published=NOW - timedelta(days=7, seconds=1))
         recent = _event(published=NOW - timedelta(days=6))
         unpublished_old = _event(published=None, created=NOW - timedelta(days=30))
         session.add_all([expired, recent, unpublished_old])
-    assert await purge_all(store, NOW, settings) == Purged(outbox_events=1)
+    assert await purge_all(store, NOW, retention) == Purged(outbox_events=1)
     assert await _outbox(store) == {recent.event_id, unpublished_old.event_id}
 
 
 async def test_a_pass_deletes_in_bounded_batches_until_nothing_expired_is_left(store):
     settings = ComplaintsSettings(idempotency_keep_hours=24, outbox_keep_days=7, retention_batch_size=2)
+    retention = make_retention(settings)
     async with store() as session, session.begin():
         session.add_all(_key(f"old-{number}", created=NOW - timedelta(hours=25)) for number in range(5))
         session.add_all(_event(published=NOW - timedelta(days=8)) for _ in range(7))
@@ -81,8 +84,8 @@ async def test_a_pass_deletes_in_bounded_batches_until_nothing_expired_is_left(s
         session.add(kept)
 
     async with store() as session, session.begin():
-        assert await purge(session, NOW, settings) == Purged(2, 2)  # one transaction removes one batch
-    assert await purge_all(store, NOW, settings) == Purged(3, 5)
+        assert await purge(session, NOW, retention) == Purged(2, 2)  # one transaction removes one batch
+    assert await purge_all(store, NOW, retention) == Purged(3, 5)
     async with store() as session:
         assert set((await session.execute(select(IdempotencyKey.key))).scalars()) == {"fresh"}
     assert await _outbox(store) == {kept.event_id}
@@ -90,6 +93,10 @@ async def test_a_pass_deletes_in_bounded_batches_until_nothing_expired_is_left(s
 
 async def test_one_replica_claims_each_pass_and_a_restarted_one_waits_for_the_due_time(store):
     hour = timedelta(hours=1)
+
+    def claim_pass(session, holder, now, interval):
+        return claim_turn(session, Lease, RETENTION_LEASE, holder, now, interval)
+
     async with store() as session, session.begin():
         assert await claim_pass(session, "replica-a", NOW, hour) == (True, NOW + hour)
     async with store() as session, session.begin():

@@ -1,17 +1,20 @@
-"""The complaints store itself: migrations that match the models, and time-dependent rules run on
-a clock the test controls."""
+"""The complaints store itself: migrations that match the models, a unit of work's commit, and
+time-dependent rules run on a clock the test controls."""
 
 import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from services.complaints.store.migrate import upgrade_async
-from services.complaints.store.models import Base
+from services.complaints.store.models import Base, Region
+from services.complaints.store.outbox import OUTBOX
 from services.shared.db import make_engine
+from services.shared.outbox import UnitOfWork
 from services.shared.principal import Role
 from tests.support import ManualClock
 from tests.support.complaints import start_api
@@ -47,6 +50,28 @@ async def test_replicas_starting_together_migrate_one_after_the_other(new_databa
     finally:
         await engine.dispose()
     assert len(versions) == 1
+
+
+async def test_a_unit_of_work_commits_then_wakes_the_relay_and_on_an_error_rolls_back_without_waking_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'complaints.db'}"
+    await upgrade_async(url)
+    engine = make_engine(url)
+    wakes = []
+    uow = UnitOfWork(OUTBOX.sessions(engine), lambda: wakes.append("woken"))
+    try:
+        async with uow.begin() as session:
+            session.add(Region(id="uusimaa", name="Uusimaa"))
+        with pytest.raises(RuntimeError):
+            async with uow.begin() as session:
+                session.add(Region(id="pirkanmaa", name="Pirkanmaa"))
+                await session.flush()
+                raise RuntimeError("a rule refused the change")
+        async with uow.sessions() as session:
+            regions = (await session.execute(select(Region.id))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert regions == ["uusimaa"]
+    assert wakes == ["woken"]
 
 
 async def test_a_csat_survey_expires(new_database, platform):

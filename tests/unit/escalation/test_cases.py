@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import services.escalation
-from services.escalation.domain.cases import RESOLVED_KEPT, BreachMark, Case, PageMark
+from services.escalation.domain.cases import BreachMark, Case, PageMark
 from services.escalation.domain.routing import route
 from services.escalation.domain.rules import Rules, load_rules
 from services.escalation.domain.sla import Timer, check
@@ -20,6 +20,7 @@ from services.shared.events.roster import RosterPublished
 NOW = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)  # when the complaint was routed
 RULES = load_rules(Path(services.escalation.__file__).parent / "rules.toml").chain
 PARTITION = 3
+RESOLVED_KEPT = timedelta(days=7)  # how long a resolved case is kept, for a reopening
 
 ASSOCIATE, COORDINATOR, MANAGER = "emp-1042", "coord-0003", "mgr-0007"
 COMPLAINT_EXAMPLE = ComplaintFiled.model_config["json_schema_extra"]["examples"][0]
@@ -192,7 +193,7 @@ def test_an_acknowledged_case_stays_acknowledged_when_it_breaches_its_resolve_de
     ids=["open", "resolved just long enough", "resolved longer", "reopened"],
 )
 def test_a_case_is_forgotten_only_when_resolved_longer_than_it_is_kept(case, after, expired):
-    assert case.expired(NOW + after) is expired
+    assert case.expired(NOW + after, RESOLVED_KEPT) is expired
 
 
 # ---- stored as JSON ------------------------------------------------------------------------------

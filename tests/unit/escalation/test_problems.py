@@ -14,7 +14,7 @@ import pytest
 import services.escalation
 from services.escalation.domain.problems import ProblemRules, Watch, observe
 from services.escalation.domain.rules import InvalidRules, load_rules, parse_rules
-from services.escalation.topics import Observed
+from services.escalation.events import Observed
 from services.shared.events.complaints import Category
 from services.shared.events.coordination import Evidence, StoreCount
 from services.shared.events.returns import PolicyRule

@@ -2,6 +2,12 @@
 
 import hashlib
 import hmac
+from datetime import timedelta
+
+# A customer who complained within this window before is a repeat customer (routing weighs it).
+# The event field that carries the count is named `prior_complaints_30d`, so the contract fixes
+# the window: a different one would need a new field, not a setting.
+REPEAT_WINDOW = timedelta(days=30)
 
 
 def normalise_contact(email: str | None, phone: str | None) -> str:

@@ -1,0 +1,196 @@
+"""Filing complaints, moving them through their lifecycle, and finding them."""
+
+import base64
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from services.complaints.domain.access import visible_to
+from services.complaints.domain.customers import REPEAT_WINDOW
+from services.complaints.domain.lifecycle import Action, Status, first_contact, transition
+from services.complaints.service import commands
+from services.complaints.service.context import Context, for_change, store_in_scope
+from services.complaints.service.csat import issue_survey
+from services.complaints.service.customers import customer_for
+from services.complaints.store.models import Complaint, Note
+from services.shared.errors import InvalidField, NotFound
+from services.shared.events import complaints as events
+from services.shared.events.envelope import Event
+from services.shared.events.fields import Tier
+from services.shared.outbox import add_events
+from services.shared.topics import COMPLAINTS
+
+
+async def file_complaint(session: AsyncSession, ctx: Context, command: commands.FileComplaint) -> Complaint:
+    store = await store_in_scope(session, ctx, command.store_id)
+    customer = await customer_for(session, ctx, command.customer)
+    prior = (
+        await session.execute(
+            select(func.count()).select_from(Complaint).where(
+                Complaint.customer_id == customer.id, Complaint.created_at >= ctx.now - REPEAT_WINDOW
+            )
+        )
+    ).scalar_one()
+    amount = command.amount
+    complaint = Complaint(
+        id=uuid.uuid4(), store_id=store.id, region_id=store.region_id, customer=customer, notes=[],
+        channel=command.channel, category=command.category, severity=command.severity, mood=command.mood,
+        description=command.description, receipt_ref=command.receipt_ref, product_category=command.product_category,
+        amount_minor=amount.minor_units if amount else None, currency=amount.currency if amount else None,
+        staff_involved=command.staff_involved, status=Status.open, filed_by=ctx.who.sub, reassigned=False,
+        reopen_count=0, created_at=ctx.now, updated_at=ctx.now,
+    )
+    session.add(complaint)
+    filed = events.ComplaintFiled(
+        complaint_id=complaint.id, store_id=store.id, region_id=store.region_id,
+        customer_ref=customer.customer_ref, channel=command.channel, category=command.category,
+        severity=command.severity, mood=command.mood, filed_by=ctx.who.sub, filed_at=ctx.now,
+        has_receipt=bool(command.receipt_ref), product_category=command.product_category,
+        amount=amount.model_dump() if amount else None, staff_involved=command.staff_involved,
+        prior_complaints_30d=prior,
+    )
+    add_events(session, COMPLAINTS, [filed], ctx.now, subject=str(complaint.id))
+    return complaint
+
+
+async def load_complaint(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID) -> Complaint:
+    complaint = (
+        await session.execute(
+            select(Complaint).where(Complaint.id == complaint_id)
+            .options(selectinload(Complaint.customer), selectinload(Complaint.notes))
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if complaint is None:
+        raise NotFound(f"no complaint {complaint_id}")
+    ctx.who.require_scope(complaint.region_id, complaint.store_id)
+    return complaint
+
+
+async def acknowledge(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID) -> Complaint:
+    complaint = await _move(session, ctx, complaint_id, Action.acknowledge)
+    complaint.acknowledged_at = ctx.now
+    return await _record(session, ctx, complaint, events.ComplaintAcknowledged(**_about(complaint, ctx)))
+
+
+async def assign(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, command: commands.Assign) -> Complaint:
+    complaint = await _move(session, ctx, complaint_id, Action.assign)
+    complaint.reassigned = complaint.reassigned or command.assignee != complaint.filed_by
+    complaint.assignee, complaint.assignee_role = command.assignee, command.assignee_role
+    complaint.acknowledged_at = complaint.acknowledged_at or ctx.now
+    assigned = events.ComplaintAssigned(
+        **_about(complaint, ctx), assignee=command.assignee, assignee_role=command.assignee_role
+    )
+    return await _record(session, ctx, complaint, assigned)
+
+
+async def add_note(
+    session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, command: commands.AddNote
+) -> Complaint:
+    complaint = await _move(session, ctx, complaint_id, Action.add_note)
+    note = Note(id=uuid.uuid4(), complaint_id=complaint.id, author=ctx.who.sub, text=command.text, created_at=ctx.now)
+    session.add(note)
+    return await _record(session, ctx, complaint, events.ComplaintNoteAdded(**_about(complaint, ctx), note_id=note.id))
+
+
+async def resolve(
+    session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, command: commands.Resolve
+) -> tuple[Complaint, str]:
+    """Resolves the complaint and issues the customer's one-time CSAT survey token."""
+    complaint = await _move(session, ctx, complaint_id, Action.resolve)
+    complaint.resolution_technique, complaint.resolution_outcome = command.technique, command.outcome
+    complaint.resolution_summary = command.summary
+    complaint.acknowledged_at = complaint.acknowledged_at or ctx.now
+    complaint.resolved_at = ctx.now
+    resolved = events.ComplaintResolved(
+        **_about(complaint, ctx), technique=command.technique, outcome=command.outcome,
+        first_contact=first_contact(
+            filed_by=complaint.filed_by, resolved_by=ctx.who.sub, reassigned=complaint.reassigned,
+            reopen_count=complaint.reopen_count,
+        ),
+        by_role=Tier(ctx.who.role),
+    )
+    complaint = await _record(session, ctx, complaint, resolved)
+    return complaint, issue_survey(session, ctx, complaint)
+
+
+async def reopen(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, command: commands.Reopen) -> Complaint:
+    complaint = await _move(session, ctx, complaint_id, Action.reopen)
+    if command.reason:
+        session.add(Note(id=uuid.uuid4(), complaint_id=complaint.id, author=ctx.who.sub, text=command.reason,
+                         created_at=ctx.now))
+    complaint.reopen_count += 1
+    complaint.resolved_at = complaint.closed_at = None
+    return await _record(session, ctx, complaint, events.ComplaintReopened(**_about(complaint, ctx)))
+
+
+async def close(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID) -> Complaint:
+    complaint = await _move(session, ctx, complaint_id, Action.close)
+    complaint.closed_at = ctx.now
+    return await _record(session, ctx, complaint, events.ComplaintClosed(**_about(complaint, ctx)))
+
+
+async def _move(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, action: Action) -> Complaint:
+    """Moves a complaint by one action of its lifecycle; the caller records the matching event."""
+    complaint = await for_change(session, ctx, Complaint, complaint_id, f"no complaint {complaint_id}")
+    complaint.status = transition(Status(complaint.status), action)
+    complaint.updated_at = ctx.now
+    return complaint
+
+
+def _about(complaint: Complaint, ctx: Context) -> dict:
+    return {
+        "complaint_id": complaint.id, "store_id": complaint.store_id, "region_id": complaint.region_id,
+        "by": ctx.who.sub, "at": ctx.now,
+    }
+
+
+async def _record(session: AsyncSession, ctx: Context, complaint: Complaint, event: Event) -> Complaint:
+    add_events(session, COMPLAINTS, [event], ctx.now, subject=str(complaint.id))
+    await session.flush()
+    return await load_complaint(session, ctx, complaint.id)
+
+
+async def list_complaints(
+    session: AsyncSession, ctx: Context, filters: commands.ComplaintFilters, cursor: str | None, limit: int
+) -> tuple[list[Complaint], str | None]:
+    """Newest first; the cursor is the (created_at, id) of the last item of the previous page."""
+    ctx.who.require_scope(filters.region_id, filters.store_id)
+    visible = visible_to(ctx.who)
+    query = select(Complaint)
+    for column, value in (
+        (Complaint.store_id, visible.store_id), (Complaint.region_id, visible.region_id),
+        (Complaint.store_id, filters.store_id), (Complaint.region_id, filters.region_id),
+        (Complaint.status, filters.status), (Complaint.category, filters.category),
+        (Complaint.severity, filters.severity), (Complaint.mood, filters.mood), (Complaint.assignee, filters.assignee),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.created_from:
+        query = query.where(Complaint.created_at >= filters.created_from)
+    if filters.created_to:
+        query = query.where(Complaint.created_at < filters.created_to)
+    if cursor:
+        created_at, last_id = _decode_cursor(cursor)
+        query = query.where(
+            or_(Complaint.created_at < created_at, and_(Complaint.created_at == created_at, Complaint.id < last_id))
+        )
+    query = query.options(selectinload(Complaint.customer)).order_by(Complaint.created_at.desc(), Complaint.id.desc())
+    rows = list((await session.execute(query.limit(limit + 1))).scalars())
+    page, more = rows[:limit], len(rows) > limit
+    return page, _encode_cursor(page[-1]) if more else None
+
+
+def _encode_cursor(complaint: Complaint) -> str:
+    return base64.urlsafe_b64encode(f"{complaint.created_at.isoformat()}|{complaint.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        created_at, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(last_id)
+    except ValueError:
+        raise InvalidField("cursor", "not a cursor from a previous page") from None

@@ -1,0 +1,37 @@
+"""Customers as the store knows them: found by their pseudonymous reference, created on first contact."""
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.complaints.domain.customers import customer_ref
+from services.complaints.service.commands import Contact
+from services.complaints.service.context import Context
+from services.complaints.store.models import Customer
+
+
+async def customer_for(session: AsyncSession, ctx: Context, contact: Contact) -> Customer:
+    """Finds or creates the customer; one statement, so the same customer filing at two stores at
+    once (two transactions that lock different stores) cannot create them twice."""
+    ref = customer_ref(ctx.ref_key, contact.email, contact.phone)
+    await session.execute(
+        insert_statement(session, Customer).values(id=uuid.uuid4(), customer_ref=ref).on_conflict_do_nothing(
+            index_elements=["customer_ref"]
+        )
+    )
+    customer = (
+        await session.execute(select(Customer).where(Customer.customer_ref == ref).with_for_update())
+    ).scalar_one()
+    customer.name = contact.name or customer.name
+    customer.email = contact.email or customer.email
+    customer.phone = contact.phone or customer.phone
+    customer.erased_at = None
+    return customer
+
+
+def insert_statement(session: AsyncSession, model: type):
+    """An INSERT that can say what to do on a conflict (PostgreSQL and SQLite both can)."""
+    return (postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(model)

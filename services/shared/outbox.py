@@ -1,0 +1,196 @@
+"""The transactional outbox: events are written with the change they report, in one transaction,
+and a relay publishes them to Kafka in order, at least once, under their original event ids.
+
+Order per key: every transaction that writes events for a key first locks that key's row (the
+complaints service's `lock_store`), so one store's outbox rows commit in `seq` order and the relay,
+reading in `seq` order, never sees a later row of a store before an earlier one. Only the relay
+holding the lease publishes; if a slow holder loses it, both may publish the same rows, each in
+order, and consumers drop the duplicates by event id.
+
+A service declares the table on its own metadata (`class OutboxEvent(OutboxColumns, Base)`, plus
+a `leases` row named `RELAY_LEASE` inserted by its migration), opens its sessions with
+`Outbox.sessions`, writes through a `UnitOfWork`, and runs a `Relay`.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.shared.clock import Clock
+from services.shared import db
+from services.shared.events.envelope import Event, encode, wrap
+from services.shared.kafka import make_producer, send_all, stop_producer
+from services.shared.leases import LeaseColumns, give_up_lease, take_lease
+from services.shared.settings import PlatformSettings
+from services.shared.topics import Topic
+
+RELAY_LEASE = "outbox-relay"
+MAX_RETRY_PAUSE_S = 5.0
+_SESSION_INFO = "outbox"
+log = structlog.get_logger()
+
+
+class OutboxColumns:
+    """An event written in the same transaction as the change it reports; the relay publishes
+    rows in `seq` order and stamps `published_at`."""
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """A service's outbox table and the source its events are published under."""
+
+    table: type[OutboxColumns]
+    source: str
+
+    def sessions(self, engine: AsyncEngine) -> async_sessionmaker:
+        """The service's sessions: `add_events` in any of them writes to this outbox."""
+        factory = db.sessions(engine)
+        factory.configure(info={_SESSION_INFO: self})
+        return factory
+
+
+def add_events(session: AsyncSession, topic: Topic, events: Iterable[Event], now: datetime, subject: str) -> None:
+    """Adds `events` to the session's outbox, to commit with the change they report."""
+    outbox: Outbox | None = session.info.get(_SESSION_INFO)
+    if outbox is None:
+        raise LookupError("this session has no outbox: open it from Outbox.sessions")
+    for event in events:
+        envelope = wrap(event, source=outbox.source, time=now, subject=subject)
+        session.add(
+            outbox.table(
+                event_id=envelope.id,
+                topic=topic.name,
+                key=topic.key(event).decode(),
+                payload=encode(envelope),
+                created_at=now,
+            )
+        )
+
+
+class UnitOfWork:
+    """One transaction: `async with uow.begin() as session` commits on a clean exit and rolls back on
+    an exception. After a commit it wakes the relay, so the events written go out at once rather
+    than at the relay's next poll."""
+
+    def __init__(self, sessions: async_sessionmaker, wake: Callable[[], None]) -> None:
+        self.sessions, self._wake = sessions, wake
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session, session.begin():
+            yield session
+        self._wake()
+
+
+def retry_pause(poll_s: float, failures: int) -> float:
+    """How long the relay waits after its `failures`-th failure in a row: doubling, up to a bound."""
+    return min(poll_s * 2**failures, MAX_RETRY_PAUSE_S)
+
+
+class Relay:
+    """Publishes the outbox continuously under the lease; `wake()` after a commit cuts the wait to nothing."""
+
+    def __init__(
+        self, sessions: async_sessionmaker, outbox: type[OutboxColumns], leases: type[LeaseColumns],
+        platform: PlatformSettings, clock: Clock, *, client_id: str, poll_s: float, batch_size: int,
+        lease_ttl: timedelta, lease: str = RELAY_LEASE,
+    ) -> None:
+        self.sessions, self.outbox, self.leases, self.platform, self.clock = sessions, outbox, leases, platform, clock
+        self.client_id, self.poll_s, self.batch_size = client_id, poll_s, batch_size
+        self.lease, self.lease_ttl = lease, lease_ttl
+        self.holder = f"relay-{uuid.uuid4()}"
+        self.producer: AIOKafkaProducer | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publishes until `stop` is set. Never gives up: Kafka or database trouble is logged and
+        retried with a growing pause, during which the lease is left to any healthier relay."""
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    if self.producer is None:
+                        self.producer = make_producer(self.platform, client_id=self.client_id)
+                        await self.producer.start()
+                    published = await self.publish_batch(self.producer)
+                    failures = 0
+                except (KafkaError, TimeoutError, SQLAlchemyError, OSError) as error:
+                    failures += 1
+                    log.warning("outbox relay failed; retrying", error=type(error).__name__, failures=failures)
+                    await self._give_up_lease()
+                    if self.producer is not None and (
+                        isinstance(error, OutOfOrderSequenceNumber) or not self.producer.client.cluster.brokers()
+                    ):  # a stuck idempotent producer (aiokafka #1017), or one that never reached a broker
+                        await stop_producer(self.producer)
+                        self.producer = None
+                    await self._idle(stop, retry_pause(self.poll_s, failures), wakeable=False)
+                    continue
+                if published != self.batch_size:
+                    await self._idle(stop, self.poll_s)
+        finally:
+            if self.producer is not None:
+                await stop_producer(self.producer)
+                self.producer = None
+
+    async def publish_batch(self, producer: AIOKafkaProducer) -> int | None:
+        """Publishes up to `batch_size` unpublished events; returns how many, or None without the lease."""
+        table = self.outbox
+        async with self.sessions() as session, session.begin():
+            if not await take_lease(session, self.leases, self.lease, self.holder, self.clock(), self.lease_ttl):
+                return None
+            rows = (
+                await session.execute(
+                    select(table.seq, table.topic, table.key, table.payload)
+                    .where(table.published_at.is_(None))
+                    .order_by(table.seq)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        records = ((row.topic, row.key.encode(), row.payload) for row in rows)
+        await send_all(producer, records, self.platform.kafka_send_timeout_s)
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(table).where(table.seq.in_([row.seq for row in rows])).values(published_at=self.clock())
+            )
+        return len(rows)
+
+    async def _give_up_lease(self) -> None:
+        try:
+            async with self.sessions() as session, session.begin():
+                await give_up_lease(session, self.leases, self.lease, self.holder)
+        except SQLAlchemyError:
+            pass  # it expires by itself
+
+    async def _idle(self, stop: asyncio.Event, pause_s: float, wakeable: bool = True) -> None:
+        """Waits for a stop, the pause, or (if wakeable) a wake-up, whichever comes first."""
+        self._wake.clear()
+        waits = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waits.append(asyncio.ensure_future(self._wake.wait()))
+        await asyncio.wait(waits, timeout=pause_s, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
