@@ -19,6 +19,7 @@ from services.shared.events import escalations as e
 from services.shared.events import returns as r
 from services.shared.events.envelope import Event, wrap
 from services.shared.topics import COMPLAINTS, ESCALATIONS, RETURNS
+from tests.support.builders import example
 
 ZONE = WindowRules().timezone
 FILED = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)  # when the contracts' example complaint is filed
@@ -28,11 +29,6 @@ TOPICS = {event_class: topic.name for topic in (COMPLAINTS, ESCALATIONS, RETURNS
 NO_DURATION = Duration(count=0, mean_seconds=None, p50_within_seconds=None, p90_within_seconds=None)
 
 E = TypeVar("E", bound=Event)
-
-
-def example(event_class: type[E], **changes: Any) -> E:
-    """The contract's own example event, with `changes`."""
-    return event_class.model_validate({**event_class.model_config["json_schema_extra"]["examples"][0], **changes})
 
 
 def complaint(n: int) -> UUID:

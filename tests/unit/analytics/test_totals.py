@@ -4,7 +4,7 @@ event adds, counted exactly once, and how Prometheus reads them from the worker.
 import math
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -19,19 +19,13 @@ from services.shared.events import coordination as co
 from services.shared.events import escalations as e
 from services.shared.events import returns as r
 from services.shared.events.envelope import Envelope, Event, wrap
+from tests.support.builders import example
 
 EVENTS = (*c.EVENTS, *e.EVENTS, *r.EVENTS)
 FILED = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)  # when the contracts' example complaint is filed
 KAMPPI, SELLO = "hel-kamppi", "esp-sello"
 AT_KAMPPI = {"region": "uusimaa", "store": KAMPPI}
 OTHER = UUID(int=2)  # a second complaint at the store
-
-E = TypeVar("E", bound=Event)
-
-
-def example(event_class: type[E], **changes: Any) -> E:
-    """The contract's own example event, with `changes`."""
-    return event_class.model_validate({**event_class.model_config["json_schema_extra"]["examples"][0], **changes})
 
 
 def filed(**changes: Any) -> c.ComplaintFiled:

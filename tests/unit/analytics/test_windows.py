@@ -2,7 +2,6 @@
 window starts (across a DST change), how long it is kept, and which windows answer a report's range."""
 
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from services.analytics.domain.windows import (
 from services.shared.events import complaints as c
 from services.shared.events import returns as r
 from services.shared.events.envelope import Event, wrap
+from tests.support.builders import example
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 RULES = WindowRules()  # Helsinki days; hours kept 14 days, days 400
@@ -24,16 +24,9 @@ HOUR, DAY = Granularity.hour, Granularity.day
 OTHER = UUID(int=2)  # a second complaint at the store
 FILED_KEY = "retail_complaints_filed|return_refund_exchange|in_store|high|angry"  # the example complaint's series
 
-E = TypeVar("E", bound=Event)
-
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
-
-
-def example(event_class: type[E], **changes: Any) -> E:
-    """The contract's own example event, with `changes`."""
-    return event_class.model_validate({**event_class.model_config["json_schema_extra"]["examples"][0], **changes})
 
 
 def changes(*events: Event, totals: StoreTotals | None = None) -> list[Change]:
