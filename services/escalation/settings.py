@@ -18,6 +18,11 @@ class EscalationSettings(BaseSettings):
     tick_seconds: float = Field(
         5.0, ge=0, description="How often the worker's clock ticks to check SLA deadlines; 0 stops it (the ticks then come from outside, as in tests)."
     )
+    resolved_kept_days: float = Field(
+        7.0, gt=0,
+        description="How long the worker keeps a resolved (or closed) complaint's case: reopened within this many days, "
+        "the complaint's SLA timers restart at its tier; reopened later, it is no longer escalated.",
+    )
     instance_id: str | None = Field(
         None,
         description="A stable name for this worker replica (such as a StatefulSet pod's name): Kafka's static "

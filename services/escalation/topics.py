@@ -1,41 +1,11 @@
-"""The escalation worker's own topics: its clock, and what it observes for the common-problem
-detector, re-keyed by region (stores of one region live on different partitions)."""
+"""The escalation worker's own topics and tables: its clock, what it observes for the common-problem
+detector, re-keyed by region (stores of one region live on different partitions), and the
+changelogs of its tables."""
 
-from typing import ClassVar
-from uuid import UUID
-
-from pydantic import AwareDatetime, Field
-
-from services.shared.events.complaints import Category
-from services.shared.events.envelope import Event, RegionEvent
-from services.shared.events.fields import StoreId
-from services.shared.events.returns import PolicyRule
+from services.escalation.events import Observed, Tick
 from services.shared.topics import COORDINATION, DAY_MS, STORE_PARTITIONS, Topic, changelog
 
-
-class Tick(Event):
-    """The time on the worker's clock, sent to every partition: SLA deadlines are checked against it."""
-
-    event_type: ClassVar[str] = "retail.escalation.tick.v1"
-    partition: int = Field(ge=0)
-    now: AwareDatetime
-
-
-class Observed(RegionEvent):
-    """One complaint, or one policy rule that rejected a return, seen at a store."""
-
-    event_type: ClassVar[str] = "retail.escalation.observed.v1"
-    store_id: StoreId
-    category: Category
-    policy_rule: PolicyRule | None = None
-    sample_id: UUID = Field(description="The complaint, or for a policy rule the return, it came from.")
-    at: AwareDatetime
-
-    @property
-    def signature(self) -> str:
-        return f"{self.region_id}|{self.category}|{self.policy_rule or ''}"
-
-
+APP_ID = "escalation"  # the worker's faust app id and consumer group, which its changelogs are named by
 CLOCK = Topic(
     "escalation.clock", "Ticks of the escalation worker's clock, one per partition.",
     STORE_PARTITIONS, "partition", "delete", DAY_MS, (Tick,),
@@ -50,5 +20,6 @@ TABLES = {
     "rosters": STORE_PARTITIONS, "routed": STORE_PARTITIONS, "cases": STORE_PARTITIONS,
     "watches": OBSERVATIONS.partitions,
 }
-CHANGELOGS = {table: changelog("escalation", table, partitions) for table, partitions in TABLES.items()}
+CHANGELOGS = {table: changelog(APP_ID, table, partitions) for table, partitions in TABLES.items()}
+CASES_CHANGELOG = CHANGELOGS["cases"].name  # the boards API reads the cases from it
 INTERNAL_TOPICS = (CLOCK, OBSERVATIONS, CLOCK.dlq, OBSERVATIONS.dlq, *CHANGELOGS.values())

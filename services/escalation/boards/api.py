@@ -12,20 +12,22 @@ from uuid import UUID
 
 import structlog
 from aiokafka import ConsumerRecord
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field
 
-from services.escalation.boards.board import BoardView, Boards, Problem
+from services.escalation.boards.board import BoardView, Boards
+from services.escalation.domain import proposals
+from services.escalation.domain.proposals import Problem
+from services.escalation.events import Outgoing
 from services.escalation.settings import EscalationSettings
-from services.escalation.streams import CASES_CHANGELOG, SOURCE, derived_id
+from services.escalation.topics import CASES_CHANGELOG
 from services.shared.auth import Authorize
-from services.shared.principal import Principal, Role
 from services.shared.clock import Clock, utc_now
-from services.shared.events.coordination import Decision, PolicyDecided, PolicyProposed, ProblemAcknowledged
-from services.shared.events.envelope import Event, InvalidEvent, decode, wrap
-from services.shared.events.fields import StaffId
+from services.shared.events.coordination import Decision
+from services.shared.events.envelope import InvalidEvent, decode
 from services.shared.kafka import follow, kafka_ready, make_producer, publish, stop_producer
+from services.shared.principal import Principal, Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION
 from services.shared.web import create_app
@@ -33,7 +35,6 @@ from services.shared.web import create_app
 log = structlog.get_logger()
 DASHBOARD = Path(__file__).with_name("dashboard.html")
 KEEPALIVE_S = 15.0
-STAFF_ID = TypeAdapter(StaffId)
 
 Viewer = Annotated[Principal, Depends(Authorize(Role.coordinator, Role.regional_coordinator, Role.senior_manager))]
 Coordinator = Annotated[Principal, Depends(Authorize(Role.regional_coordinator))]
@@ -79,21 +80,13 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
     )
     router = APIRouter(tags=["boards"])
 
-    async def emit(event: Event, *id_parts: object) -> None:
-        envelope = wrap(event, source=SOURCE, time=clock(), id=derived_id(*id_parts))
-        await publish(app.state.producer, COORDINATION, [envelope], platform)
-        boards.apply_coordination(event)  # this replica shows it at once; the others when they read it
+    async def emit(outgoing: list[Outgoing]) -> None:
+        for out in outgoing:
+            await publish(app.state.producer, out.topic, [out.envelope()], platform)
+            boards.apply_coordination(out.event)  # this replica shows it at once; the others when they read it
 
     def found(region_id: str, problem_id: UUID) -> Problem:
-        if (problem := boards.problem(region_id, problem_id)) is None:
-            raise HTTPException(404, f"no problem {problem_id} in region {region_id}")
-        return problem
-
-    def staff(principal: Principal) -> str:
-        try:
-            return STAFF_ID.validate_python(principal.sub)
-        except ValidationError:
-            raise HTTPException(403, "the token's subject is not a staff id") from None
+        return proposals.found(boards.problem(region_id, problem_id), region_id, problem_id)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def dashboard() -> HTMLResponse:
@@ -121,9 +114,7 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
     @router.post("/regions/{region_id}/problems/{problem_id}/acknowledge", summary="Acknowledge a detected problem")
     async def acknowledge(region_id: str, problem_id: UUID, principal: Coordinator) -> Problem:
         problem = found(region_id, problem_id)
-        if problem.acknowledged_by is None:
-            event = ProblemAcknowledged(region_id=region_id, problem_id=problem_id, by=staff(principal), at=clock())
-            await emit(event, problem_id, "acknowledged")
+        await emit(proposals.acknowledge(region_id, problem, principal, clock()))
         return problem
 
     @router.post(
@@ -132,30 +123,13 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
     )
     async def propose(region_id: str, problem_id: UUID, request: ProposalRequest, principal: Coordinator) -> Problem:
         problem = found(region_id, problem_id)
-        if problem.proposal is not None:
-            raise HTTPException(409, f"problem {problem_id} already has proposal {problem.proposal.proposal_id}")
-        by = staff(principal)
-        if problem.acknowledged_by is None:
-            await emit(ProblemAcknowledged(region_id=region_id, problem_id=problem_id, by=by, at=clock()), problem_id, "acknowledged")
-        event = PolicyProposed(
-            region_id=region_id, problem_id=problem_id, proposal_id=derived_id(problem_id, "proposal"),
-            title=request.title, proposal=request.proposal, evidence=problem.evidence, by=by, at=clock(),
-        )
-        await emit(event, problem_id, "proposed")
+        await emit(proposals.propose(region_id, problem, request.title, request.proposal, principal, clock()))
         return problem
 
     @router.post("/regions/{region_id}/problems/{problem_id}/decision", summary="Accept or reject the problem's proposal")
     async def decide(region_id: str, problem_id: UUID, request: DecisionRequest, principal: SeniorManager) -> Problem:
         problem = found(region_id, problem_id)
-        if problem.proposal is None:
-            raise HTTPException(409, f"problem {problem_id} has no policy proposal to decide")
-        if problem.proposal.status != "proposed":
-            raise HTTPException(409, f"the proposal was already {problem.proposal.status}")
-        event = PolicyDecided(
-            region_id=region_id, problem_id=problem_id, proposal_id=problem.proposal.proposal_id,
-            decision=request.decision, rationale=request.rationale, by=staff(principal), at=clock(),
-        )
-        await emit(event, problem.proposal.proposal_id, "decided")
+        await emit(proposals.decide(region_id, problem, request.decision, request.rationale, principal, clock()))
         return problem
 
     app.include_router(router)

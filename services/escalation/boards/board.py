@@ -9,9 +9,8 @@ from uuid import UUID
 from pydantic import BaseModel
 
 from services.escalation.domain.cases import Case
-from services.shared.events.coordination import (
-    Evidence, PolicyDecided, PolicyProposed, ProblemAcknowledged, ProblemDetected,
-)
+from services.escalation.domain.proposals import Problem, Proposal
+from services.shared.events.coordination import PolicyDecided, PolicyProposed, ProblemAcknowledged, ProblemDetected
 from services.shared.events.envelope import Event
 from services.shared.events.escalations import Assignee
 from services.shared.events.fields import Tier
@@ -36,27 +35,6 @@ class OpenComplaint(BaseModel):
     breaches: int
     breached_tiers: list[Tier]
     paged: bool
-
-
-class Proposal(BaseModel):
-    proposal_id: UUID
-    title: str
-    proposal: str
-    by: str
-    at: datetime
-    status: str = "proposed"  # proposed, accepted, rejected
-    rationale: str = ""
-    decided_by: str | None = None
-    decided_at: datetime | None = None
-
-
-class Problem(BaseModel):
-    problem_id: UUID
-    evidence: Evidence
-    detected_at: datetime
-    acknowledged_by: str | None = None
-    acknowledged_at: datetime | None = None
-    proposal: Proposal | None = None
 
 
 class Summary(BaseModel):

@@ -1,6 +1,7 @@
 """A complaint as the escalation service follows it: who has it, its deadlines (the SLA timer), its
 breaches and pages. The worker keeps one case per complaint until a while after its resolution
-(closing it changes nothing: it can still be reopened); the regional boards are built from the cases."""
+(closing it changes nothing: it can still be reopened), for as long as ESCALATION_RESOLVED_KEPT_DAYS
+says; the regional boards are built from the cases."""
 
 from datetime import datetime, timedelta
 from typing import Self
@@ -14,9 +15,6 @@ from services.escalation.domain.sla import Breach, Timer
 from services.shared.events.complaints import Category, Channel, ComplaintFiled, Mood, Severity
 from services.shared.events.escalations import Assignee, DeadlineKind
 from services.shared.events.fields import Tier
-
-# A resolved (or closed) complaint can be reopened; its case is kept this long after resolution.
-RESOLVED_KEPT = timedelta(days=7)
 
 
 class BreachMark(BaseModel):
@@ -88,13 +86,9 @@ class Case(BaseModel):
 
     def reopened(self, rules: Rules, at: datetime) -> Self:
         """Open again at its tier, with that tier's deadlines from now."""
-        sla = rules.sla[self.assignee.tier]
+        acknowledge_by, resolve_by = rules.sla[self.assignee.tier].deadlines(at)
         return self.model_copy(
-            update={
-                "resolved_at": None, "acknowledged_at": None,
-                "acknowledge_by": at + timedelta(minutes=sla.acknowledge_minutes),
-                "resolve_by": at + timedelta(minutes=sla.resolve_minutes),
-            }
+            update={"resolved_at": None, "acknowledged_at": None, "acknowledge_by": acknowledge_by, "resolve_by": resolve_by}
         )
 
     def breached(self, breach: Breach, at: datetime) -> Self:
@@ -106,12 +100,12 @@ class Case(BaseModel):
             }
         )
 
-    @property
-    def next_due(self) -> datetime:
-        """When the clock next matters to this case: its nearest deadline, or when it expires."""
+    def next_due(self, kept: timedelta) -> datetime:
+        """When the clock next matters to this case: its nearest deadline, or when it expires (a
+        resolved case is kept for `kept`, for a reopening)."""
         if self.resolved_at is not None:
-            return self.resolved_at + RESOLVED_KEPT
+            return self.resolved_at + kept
         return min(self.acknowledge_by or self.resolve_by, self.resolve_by)
 
-    def expired(self, now: datetime) -> bool:
-        return self.resolved_at is not None and now - self.resolved_at > RESOLVED_KEPT
+    def expired(self, now: datetime, kept: timedelta) -> bool:
+        return self.resolved_at is not None and now - self.resolved_at > kept

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from services.escalation.events import Observed
 from services.shared.events.coordination import Evidence, StoreCount
-from services.escalation.topics import Observed
 
 HOUR = timedelta(hours=1)
 RECENT_IDS = 2000  # replays after a restart are at most a few seconds of events

@@ -1,7 +1,7 @@
 """Who gets a new complaint, by when, and whether someone is paged at once."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from services.escalation.domain.rules import TIERS, Rules
 from services.shared.events.complaints import Category, ComplaintFiled
@@ -60,12 +60,12 @@ def route(
     if tier in STORE_TIERS and person is None:
         why.append(f"no {tier} on duty: the region's coordinator")
         tier = Tier.regional_coordinator
-    sla = rules.sla[tier]
+    acknowledge_by, resolve_by = rules.sla[tier].deadlines(now)
     page, page_reason = _page(complaint, roster, rules, now)
     return RoutingDecision(
         assignee=Assignee(tier=tier, staff_id=person.staff_id if person else None),
-        acknowledge_by=now + timedelta(minutes=sla.acknowledge_minutes),
-        resolve_by=now + timedelta(minutes=sla.resolve_minutes),
+        acknowledge_by=acknowledge_by,
+        resolve_by=resolve_by,
         reason="; ".join(why),
         page=page,
         page_reason=page_reason,

@@ -2,10 +2,14 @@
 
 import re
 import tomllib
+from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, StrictInt, ValidationError, ValidationInfo, field_validator, model_validator,
+)
 
 from services.escalation.domain.problems import ProblemRules
 from services.shared.events.complaints import Category, Mood, Severity
@@ -27,6 +31,16 @@ class Sla(BaseModel):
             raise ValueError("acknowledge_minutes must not exceed resolve_minutes")
         return self
 
+    def deadlines(self, start: datetime) -> tuple[datetime, datetime]:
+        """When something given to this tier at `start` must be acknowledged, and resolved."""
+        return start + timedelta(minutes=self.acknowledge_minutes), start + timedelta(minutes=self.resolve_minutes)
+
+
+# Every severity needs a tier and every tier its deadlines, or some complaint would have neither.
+_COMPLETE: dict[str | None, tuple[type[StrEnum], str]] = {
+    "severity": (Severity, "no tier for"), "sla": (Tier, "no deadlines for"),
+}
+
 
 class Rules(BaseModel):
     """The rules that apply in one region."""
@@ -44,19 +58,13 @@ class Rules(BaseModel):
     sla: dict[Tier, Sla]
     problems: ProblemRules = ProblemRules()
 
-    @field_validator("severity")
+    @field_validator("severity", "sla")
     @classmethod
-    def _every_severity(cls, tiers: dict[Severity, Tier]) -> dict[Severity, Tier]:
-        if missing := [str(s) for s in Severity if s not in tiers]:
-            raise ValueError(f"no tier for {', '.join(missing)}")
-        return tiers
-
-    @field_validator("sla")
-    @classmethod
-    def _every_tier(cls, slas: dict[Tier, Sla]) -> dict[Tier, Sla]:
-        if missing := [str(t) for t in Tier if t not in slas]:
-            raise ValueError(f"no deadlines for {', '.join(missing)}")
-        return slas
+    def _complete(cls, table: dict[Any, Any], info: ValidationInfo) -> dict[Any, Any]:
+        keys, lacking = _COMPLETE[info.field_name]
+        if missing := [str(key) for key in keys if key not in table]:
+            raise ValueError(f"{lacking} {', '.join(missing)}")
+        return table
 
 
 class RuleBook(BaseModel):

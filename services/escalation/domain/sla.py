@@ -1,7 +1,7 @@
 """SLA timers: a complaint not acknowledged or not resolved by its deadline moves up one tier."""
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from services.escalation.domain.rules import TIERS, Rules
 from services.escalation.domain.routing import STORE_TIERS, on_duty
@@ -48,11 +48,11 @@ def check(timer: Timer, rules: Rules, roster: RosterPublished | None, now: datet
     person = on_duty(roster, tier, now, excluding=timer.staff_involved) if tier in STORE_TIERS else None
     if tier in STORE_TIERS and person is None:
         tier = Tier.regional_coordinator if TIERS.index(current) < TIERS.index(Tier.regional_coordinator) else current
-    sla = rules.sla[tier]
+    acknowledge_by, resolve_by = rules.sla[tier].deadlines(now)
     moved = Timer(
         assignee=Assignee(tier=tier, staff_id=person.staff_id if person else None),
-        acknowledge_by=None if timer.acknowledge_by is None else now + timedelta(minutes=sla.acknowledge_minutes),
-        resolve_by=now + timedelta(minutes=sla.resolve_minutes),
+        acknowledge_by=None if timer.acknowledge_by is None else acknowledge_by,
+        resolve_by=resolve_by,
         staff_involved=timer.staff_involved,
     )
     return Breach(kind, deadline, current, moved, f"{kind} deadline passed at tier {current}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import services.escalation
-from services.escalation import handlers
+from services.escalation import handlers, tables
 from services.escalation.domain.rules import load_rules
 from services.escalation.events import SOURCE, Observed, Outgoing, Tick, derived_id
 from services.escalation.topics import OBSERVATIONS
@@ -49,9 +49,9 @@ class Reads(dict):
         return super().__getitem__(key)
 
 
-def worker(cases: dict | None = None, staffed: bool = True) -> handlers.State:
+def worker(cases: dict | None = None, staffed: bool = True) -> tables.State:
     """The worker's state over dicts for tables; `staffed`, the store's roster has someone of each store tier on duty."""
-    state = handlers.State(RULES, handlers.Rosters({}), {}, handlers.Cases(Reads() if cases is None else cases, KEPT))
+    state = tables.State(RULES, tables.Rosters({}), {}, tables.Cases(Reads() if cases is None else cases, KEPT))
     if staffed:
         on_duty(state, (ASSOCIATE, Tier.associate), (COORDINATOR, Tier.coordinator), (MANAGER, Tier.store_manager))
     return state
@@ -68,22 +68,22 @@ def complaint(**changes: Any) -> c.ComplaintFiled:
     return c.ComplaintFiled.model_validate({**calm, **changes})
 
 
-def on_duty(state: handlers.State, *people: tuple[str, Tier]) -> None:
+def on_duty(state: tables.State, *people: tuple[str, Tier]) -> None:
     shifts = [{"staff_id": staff_id, "role": role, "starts_at": NOW - timedelta(hours=1), "ends_at": NOW + timedelta(days=30)}
               for staff_id, role in people]
     roster = envelope(RosterPublished.model_validate({**ROSTER_EXAMPLE, "on_duty": shifts}), source="/services/scheduling")
     handlers.on_roster(state.rosters, roster, encode(roster))
 
 
-def file(state: handlers.State, filed: c.ComplaintFiled, at: datetime = NOW) -> list[Outgoing]:
+def file(state: tables.State, filed: c.ComplaintFiled, at: datetime = NOW) -> list[Outgoing]:
     return handlers.escalate(state, envelope(filed, at), PARTITION)
 
 
-def tick(state: handlers.State, at: datetime, partition: int = PARTITION) -> list[Outgoing]:
+def tick(state: tables.State, at: datetime, partition: int = PARTITION) -> list[Outgoing]:
     return handlers.escalate(state, envelope(Tick(partition=partition, now=at), at, SOURCE), partition)
 
 
-def follow(state: handlers.State, event_class: type[c.ComplaintEvent], filed: c.ComplaintFiled, at: datetime) -> None:
+def follow(state: tables.State, event_class: type[c.ComplaintEvent], filed: c.ComplaintFiled, at: datetime) -> None:
     example = event_class.model_config["json_schema_extra"]["examples"][0]
     event = event_class.model_validate({**example, "complaint_id": str(filed.complaint_id), "at": at})
     assert handlers.escalate(state, envelope(event, at), PARTITION) == []
@@ -262,7 +262,7 @@ def test_a_revoked_partitions_index_is_forgotten_and_built_again_from_the_table(
 
 
 def test_forgetting_a_partition_leaves_the_others_indexes():
-    index = handlers.DueIndex()
+    index = tables.DueIndex()
     index.build(1, {b"a": NOW})
     index.build(2, {b"b": NOW})
     index.forget(1)
@@ -321,7 +321,7 @@ def test_events_of_a_complaint_the_worker_does_not_follow_change_nothing():
 # ---- common problems -----------------------------------------------------------------------------
 
 
-def observe(watches: handlers.Watches, outgoing: Iterable[Outgoing]) -> list[Outgoing]:
+def observe(watches: tables.Watches, outgoing: Iterable[Outgoing]) -> list[Outgoing]:
     """The worker's observations as the detector reads them back from their topic."""
     found = []
     for out in outgoing:
@@ -331,7 +331,7 @@ def observe(watches: handlers.Watches, outgoing: Iterable[Outgoing]) -> list[Out
 
 
 def test_complaints_of_one_kind_rising_at_three_stores_are_a_common_problem_reported_once():
-    state, watches = worker(), handlers.Watches({})
+    state, watches = worker(), tables.Watches({})
     stores = ["hel-kamppi", "esp-iso-omena", "van-jumbo"]
     filed = [complaint(store_id=store, category="product_quality") for _ in range(3) for store in stores]
     detected = []
@@ -348,7 +348,7 @@ def test_complaints_of_one_kind_rising_at_three_stores_are_a_common_problem_repo
 
 
 def test_a_batchs_watch_is_written_once_with_what_last_changed_it():
-    watches = handlers.Watches({})
+    watches = tables.Watches({})
     observations = [
         Outgoing(OBSERVATIONS, Observed(region_id="uusimaa", store_id="hel-kamppi", category="service", sample_id=uuid.uuid4(),
                                         at=NOW), uuid.uuid4(), NOW)
@@ -357,7 +357,7 @@ def test_a_batchs_watch_is_written_once_with_what_last_changed_it():
     observe(watches, observations)
     ((key, (value, cause)),) = watches.changes().items()
     assert cause == observations[-1].id
-    assert handlers.Watches({key: value}).get(key) == watches.get(key)
+    assert tables.Watches({key: value}).get(key) == watches.get(key)
 
 
 def test_each_rule_that_rejected_a_return_is_observed_under_an_id_of_its_own():

@@ -1,0 +1,147 @@
+"""The escalation worker's behaviour, one plain function per kind of input. Each takes the state it
+needs (services.escalation.tables) and the input, keeps what changed, and returns the events to
+publish, each under the id derived from its cause, so that a replay publishes the same ids;
+`streams.py` decodes, calls them and sends what they return."""
+
+import structlog
+
+from services.escalation.domain.cases import Case
+from services.escalation.domain.problems import observe
+from services.escalation.domain.routing import route
+from services.escalation.domain.rules import RuleBook
+from services.escalation.domain.sla import check
+from services.escalation.events import Observed, Outgoing, Tick, derived_id
+from services.escalation.tables import Cause, Rosters, State, Watches
+from services.escalation.topics import OBSERVATIONS
+from services.shared.events import complaints as c
+from services.shared.events.coordination import ProblemDetected
+from services.shared.events.envelope import Envelope
+from services.shared.events.escalations import EscalationBreached, EscalationPaged, EscalationRaised, EscalationRouted
+from services.shared.events.returns import ReturnRejected
+from services.shared.topics import COORDINATION, ESCALATIONS
+
+log = structlog.get_logger()
+
+
+def on_roster(rosters: Rosters, envelope: Envelope, record: bytes) -> None:
+    rosters.keep(envelope.data, record)  # type: ignore[arg-type]
+
+
+def escalate(state: State, envelope: Envelope, partition: int) -> list[Outgoing]:
+    """A complaint's event or a tick of the clock, from one partition. Both come this one way, in
+    order, so a tick never races an acknowledgement of the same case."""
+    match envelope.data:
+        case c.ComplaintFiled():
+            return on_filed(state, envelope, partition)
+        case Tick() as tick:
+            return on_tick(state, tick, partition)
+        case c.ComplaintEvent() as event:
+            on_lifecycle(state, event)
+    return []
+
+
+def on_filed(state: State, envelope: Envelope, partition: int) -> list[Outgoing]:
+    """Routes a complaint once, pages someone at once if its rules say so, opens its case and passes
+    it on to the common-problem detector."""
+    filed: c.ComplaintFiled = envelope.data  # type: ignore[assignment]
+    complaint_id, now = filed.complaint_id, envelope.time
+    if complaint_id.bytes in state.routed:
+        return []
+    rules = state.rules.for_region(filed.region_id)
+    decision = route(filed, state.rosters.of(filed.store_id), rules, filed.prior_complaints_30d + 1, now)
+    common = {"complaint_id": complaint_id, "store_id": filed.store_id, "region_id": filed.region_id}
+    outgoing = []
+    if decision.page is not None:
+        page_id = derived_id(complaint_id, "paged")
+        paged = EscalationPaged(**common, page_id=page_id, recipient=decision.page, reason=decision.page_reason, at=now)
+        outgoing.append(Outgoing(ESCALATIONS, paged, page_id, now))
+    routing = EscalationRouted(
+        **common, assignee=decision.assignee, acknowledge_by=decision.acknowledge_by,
+        resolve_by=decision.resolve_by, reason=decision.reason, at=now,
+    )
+    observed = Observed(
+        region_id=filed.region_id, store_id=filed.store_id, category=filed.category,
+        sample_id=complaint_id, at=filed.filed_at,
+    )
+    outgoing += [
+        Outgoing(ESCALATIONS, routing, derived_id(complaint_id, "routed"), now),
+        Outgoing(OBSERVATIONS, observed, derived_id(envelope.id, "observed"), now),
+    ]
+    state.cases.keep(Case.opened(filed, decision, partition, now))
+    state.routed[complaint_id.bytes] = b"1"
+    return outgoing
+
+
+def on_tick(state: State, tick: Tick, partition: int) -> list[Outgoing]:
+    """Moves every case of the partition whose deadline has passed one tier up, and forgets the
+    cases resolved longer ago than they are kept. The n-th breach of a case has ids of its own."""
+    now, outgoing = tick.now, []
+    for case in state.cases.due_at(partition, now):
+        if case.expired(now, state.cases.kept):
+            state.cases.drop(case)
+            continue
+        breach = check(case.timer, state.rules.for_region(case.region_id), state.rosters.of(case.store_id), now)
+        if breach is None:
+            continue
+        n = len(case.breaches) + 1
+        common = {"complaint_id": case.complaint_id, "store_id": case.store_id, "region_id": case.region_id}
+        breached = EscalationBreached(**common, tier=breach.from_tier, deadline_kind=breach.kind, deadline=breach.deadline, at=now)
+        raised = EscalationRaised(
+            **common, from_tier=breach.from_tier, assignee=breach.timer.assignee, reason=breach.reason,
+            acknowledge_by=breach.timer.acknowledge_by, resolve_by=breach.timer.resolve_by, at=now,
+        )
+        outgoing += [
+            Outgoing(ESCALATIONS, breached, derived_id(case.complaint_id, "breached", n), now),
+            Outgoing(ESCALATIONS, raised, derived_id(case.complaint_id, "raised", n), now),
+        ]
+        state.cases.keep(case.breached(breach, now))
+    return outgoing
+
+
+def on_lifecycle(state: State, event: c.ComplaintEvent) -> None:
+    """A complaint's own lifecycle: acknowledgement and resolution stop its timers, reopening
+    restarts them at its tier."""
+    case = state.cases.get(event.complaint_id)
+    if case is None:
+        return
+    match event:
+        case c.ComplaintAcknowledged(at=at):
+            state.cases.keep(case.acknowledged(at))
+        case c.ComplaintResolved(at=at):
+            state.cases.keep(case.resolved(at))
+        case c.ComplaintReopened(at=at):
+            state.cases.keep(case.reopened(state.rules.for_region(case.region_id), at))
+        # A closed complaint is resolved already; its case stays until it expires, for a reopening.
+
+
+def on_return(envelope: Envelope) -> list[Outgoing]:
+    """Each policy rule that rejected a return, observed for the common-problem detector; the other
+    return events do not concern the worker."""
+    if not isinstance(rejected := envelope.data, ReturnRejected):
+        return []
+    return [
+        Outgoing(
+            OBSERVATIONS,
+            Observed(
+                region_id=rejected.region_id, store_id=rejected.store_id, category=c.Category.return_refund_exchange,
+                policy_rule=rule, sample_id=rejected.return_id, at=rejected.at,
+            ),
+            derived_id(envelope.id, rule),
+            envelope.time,
+        )
+        for rule in rejected.rules
+    ]
+
+
+def on_observed(watches: Watches[Cause], envelope: Envelope, rules: RuleBook, cause: Cause) -> list[Outgoing]:
+    """Counts one observation into its region's watch; a common problem starting with it is published."""
+    seen: Observed = envelope.data  # type: ignore[assignment]
+    key = seen.signature.encode()
+    watch, evidence = observe(watches.get(key), str(envelope.id), seen, rules.for_region(seen.region_id).problems)
+    watches.put(key, watch, cause)
+    if evidence is None:
+        return []
+    problem_id = derived_id(seen.signature, envelope.id)
+    detected = ProblemDetected(region_id=seen.region_id, problem_id=problem_id, evidence=evidence, at=seen.at)
+    log.info("common problem detected", region_id=seen.region_id, signature=seen.signature)
+    return [Outgoing(COORDINATION, detected, derived_id(problem_id, "detected"), envelope.time)]

@@ -1,0 +1,125 @@
+"""The escalation worker's tables as its handlers see them. A table is a mapping of bytes to bytes:
+a faust table in the worker, a dict in tests.
+
+One store's complaints, roster and clock ticks share a partition number, so the worker that owns a
+partition holds the rosters and cases (the SLA timers) of its stores."""
+
+from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from services.escalation.domain.cases import Case
+from services.escalation.domain.problems import Watch
+from services.escalation.domain.rules import RuleBook
+from services.shared.events.envelope import decode
+from services.shared.events.roster import RosterPublished
+from services.shared.topics import ROSTER
+
+Table = MutableMapping[bytes, bytes]
+Cause = TypeVar("Cause")
+
+
+class Rosters:
+    """The latest on-duty roster of each store, kept as its record was published."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def keep(self, roster: RosterPublished, record: bytes) -> None:
+        self.table[roster.store_id.encode()] = record
+
+    def of(self, store_id: str) -> RosterPublished | None:
+        raw = self.table.get(store_id.encode())
+        return decode(raw, ROSTER.event_classes).data if raw else None  # type: ignore[return-value]
+
+
+class DueIndex:
+    """When each case next needs the clock, per partition, so that a tick reads only the cases due.
+    A partition's index is built from the cases at its first tick and forgotten when the partition
+    is revoked: whoever owns it next builds its own from the table as it then is."""
+
+    def __init__(self) -> None:
+        self._due: dict[int, dict[bytes, datetime]] = {}
+
+    def built(self, partition: int) -> bool:
+        return partition in self._due
+
+    def build(self, partition: int, due: Mapping[bytes, datetime]) -> None:
+        self._due[partition] = dict(due)
+
+    def set(self, partition: int, key: bytes, when: datetime) -> None:
+        if partition in self._due:  # an index built later reads the case from the table
+            self._due[partition][key] = when
+
+    def remove(self, partition: int, key: bytes) -> None:
+        self._due.get(partition, {}).pop(key, None)
+
+    def due(self, partition: int, now: datetime) -> list[bytes]:
+        return [key for key, when in self._due.get(partition, {}).items() if when <= now]
+
+    def forget(self, partition: int) -> None:
+        self._due.pop(partition, None)
+
+
+class Cases:
+    """The worker's cases (complaint id → case as JSON), a resolved one kept for `kept`, and when
+    each next needs the clock."""
+
+    def __init__(self, table: Table, kept: timedelta) -> None:
+        self.table, self.kept, self.due = table, kept, DueIndex()
+
+    def get(self, complaint_id: UUID) -> Case | None:
+        raw = self.table.get(complaint_id.bytes)
+        return Case.model_validate_json(raw) if raw else None
+
+    def keep(self, case: Case) -> None:
+        key = case.complaint_id.bytes
+        self.table[key] = case.model_dump_json().encode()
+        self.due.set(case.partition, key, case.next_due(self.kept))
+
+    def drop(self, case: Case) -> None:
+        key = case.complaint_id.bytes
+        del self.table[key]
+        self.due.remove(case.partition, key)
+
+    def due_at(self, partition: int, now: datetime) -> Iterator[Case]:
+        """The partition's cases whose deadline, or end, has come by `now`."""
+        if not self.due.built(partition):
+            found = (Case.model_validate_json(raw) for raw in list(self.table.values()))
+            mine = (case for case in found if case.partition == partition)
+            self.due.build(partition, {case.complaint_id.bytes: case.next_due(self.kept) for case in mine})
+        for key in self.due.due(partition, now):
+            yield Case.model_validate_json(self.table[key])
+
+
+@dataclass(frozen=True)
+class State:
+    """What the worker keeps of the stores whose partitions it owns."""
+
+    rules: RuleBook
+    rosters: Rosters
+    routed: Table  # the complaints routed already, so that a replayed filing is not routed again
+    cases: Cases
+
+
+class Watches(Generic[Cause]):
+    """The common-problem detector's watches (a region and kind → Watch as JSON) as one batch of
+    observations changes them: each is read once and written once a batch, so a burst costs one
+    write, to the partition of what last changed it (its cause)."""
+
+    def __init__(self, table: Mapping[bytes, bytes]) -> None:
+        self.table = table
+        self._changed: dict[bytes, tuple[Watch, Cause]] = {}
+
+    def get(self, key: bytes) -> Watch:
+        if key in self._changed:
+            return self._changed[key][0]
+        return Watch.model_validate_json(self.table.get(key, b"{}"))
+
+    def put(self, key: bytes, watch: Watch, cause: Cause) -> None:
+        self._changed[key] = watch, cause
+
+    def changes(self) -> dict[bytes, tuple[bytes | None, Cause]]:
+        return {key: (watch.model_dump_json().encode(), cause) for key, (watch, cause) in self._changed.items()}
