@@ -54,4 +54,4 @@ async def tally_coordination(stream: faust.StreamT) -> None:
 async def received(batch: Batch) -> list[Received[faust.EventT]]:
     """The batch's valid events (the others go to their topic's dead-letter queue)."""
     return [Received(envelope, (event.message.topic, event.message.offset), event)
-            for event in batch if (envelope := await inputs.decode(batch, event)) is not None]
+            async for event, envelope in inputs.valid(batch)]

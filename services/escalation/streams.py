@@ -50,35 +50,31 @@ async def forget(_app: faust.App, revoked: set, **_: object) -> None:
 @app.agent(inputs.channel(ROSTER))
 async def keep_rosters(stream: faust.StreamT) -> None:
     async for batch in batches(stream):
-        for event in batch:
-            if (envelope := await inputs.decode(batch, event)) is not None:
-                handlers.on_roster(state.rosters, envelope, event.value)
+        async for event, envelope in inputs.valid(batch):
+            handlers.on_roster(state.rosters, envelope, event.value)
 
 
 # Complaints and ticks through one agent, in order: a tick never races an acknowledgement of its case.
 @app.agent(inputs.channel(COMPLAINTS, CLOCK))
 async def escalate(stream: faust.StreamT) -> None:
     async for batch in batches(stream):
-        for event in batch:
-            if (envelope := await inputs.decode(batch, event)) is not None:
-                await send(batch, handlers.escalate(state, envelope, event.message.partition))
+        async for event, envelope in inputs.valid(batch):
+            await send(batch, handlers.escalate(state, envelope, event.message.partition))
 
 
 @app.agent(inputs.channel(RETURNS))
 async def observe_returns(stream: faust.StreamT) -> None:
     async for batch in batches(stream):
-        for event in batch:
-            if (envelope := await inputs.decode(batch, event)) is not None:
-                await send(batch, handlers.on_return(envelope))
+        async for _event, envelope in inputs.valid(batch):
+            await send(batch, handlers.on_return(envelope))
 
 
 @app.agent(inputs.channel(OBSERVATIONS))
 async def detect(stream: faust.StreamT) -> None:
     async for batch in batches(stream):
         watching: tables.Watches[faust.EventT] = tables.Watches(watches)
-        for event in batch:
-            if (envelope := await inputs.decode(batch, event)) is not None:
-                await send(batch, handlers.on_observed(watching, envelope, rules, cause=event))
+        async for event, envelope in inputs.valid(batch):
+            await send(batch, handlers.on_observed(watching, envelope, rules, cause=event))
         batch.write(watches, watching.changes())
 
 

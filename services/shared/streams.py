@@ -114,7 +114,14 @@ class Inputs:
         """What one agent reads: one topic, or several merged so that one agent orders their events."""
         return self._app.topic(*(topic.name for topic in topics), key_type=bytes, value_type=bytes)
 
-    async def decode(self, batch: "Batch", event: faust.EventT) -> Envelope | None:
+    async def valid(self, batch: "Batch") -> AsyncIterator[tuple[faust.EventT, Envelope]]:
+        """The batch's valid events with their envelopes, each made current in turn (so a table
+        written while handling it writes to that event's changelog partition)."""
+        for event in batch:
+            if (envelope := await self._decode(batch, event)) is not None:
+                yield event, envelope
+
+    async def _decode(self, batch: "Batch", event: faust.EventT) -> Envelope | None:
         topic = self._topics[event.message.topic]
         try:
             return decode(event.value, topic.event_classes)
