@@ -53,40 +53,38 @@ def changelog(app_id: str, table: str, partitions: int) -> Topic:
 # escalations and roster land on the same partition number and their state is co-partitioned.
 STORE_PARTITIONS = 12
 
-COMPLAINTS = Topic(
-    "complaints",
+
+def by_store(name: str, events: tuple[type[Event], ...], description: str, retention_days: int = 90) -> Topic:
+    return Topic(name, description, STORE_PARTITIONS, "store_id", "delete", retention_days * DAY_MS, events)
+
+
+COMPLAINTS = by_store(
+    "complaints", complaints.EVENTS,
     "A complaint's lifecycle, CSAT answers and erasures, published by the complaints service.",
-    STORE_PARTITIONS, "store_id", "delete", 90 * DAY_MS, complaints.EVENTS,
 )
-RETURNS = Topic(
-    "returns",
+RETURNS = by_store(
+    "returns", returns.EVENTS,
     "Returns, refunds and exchanges and their policy decisions, published by the complaints service.",
-    STORE_PARTITIONS, "store_id", "delete", 90 * DAY_MS, returns.EVENTS,
 )
-ESCALATIONS = Topic(
-    "escalations",
+ESCALATIONS = by_store(
+    "escalations", escalations.EVENTS,
     "Routing decisions, pages and SLA tier moves, published by the escalation service.",
-    STORE_PARTITIONS, "store_id", "delete", 90 * DAY_MS, escalations.EVENTS,
 )
-COORDINATION = Topic(
-    "coordination",
-    "Common problems and policy proposals per region, published by the escalation service.",
-    6, "region_id", "delete", 365 * DAY_MS, coordination.EVENTS,
+SCHEDULING = by_store(
+    "scheduling", scheduling.EVENTS,
+    "Shifts, training sessions and coaching notes, published by the scheduling service.",
+)
+SIGNALS = by_store(
+    "analytics.signals", signals.EVENTS,
+    "Loss-prevention signals about staff members, published by the analytics service.", 365,
 )
 ROSTER = Topic(
-    "roster",
-    "The latest on-duty roster of each store (compacted), published by the scheduling service.",
+    "roster", "The latest on-duty roster of each store (compacted), published by the scheduling service.",
     STORE_PARTITIONS, "store_id", "compact", -1, roster.EVENTS,
 )
-SCHEDULING = Topic(
-    "scheduling",
-    "Shifts, training sessions and coaching notes, published by the scheduling service.",
-    STORE_PARTITIONS, "store_id", "delete", 90 * DAY_MS, scheduling.EVENTS,
-)
-SIGNALS = Topic(
-    "analytics.signals",
-    "Loss-prevention signals about staff members, published by the analytics service.",
-    STORE_PARTITIONS, "store_id", "delete", 365 * DAY_MS, signals.EVENTS,
+COORDINATION = Topic(
+    "coordination", "Common problems and policy proposals per region, published by the escalation service.",
+    6, "region_id", "delete", 365 * DAY_MS, coordination.EVENTS,
 )
 
 TOPICS: tuple[Topic, ...] = (COMPLAINTS, RETURNS, ESCALATIONS, COORDINATION, ROSTER, SCHEDULING, SIGNALS)
