@@ -1,12 +1,12 @@
 from datetime import timedelta
 from pathlib import Path
-from zoneinfo import available_timezones
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.analytics.domain.signals import SignalRules
 from services.analytics.domain.windows import WindowRules
+from services.shared.events.fields import TimeZone
 
 
 class AnalyticsSettings(BaseSettings):
@@ -25,18 +25,11 @@ class AnalyticsSettings(BaseSettings):
     signal_min_peers: int = Field(3, ge=2, description="Fewest other staff members of the store to compare a rate with.")
     signal_z: float = Field(3.5, gt=0, description="Robust z-score (median/MAD against the peers) at which a rate is signalled.")
 
-    timezone: str = Field("Europe/Helsinki", description="IANA time zone of the daily windows (a report's days are local days).")
+    timezone: TimeZone = Field("Europe/Helsinki", description="IANA time zone of the daily windows (a report's days are local days).")
     hour_windows_days: int = Field(14, ge=1, le=90, description="Days the hourly windows are kept for reports by the hour.")
     day_windows_days: int = Field(400, ge=1, le=3660, description="Days the daily windows are kept for reports by the day.")
     reports_host: str = Field("127.0.0.1", description="Address the reports API listens on.")
     reports_port: int = Field(8004, description="Port the reports API listens on.")
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, name: str) -> str:
-        if name not in available_timezones():
-            raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Helsinki")
-        return name
 
     @property
     def window_rules(self) -> WindowRules:
