@@ -46,6 +46,12 @@ def on_filed(state: State, envelope: Envelope, partition: int) -> list[Outgoing]
     filed: c.ComplaintFiled = envelope.data  # type: ignore[assignment]
     complaint_id, now = filed.complaint_id, envelope.time
     if complaint_id.bytes in state.routed:
+        # A replay after a crash. The local store is written before its changelog, so what the worker
+        # kept may never have reached the changelog (and a worker on a new disk would not have it):
+        # keep it again. Nothing is published again; that happened before the mark was written.
+        if (case := state.cases.get(complaint_id)) is not None:
+            state.cases.keep(case)
+        state.routed[complaint_id.bytes] = b"1"
         return []
     rules = state.rules.for_region(filed.region_id)
     decision = route(filed, state.rosters.of(filed.store_id), rules, filed.prior_complaints_30d + 1, now)

@@ -58,8 +58,10 @@ async def keep_rosters(stream: faust.StreamT) -> None:
 @app.agent(inputs.channel(COMPLAINTS, CLOCK))
 async def escalate(stream: faust.StreamT) -> None:
     async for batch in batches(stream):
+        # Routing marks and cases are staged: written once the events they caused are delivered.
+        staged = state.through(batch.stage(routed), batch.stage(cases))
         async for event, envelope in inputs.valid(batch):
-            await send(batch, handlers.escalate(state, envelope, event.message.partition))
+            await send(batch, handlers.escalate(staged, envelope, event.message.partition))
 
 
 @app.agent(inputs.channel(RETURNS))
@@ -75,6 +77,7 @@ async def detect(stream: faust.StreamT) -> None:
         watching: tables.Watches[faust.EventT] = tables.Watches(watches)
         async for event, envelope in inputs.valid(batch):
             await send(batch, handlers.on_observed(watching, envelope, rules, cause=event))
+        await batch.done()  # the problems detected are delivered before the watches that counted them
         batch.write(watches, watching.changes())
 
 

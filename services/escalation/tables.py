@@ -67,8 +67,12 @@ class Cases:
     """The worker's cases (complaint id → case as JSON), a resolved one kept for `kept`, and when
     each next needs the clock."""
 
-    def __init__(self, table: Table, kept: timedelta) -> None:
-        self.table, self.kept, self.due = table, kept, DueIndex()
+    def __init__(self, table: Table, kept: timedelta, due: DueIndex | None = None) -> None:
+        self.table, self.kept, self.due = table, kept, DueIndex() if due is None else due
+
+    def through(self, view: Table) -> "Cases":
+        """The same cases and due index, read and written through `view` (one batch's view of the table)."""
+        return Cases(view, self.kept, self.due)
 
     def get(self, complaint_id: UUID) -> Case | None:
         raw = self.table.get(complaint_id.bytes)
@@ -102,6 +106,10 @@ class State:
     rosters: Rosters
     routed: Table  # the complaints routed already, so that a replayed filing is not routed again
     cases: Cases
+
+    def through(self, routed: Table, cases: Table) -> "State":
+        """The same state with its routing marks and cases read and written through these views."""
+        return State(self.rules, self.rosters, routed, self.cases.through(cases))
 
 
 class Watches(Generic[Cause]):

@@ -5,7 +5,7 @@ import contextlib
 import logging
 import sys
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,10 +138,13 @@ class Batch:
     def __init__(self, events: Sequence[faust.EventT]) -> None:
         self._events = events
         self._sent: list[Awaitable[object]] = []
+        self._staged: list[Staged] = []
+        self.current: faust.EventT | None = None
 
     def __iter__(self) -> Iterator[faust.EventT]:
         for event in self._events:
             self.make_current(event)
+            self.current = event
             yield event
 
     @staticmethod
@@ -160,11 +163,63 @@ class Batch:
             else:
                 table[key] = value
 
+    def stage(self, table: faust.Table) -> "Staged":
+        """The table as this batch sees it, its writes held back until the batch is `done()`."""
+        staged = Staged(table, self)
+        self._staged.append(staged)
+        return staged
+
     async def send(self, channel: faust.TopicT, topic: Topic, envelope: Envelope) -> None:
         self._sent.append(await channel.send(key=topic.key(envelope.data), value=encode(envelope)))
 
     async def done(self) -> None:
+        """Waits for every send to be delivered, then writes the staged tables."""
         await asyncio.gather(*self._sent)  # a failed delivery raises: the agent stops, nothing is committed
+        self._sent.clear()
+        for staged in self._staged:
+            self.write(staged.table, staged.changes)
+        self._staged.clear()
+
+
+class Staged(MutableMapping[bytes, bytes]):
+    """A table seen through one batch: the batch's own writes first, then the table. The writes reach
+    the table only once every send of the batch is delivered. A table that records work as done (a
+    complaint routed, a deadline's breach raised) must not get ahead of the events that work
+    published: after a crash in between, the replayed events would find the work done and skip it,
+    and its events would never be published. Held back, the work is done again and its events are
+    sent again under the same ids, which consumers drop."""
+
+    def __init__(self, table: MutableMapping[bytes, bytes], batch: Batch) -> None:
+        self.table, self._batch = table, batch
+        self.changes: dict[bytes, tuple[bytes | None, faust.EventT]] = {}
+
+    def __getitem__(self, key: bytes) -> bytes:
+        if key not in self.changes:
+            return self.table[key]
+        if (value := self.changes[key][0]) is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.changes[key] = value, self._batch.current
+
+    def __delitem__(self, key: bytes) -> None:
+        self.changes[key] = None, self._batch.current
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (key for key, _ in self.items())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def items(self) -> Iterator[tuple[bytes, bytes]]:  # type: ignore[override]
+        # From the table's own items: a faust table looks a single key up only in the current
+        # event's partition, so reading every key back one by one would miss the other partitions'.
+        yield from ((key, value) for key, value in self.table.items() if key not in self.changes)
+        yield from ((key, value) for key, (value, _) in self.changes.items() if value is not None)
+
+    def values(self) -> Iterator[bytes]:  # type: ignore[override]
+        return (value for _, value in self.items())
 
 
 async def batches(stream: faust.StreamT, size: int = 500, wait_s: float = 0.01) -> AsyncIterator[Batch]:

@@ -32,7 +32,7 @@ class ServiceProcess:
 
         self.output = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", module], env={**os.environ, **env}, stdout=self.output, stderr=subprocess.STDOUT
+            [sys.executable, "-m", module], env={**os.environ, "PYTHONUNBUFFERED": "1", **env}, stdout=self.output, stderr=subprocess.STDOUT
         )
 
     def logs(self) -> str:

@@ -117,6 +117,35 @@ def test_a_replayed_filing_is_not_routed_twice():
     assert state.cases.get(filed.complaint_id) == case
 
 
+class Writes(dict):
+    """A table that remembers every write, as a changelog would receive them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[tuple[bytes, bytes]] = []
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.written.append((key, value))
+        super().__setitem__(key, value)
+
+
+def test_a_replayed_filing_keeps_its_case_again_for_a_changelog_that_missed_it():
+    """The local store is written before its changelog: a worker killed in between has the case on
+    its disk, not in the changelog, and a replay must write it again or a new disk never gets it."""
+    state, filed = worker(cases=Writes()), complaint()
+    first = envelope(filed)
+    handlers.escalate(state, first, PARTITION)
+    breached = handlers.escalate(state, envelope(Tick(partition=PARTITION, now=NOW + minutes(16))), PARTITION)
+    assert [type(out.event) for out in breached] == [EscalationBreached, EscalationRaised]
+    case = state.cases.get(filed.complaint_id)
+    state.cases.table.written.clear()
+
+    assert handlers.escalate(state, first, PARTITION) == []
+    assert state.cases.table.written == [(filed.complaint_id.bytes, case.model_dump_json().encode())], \
+        "the case as it stands now, breach and all, written again"
+    assert state.cases.get(filed.complaint_id) == case
+
+
 def test_the_on_duty_manager_from_the_stores_roster_is_paged_and_assigned():
     state = worker()
     paged, routed, _ = file(state, complaint(severity="critical"))

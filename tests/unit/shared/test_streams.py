@@ -1,0 +1,88 @@
+"""A batch's staged table writes reach the table only after every send of the batch is delivered:
+a worker that crashes in between finds the work not done, and does it (and publishes it) again."""
+
+import asyncio
+
+import pytest
+
+from services.shared.streams import Batch
+from services.shared.topics import COMPLAINTS
+from tests.support.builders import filed
+
+
+class Event:
+    """Stands for a faust event: the tables only need something to point at."""
+
+    def __init__(self, partition: int) -> None:
+        self.partition = partition
+
+
+class Channel:
+    """A topic whose deliveries the test completes by hand."""
+
+    def __init__(self) -> None:
+        self.pending: list[asyncio.Future] = []
+
+    async def send(self, **_: object) -> asyncio.Future:
+        self.pending.append(asyncio.get_running_loop().create_future())
+        return self.pending[-1]
+
+
+async def test_staged_writes_wait_for_the_batchs_deliveries():
+    table = {b"old": b"1"}
+    first, second = Event(0), Event(1)
+    batch, channel = Batch([first, second]), Channel()
+    staged = batch.stage(table)
+    for event in batch:
+        staged[b"routed-" + str(event.partition).encode()] = b"1"
+        await batch.send(channel, COMPLAINTS, filed())
+    del staged[b"old"]
+
+    assert (b"routed-0" in staged, b"old" in staged, sorted(staged)) == (True, False, [b"routed-0", b"routed-1"])
+    seen = []
+
+    async def deliver() -> None:
+        for delivery in channel.pending:
+            seen.append(dict(table))  # what the table holds while this send is still on its way
+            delivery.set_result(None)
+
+    await asyncio.gather(batch.done(), deliver())  # done() starts first, and must wait
+    assert seen == [{b"old": b"1"}, {b"old": b"1"}], "nothing is written while a send is undelivered"
+    assert table == {b"routed-0": b"1", b"routed-1": b"1"}
+    assert {key: event for key, (_, event) in staged.changes.items()} == {
+        b"routed-0": first, b"routed-1": second, b"old": second,
+    }
+
+
+async def test_a_failed_delivery_writes_nothing():
+    table: dict[bytes, bytes] = {}
+    batch, channel = Batch([Event(0)]), Channel()
+    staged = batch.stage(table)
+    for _event in batch:
+        staged[b"routed"] = b"1"
+        await batch.send(channel, COMPLAINTS, filed())
+    channel.pending[0].set_exception(ConnectionError("broker gone"))
+    with pytest.raises(ConnectionError):
+        await batch.done()
+    assert table == {}
+
+
+class OtherPartitions(dict):
+    """A faust table as a handler of one partition sees it: a key of another partition cannot be
+    looked up by itself, only listed with its value."""
+
+    def __getitem__(self, key: bytes) -> bytes:
+        raise KeyError(key)
+
+
+def test_a_staged_table_lists_every_partitions_values_with_its_own_changes():
+    table = OtherPartitions({b"case-p1": b"a", b"case-p2": b"b", b"gone": b"c"})
+    batch = Batch([Event(0)])
+    staged = batch.stage(table)
+    for _event in batch:
+        staged[b"new"] = b"d"
+        staged[b"case-p2"] = b"b2"
+        del staged[b"gone"]
+    assert dict(staged.items()) == {b"case-p1": b"a", b"case-p2": b"b2", b"new": b"d"}
+    assert sorted(staged.values()) == [b"a", b"b2", b"d"]
+    assert len(staged) == 3
