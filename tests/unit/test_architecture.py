@@ -3,8 +3,10 @@ shared package depends on no service, services depend on no other service, and t
 only through tests/support."""
 
 import ast
+import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -49,15 +51,25 @@ def test_the_pure_modules_are_found():
             "services.analytics.domain.totals", "services.shared.topics"} <= {module_name(path) for path in PURE}
 
 
-@pytest.mark.parametrize("path", PURE, ids=module_name)
-def test_a_decision_or_declaration_module_loads_no_framework(path: Path):
-    probe = (
-        f"import sys, {module_name(path)}\n"
-        f"print(','.join(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules)))"
-    )
+def frameworks_loaded(module: str) -> str:
+    """The frameworks that importing `module` in a fresh interpreter loads, comma-separated."""
+    probe = f"import sys, {module}\nprint(','.join(sorted(m for m in {FRAMEWORKS!r} if m in sys.modules)))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "", f"importing {module_name(path)} loads {result.stdout.strip()}"
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, str]:
+    """What each pure module loads, the interpreters started one per core at a time."""
+    modules = [module_name(path) for path in PURE]
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        return dict(zip(modules, pool.map(frameworks_loaded, modules), strict=True))
+
+
+@pytest.mark.parametrize("path", PURE, ids=module_name)
+def test_a_decision_or_declaration_module_loads_no_framework(path: Path, loaded: dict[str, str]):
+    assert loaded[module_name(path)] == "", f"importing {module_name(path)} loads {loaded[module_name(path)]}"
 
 
 def service_of(module: str) -> str | None:
