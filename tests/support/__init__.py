@@ -1,4 +1,7 @@
-"""Small helpers for tests: polling with a deadline instead of sleeping."""
+"""What tests share: polling with a deadline instead of sleeping, services started as their own
+processes, and reading topics back. The rest of tests/support holds the infrastructure (`infra`),
+event builders (`builders`) and each service's starters and scenarios; no test module imports
+another."""
 
 import asyncio
 import time
