@@ -69,9 +69,13 @@ class StoreTally:
             if key not in self.decoded:
                 self.decoded[key] = StoreTotals.model_validate_json(self.totals.get(key, b"{}"))
             store, previous = self.decoded[key], self.decoded[key].latest
-            if not count(store, envelope, position):
-                continue
             changed[key] = store, origin
+            if not count(store, envelope, position):
+                # Counted before: a replay after a crash, or a copy. The local store is written before
+                # its changelog, so the totals and windows are written again as they stand, for a
+                # worker on a new disk that reads only the changelog.
+                self._record_windows(reported, store, previous, event)
+                continue
             if isinstance(data, ReturnEvent):
                 raised, changed_open = raise_signals(store, envelope, self.signal_rules)
                 published += raised
@@ -101,8 +105,8 @@ class StoreTally:
                 continue  # too late for a window that is kept
             key = window_key(data.region_id, data.store_id, granularity, start)
             window = cached[0] if (cached := reported.get(key)) else Window.model_validate_json(self.reports.get(key, b"{}"))
-            if window.record(changes, event.position):
-                reported[key] = window, event.origin
+            window.record(changes, event.position)  # a window that knows the position is written again as it stands
+            reported[key] = window, event.origin
 
 
 def raise_signals(store: StoreTotals, envelope: Envelope, rules: SignalRules) -> tuple[list[Envelope], bool]:
@@ -130,6 +134,6 @@ def count_regions(regions: Mapping[bytes, bytes], events: Iterable[Received[T]])
     for envelope, position, origin in events:
         key = envelope.data.region_id.encode()  # type: ignore[attr-defined]
         region = cached[0] if (cached := changed.get(key)) else StoreTotals.model_validate_json(regions.get(key, b"{}"))
-        if count(region, envelope, position):
-            changed[key] = region, origin
+        count(region, envelope, position)  # counted before or not, written (again) as it stands: see StoreTally
+        changed[key] = region, origin
     return {key: (region.model_dump_json().encode(), origin) for key, (region, origin) in changed.items()}

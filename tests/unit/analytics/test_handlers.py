@@ -8,7 +8,7 @@ from uuid import uuid4
 from services.analytics.domain.signals import SignalRules
 from services.analytics.domain.totals import StoreTotals
 from services.analytics.domain.windows import Granularity, OpenSignals, Window, WindowRules, signals_key, window_key
-from services.analytics.handlers import Counted, Received, StoreTally, count_regions
+from services.analytics.handlers import Received, StoreTally, count_regions
 from services.analytics.topics import signal_id
 from services.shared.events import complaints as c
 from services.shared.events import coordination as co
@@ -101,14 +101,20 @@ def test_a_worker_that_lost_its_partitions_reads_the_totals_again_from_the_table
     assert filed_count(counted.totals[KAMPPI.encode()][0]) == 1
 
 
-def test_an_event_read_again_at_the_same_offset_changes_nothing():
+def values(changes: dict[bytes, tuple[bytes | None, int]]) -> dict[bytes, bytes | None]:
+    return {key: value for key, (value, _) in changes.items()}
+
+
+def test_an_event_read_again_at_the_same_offset_changes_nothing_and_writes_it_all_again():
+    """The local store is written before its changelog: after a crash in between, what a replayed event
+    counted may be on this disk only, so it is written again, unchanged, for a worker on a new disk."""
     totals, reports = {}, {}
     batch = received([filed(KAMPPI), filed(SELLO)], "complaints")
     worker = tally(totals, reports)
     first = worker.count(batch)
     written(totals, first.totals), written(reports, first.reports)
-    assert worker.count(batch) == Counted(totals={}, reports={}, signals=[])
-    assert tally(totals, reports).count(batch) == Counted(totals={}, reports={}, signals=[])  # after a restart too
+    for again in (worker.count(batch), tally(totals, reports).count(batch)):  # and after a restart
+        assert (values(again.totals), values(again.reports), again.signals) == (totals, reports, [])
 
 
 def test_after_a_crash_between_the_windows_and_the_totals_the_events_count_again_into_the_totals_only():
@@ -117,7 +123,7 @@ def test_after_a_crash_between_the_windows_and_the_totals_the_events_count_again
     written(reports, tally(totals, reports).count(batch).reports)  # the totals were never written
     again = tally(totals, reports).count(batch)
     assert filed_count(again.totals[KAMPPI.encode()][0]) == 1
-    assert again.reports == {}  # the windows knew the offset
+    assert values(again.reports) == reports  # the windows knew the offset: written again, as they were
 
 
 def test_a_window_the_stores_latest_event_leaves_behind_is_deleted():
@@ -190,15 +196,15 @@ def test_coordination_events_are_counted_into_their_regions_totals_each_written_
                                                       ("retail_policy_proposals", 1.0)}
 
 
-def test_coordination_events_read_again_change_no_region():
+def test_coordination_events_read_again_change_no_region_and_write_it_again():
     batch = received([example(co.ProblemDetected, region_id=REGION)], "coordination")
     regions = written({}, count_regions({}, batch))
-    assert count_regions(regions, batch) == {}
+    assert values(count_regions(regions, batch)) == regions
 
 
 def test_a_coordination_event_published_twice_is_counted_once():
     detected = wrap(example(co.ProblemDetected, region_id=REGION), source="/tests", time=AT)
     twice = [Received(detected, ("coordination", 0), 0), Received(detected, ("coordination", 1), 1)]
     [(raw, origin)] = count_regions({}, twice).values()
-    assert origin == 0
+    assert origin == 1  # written once, with the last event that came
     assert [s.value for s in StoreTotals.model_validate_json(raw).series.values()] == [1.0]
