@@ -188,7 +188,9 @@ EOF
     nd=$dir/node-$i
     offsets[i]=$(stat -c %s "$nd/server.log" 2>/dev/null || echo 0)
     # log4j's own shutdown hook would stop logging before Kafka's hook has logged its shutdown.
-    nohup "$java" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    # A session of its own: a Ctrl-C at the terminal reaches whoever started it, who stops the
+    # clients first and then the broker (`stop`), not the broker under its clients.
+    nohup setsid "$java" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
       -Dlog4j2.configurationFile="$log4j_conf" -Dlog4j2.shutdownHookEnabled=false \
       -Dkafka.logs.dir="$nd" -cp "$libs/*" kafka.Kafka "$nd/server.properties" \
       </dev/null >>"$nd.log" 2>&1 &

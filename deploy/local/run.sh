@@ -16,7 +16,14 @@ stop_all() {
   trap - EXIT INT TERM
   if [[ ${#services[@]} -gt 0 ]]; then
     kill "${services[@]}" 2>/dev/null || true
-    wait "${services[@]}" 2>/dev/null || true
+    # Kafka goes last: a worker's shutdown commits its offsets and flushes its changelogs, and one
+    # whose broker vanished meanwhile can hang. What has not stopped in 30 s is killed.
+    for _ in $(seq 150); do
+      alive=$(for pid in "${services[@]}"; do ! kill -0 "$pid" 2>/dev/null || echo "$pid"; done)
+      [[ -z $alive ]] && break
+      sleep 0.2
+    done
+    [[ -z ${alive:-} ]] || kill -9 $alive 2>/dev/null || true
   fi
   deploy/local/kafka.sh stop --dir "$data/kafka"
 }
@@ -27,15 +34,15 @@ echo "starting Kafka on $RETAIL_KAFKA_BOOTSTRAP_SERVERS ..."
 deploy/local/kafka.sh start --dir "$data/kafka" --port "$kafka_port" >/dev/null
 "$bin/retail" topics
 
-"$bin/python" -m services.complaints >>"$data/complaints.log" 2>&1 &
+setsid "$bin/python" -m services.complaints >>"$data/complaints.log" 2>&1 &
 services+=($!)
-ESCALATION_DATA_DIR=$data/escalation "$bin/python" -m services.escalation >>"$data/escalation.log" 2>&1 &
+ESCALATION_DATA_DIR=$data/escalation setsid "$bin/python" -m services.escalation >>"$data/escalation.log" 2>&1 &
 services+=($!)
-"$bin/python" -m services.escalation.boards >>"$data/escalation-boards.log" 2>&1 &
+setsid "$bin/python" -m services.escalation.boards >>"$data/escalation-boards.log" 2>&1 &
 services+=($!)
-ANALYTICS_DATA_DIR=$data/analytics "$bin/python" -m services.analytics >>"$data/analytics.log" 2>&1 &
+ANALYTICS_DATA_DIR=$data/analytics setsid "$bin/python" -m services.analytics >>"$data/analytics.log" 2>&1 &
 services+=($!)
-"$bin/python" -m services.analytics.reports >>"$data/analytics-reports.log" 2>&1 &
+setsid "$bin/python" -m services.analytics.reports >>"$data/analytics-reports.log" 2>&1 &
 services+=($!)
 
 "$bin/python" - "$complaints/readyz" <<'PY'
@@ -51,7 +58,7 @@ while True:
         time.sleep(0.5)
 PY
 
-"$bin/retail" demo --url "$complaints" --rate "${RETAIL_DEMO_RATE:-1}" --duration 0 >"$data/demo.log" 2>&1 &
+setsid "$bin/retail" demo --url "$complaints" --rate "${RETAIL_DEMO_RATE:-1}" --duration 0 >"$data/demo.log" 2>&1 &
 services+=($!)
 
 cat <<TXT
