@@ -11,7 +11,7 @@ from services.escalation.domain.routing import route
 from services.escalation.domain.rules import RuleBook
 from services.escalation.domain.sla import check
 from services.escalation.events import Observed, Outgoing, Tick, derived_id
-from services.escalation.tables import Cause, Rosters, State, Watches
+from services.escalation.tables import Rosters, State, Watches
 from services.escalation.topics import OBSERVATIONS
 from services.shared.events import complaints as c
 from services.shared.events.coordination import ProblemDetected
@@ -139,12 +139,12 @@ def on_return(envelope: Envelope) -> list[Outgoing]:
     ]
 
 
-def on_observed(watches: Watches[Cause], envelope: Envelope, rules: RuleBook, cause: Cause) -> list[Outgoing]:
+def on_observed(watches: Watches, envelope: Envelope, rules: RuleBook) -> list[Outgoing]:
     """Counts one observation into its region's watch; a common problem starting with it is published."""
     seen: Observed = envelope.data  # type: ignore[assignment]
     key = seen.signature.encode()
     watch, evidence = observe(watches.get(key), str(envelope.id), seen, rules.for_region(seen.region_id).problems)
-    watches.put(key, watch, cause)
+    watches.put(key, watch)
     if evidence is None:
         return []
     problem_id = derived_id(seen.signature, envelope.id)

@@ -74,11 +74,9 @@ async def observe_returns(stream: faust.StreamT) -> None:
 @app.agent(inputs.channel(OBSERVATIONS))
 async def detect(stream: faust.StreamT) -> None:
     async for batch in batches(stream):
-        watching: tables.Watches[faust.EventT] = tables.Watches(watches)
-        async for event, envelope in inputs.valid(batch):
-            await send(batch, handlers.on_observed(watching, envelope, rules, cause=event))
-        await batch.done()  # the problems detected are delivered before the watches that counted them
-        batch.write(watches, watching.changes())
+        watching = tables.Watches(batch.stage(watches))  # written once the problems it found are delivered
+        async for _event, envelope in inputs.valid(batch):
+            await send(batch, handlers.on_observed(watching, envelope, rules))
 
 
 if settings.tick_seconds > 0:

@@ -7,7 +7,6 @@ partition holds the rosters and cases (the SLA timers) of its stores."""
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
 from uuid import UUID
 
 from services.escalation.domain.cases import Case
@@ -18,7 +17,6 @@ from services.shared.events.roster import RosterPublished
 from services.shared.topics import ROSTER
 
 Table = MutableMapping[bytes, bytes]
-Cause = TypeVar("Cause")
 
 
 class Rosters:
@@ -112,22 +110,19 @@ class State:
         return State(self.rules, self.rosters, routed, self.cases.through(cases))
 
 
-class Watches(Generic[Cause]):
-    """The common-problem detector's watches (a region and kind → Watch as JSON) as one batch of
-    observations changes them: each is read once and written once a batch, so a burst costs one
-    write, to the partition of what last changed it (its cause)."""
+class Watches:
+    """The common-problem detector's watches (a region and kind → Watch as JSON), kept decoded while
+    one batch of observations changes them; the table (staged by the worker) takes one write a key."""
 
-    def __init__(self, table: Mapping[bytes, bytes]) -> None:
+    def __init__(self, table: Table) -> None:
         self.table = table
-        self._changed: dict[bytes, tuple[Watch, Cause]] = {}
+        self._decoded: dict[bytes, Watch] = {}
 
     def get(self, key: bytes) -> Watch:
-        if key in self._changed:
-            return self._changed[key][0]
-        return Watch.model_validate_json(self.table.get(key, b"{}"))
+        if key not in self._decoded:
+            self._decoded[key] = Watch.model_validate_json(self.table.get(key, b"{}"))
+        return self._decoded[key]
 
-    def put(self, key: bytes, watch: Watch, cause: Cause) -> None:
-        self._changed[key] = watch, cause
-
-    def changes(self) -> dict[bytes, tuple[bytes | None, Cause]]:
-        return {key: (watch.model_dump_json().encode(), cause) for key, (watch, cause) in self._changed.items()}
+    def put(self, key: bytes, watch: Watch) -> None:
+        self._decoded[key] = watch
+        self.table[key] = watch.model_dump_json().encode()

@@ -1,5 +1,5 @@
 """Retention: an idempotency key is replayed to retries for the service's keep time, a published
-outbox event kept for its own; then both are deleted. An unpublished event is never.
+outbox event kept for its own; then both are deleted. An unpublished event never is.
 
 One replica runs each pass: it claims the `retention` lease row, whose expiry is when the next pass
 is due, so the schedule survives restarts and rolling deploys. A pass deletes in batches, each in a

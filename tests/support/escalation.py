@@ -12,7 +12,8 @@ from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 from kafka.structs import TopicPartition
 
-from services.escalation.topics import CLOCK, INTERNAL_TOPICS, Tick
+from services.escalation.events import Tick
+from services.escalation.topics import CLOCK, INTERNAL_TOPICS
 from services.shared.auth import mint_token
 from services.shared.events.envelope import encode, wrap
 from services.shared.events.roster import RosterPublished

@@ -13,14 +13,7 @@ from services.complaints.service import commands
 from services.shared.events import fields
 from services.shared.events.complaints import Category, Channel, Mood, Outcome, Severity, Technique
 from services.shared.events.fields import (
-    Currency,
-    CustomerRef,
-    ProductCategory,
-    RegionId,
-    StaffId,
-    StoreId,
-    Tier,
-    TimeZone,
+    Currency, CustomerRef, ProductCategory, RegionId, StaffId, StoreId, Tier, TimeZone,
 )
 from services.shared.events.returns import NoReceiptReason, ReturnKind, Tender
 

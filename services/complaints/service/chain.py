@@ -5,8 +5,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.domain.returns import ReturnPolicy
 from services.complaints.service.context import UnknownStore
-from services.complaints.service.customers import insert_statement
 from services.complaints.store.models import CHAIN_SCOPE, Region, ReturnPolicyRow, Store
+from services.shared.db import insert_statement
 from services.shared.errors import InvalidField
 from services.shared.events.returns import Tender
 from services.shared.principal import Principal

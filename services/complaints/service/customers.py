@@ -3,14 +3,13 @@
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.domain.customers import customer_ref
 from services.complaints.service.commands import Contact
 from services.complaints.service.context import Context
 from services.complaints.store.models import Customer
+from services.shared.db import insert_statement
 
 
 async def customer_for(session: AsyncSession, ctx: Context, contact: Contact) -> Customer:
@@ -31,7 +30,3 @@ async def customer_for(session: AsyncSession, ctx: Context, contact: Contact) ->
     customer.erased_at = None
     return customer
 
-
-def insert_statement(session: AsyncSession, model: type):
-    """An INSERT that can say what to do on a conflict (PostgreSQL and SQLite both can)."""
-    return (postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(model)

@@ -7,9 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel, ConfigDict, Field, StrictInt, ValidationError, ValidationInfo, field_validator, model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
 
 from services.escalation.domain.problems import ProblemRules
 from services.shared.events.complaints import Category, Mood, Severity
@@ -36,10 +34,11 @@ class Sla(BaseModel):
         return start + timedelta(minutes=self.acknowledge_minutes), start + timedelta(minutes=self.resolve_minutes)
 
 
-# Every severity needs a tier and every tier its deadlines, or some complaint would have neither.
-_COMPLETE: dict[str | None, tuple[type[StrEnum], str]] = {
-    "severity": (Severity, "no tier for"), "sla": (Tier, "no deadlines for"),
-}
+def _complete(table: dict, keys: type[StrEnum], lacking: str) -> dict:
+    """Every severity needs a tier and every tier its deadlines, or some complaint would have neither."""
+    if missing := [str(key) for key in keys if key not in table]:
+        raise ValueError(f"{lacking} {', '.join(missing)}")
+    return table
 
 
 class Rules(BaseModel):
@@ -58,13 +57,15 @@ class Rules(BaseModel):
     sla: dict[Tier, Sla]
     problems: ProblemRules = ProblemRules()
 
-    @field_validator("severity", "sla")
+    @field_validator("severity")
     @classmethod
-    def _complete(cls, table: dict[Any, Any], info: ValidationInfo) -> dict[Any, Any]:
-        keys, lacking = _COMPLETE[info.field_name]
-        if missing := [str(key) for key in keys if key not in table]:
-            raise ValueError(f"{lacking} {', '.join(missing)}")
-        return table
+    def _every_severity(cls, tiers: dict[Severity, Tier]) -> dict[Severity, Tier]:
+        return _complete(tiers, Severity, "no tier for")
+
+    @field_validator("sla")
+    @classmethod
+    def _every_tier(cls, slas: dict[Tier, Sla]) -> dict[Tier, Sla]:
+        return _complete(slas, Tier, "no deadlines for")
 
 
 class RuleBook(BaseModel):

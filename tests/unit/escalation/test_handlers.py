@@ -355,12 +355,13 @@ def observe(watches: tables.Watches, outgoing: Iterable[Outgoing]) -> list[Outgo
     found = []
     for out in outgoing:
         if out.topic == OBSERVATIONS:
-            found += handlers.on_observed(watches, out.envelope(), RULES, cause=out.id)
+            found += handlers.on_observed(watches, out.envelope(), RULES)
     return found
 
 
 def test_complaints_of_one_kind_rising_at_three_stores_are_a_common_problem_reported_once():
-    state, watches = worker(), tables.Watches({})
+    state, table = worker(), {}
+    watches = tables.Watches(table)
     stores = ["hel-kamppi", "esp-iso-omena", "van-jumbo"]
     filed = [complaint(store_id=store, category="product_quality") for _ in range(3) for store in stores]
     detected = []
@@ -372,21 +373,22 @@ def test_complaints_of_one_kind_rising_at_three_stores_are_a_common_problem_repo
     assert {store.store_id for store in problem.event.evidence.stores} == set(stores)
     assert problem.id == derived_id(problem.event.problem_id, "detected")
     signature = "uusimaa|product_quality|"
-    assert list(watches.changes()) == [signature.encode()]
+    assert list(table) == [signature.encode()]
     assert observe(watches, file(state, complaint(category="product_quality"), NOW + minutes(10))) == []
 
 
-def test_a_batchs_watch_is_written_once_with_what_last_changed_it():
-    watches = tables.Watches({})
+def test_a_watch_is_kept_as_the_observations_left_it():
+    table: dict[bytes, bytes] = {}
+    watches = tables.Watches(table)
     observations = [
         Outgoing(OBSERVATIONS, Observed(region_id="uusimaa", store_id="hel-kamppi", category="service", sample_id=uuid.uuid4(),
                                         at=NOW), uuid.uuid4(), NOW)
         for _ in range(3)
     ]
     observe(watches, observations)
-    ((key, (value, cause)),) = watches.changes().items()
-    assert cause == observations[-1].id
+    ((key, value),) = table.items()
     assert tables.Watches({key: value}).get(key) == watches.get(key)
+    assert len(watches.get(key).recent_ids) == 3
 
 
 def test_each_rule_that_rejected_a_return_is_observed_under_an_id_of_its_own():
