@@ -2,14 +2,25 @@
 # Local Apache Kafka (KRaft, no ZooKeeper) run from Maven Central's jars, for development and tests.
 #
 #   kafka.sh fetch                                        download the jars once (Maven)
-#   kafka.sh start --dir DIR --port PORT [--nodes 1|3]    start; last stdout line = bootstrap servers
+#   kafka.sh start --dir DIR --port PORT [--nodes 1|3] [--secure]
+#                                                         start; last stdout line = bootstrap servers
 #   kafka.sh stop --dir DIR                               stop every node started in DIR
 #   kafka.sh status --dir DIR                             list nodes; exit 0 only if all run
+#   kafka.sh tls --dir DIR --host NAME...                 a CA and a broker certificate for NAMEs
 #
+# --secure locks the brokers: clients connect with SASL_SSL (SCRAM-SHA-512, TLS with a CA made for
+# DIR), each service as its own user with the Kafka ACLs of `python -m services.cli acls` (the
+# StandardAuthorizer, nothing allowed without an ACL). The users are created when the storage is
+# formatted: `admin` (super user) and one per service, see USERS. The brokers talk to each other
+# and to the controllers over TLS with client certificates (the super user CN=broker); every
+# listener is on 127.0.0.1. A DIR is locked or not for good: formatted one way, it starts that way.
 # Env: KAFKA_VERSION (4.1.1), RETAIL_CACHE_DIR (<repo>/.cache), KAFKA_HEAP_OPTS,
-#      KAFKA_START_TIMEOUT (seconds, 120), JAVA_HOME (optional; Java 17+).
+#      KAFKA_START_TIMEOUT (seconds, 120), JAVA_HOME (optional; Java 17+),
+#      RETAIL_PYTHON (<repo>/.venv/bin/python, which applies the ACLs with --secure).
 # DIR layout: node-<id>.pid, node-<id>.log (stdout/stderr: warnings, JVM errors), bootstrap,
-#             cluster (id and node count), node-<id>/{server.properties,server.log,data/}.
+#             cluster (id and node count), node-<id>/{server.properties,server.log,data/};
+#             with --secure, secure/ (mode 700): ca.pem (what clients trust), <user>.env for each
+#             user (RETAIL_KAFKA_* settings with its password, to source), ca.key, broker.pem.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,9 +30,12 @@ cache=${RETAIL_CACHE_DIR:-$repo/.cache}
 libs=$cache/kafka/$version/libs
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 log4j_conf=$here/kafka/log4j2.properties
+python=${RETAIL_PYTHON:-$repo/.venv/bin/python}
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
-usage() { { echo usage:; sed -n '4,7p' "$0" | sed 's/^# //'; } >&2; exit 2; }
+usage() { { echo usage:; sed -n '4,9p' "$0" | sed 's/^# //'; } >&2; exit 2; }
+# The services' Kafka users: each may do only what services/cli/acls.py grants it.
+USERS=(complaints escalation boards analytics reports scheduling notifications)
 
 fetch() {
   local stamp=$cache/kafka/$version/.fetched want
@@ -44,16 +58,60 @@ fetch() {
   ) 9>"$cache/kafka/$version/.lock"
 }
 
+# A CA (ca.pem, ca.key) and the brokers' key and certificate (broker.pem: CN=broker, for 127.0.0.1 and
+# the host names given, for serving and as the brokers' own client certificate), made once in $1.
+tls() {
+  local out=$1 ext
+  shift
+  [[ -f $out/broker.pem ]] && return 0
+  mkdir -p "$out"
+  ext="subjectAltName=IP:127.0.0.1$(printf ',DNS:%s' "$@")"$'\n'"extendedKeyUsage=serverAuth,clientAuth"
+  (
+    set -e
+    cd "$out"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=retail-care Kafka CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+      -keyout ca.key -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj /CN=broker -keyout broker.key -out broker.csr
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile <(echo "$ext") -out broker.crt
+    cat broker.key broker.crt >broker.pem.tmp
+    chmod 600 ca.key broker.pem.tmp
+    mv broker.pem.tmp broker.pem
+    rm broker.key broker.csr broker.crt ca.srl
+  ) >/dev/null 2>"$out/openssl.log" || die "making certificates failed: $(cat "$out/openssl.log")"
+  rm -f "$out/openssl.log"
+}
+
+# Each user's password, made once, in <user>.env with the client settings of the locked brokers.
+credentials() {
+  local secrets=$1 user
+  for user in admin "${USERS[@]}"; do
+    [[ -f $secrets/$user.env ]] && continue
+    (
+      umask 077
+      printf '%s\n' RETAIL_KAFKA_SECURITY_PROTOCOL=SASL_SSL "RETAIL_KAFKA_SASL_USERNAME=$user" \
+        "RETAIL_KAFKA_SASL_PASSWORD=$(openssl rand -hex 24)" "RETAIL_KAFKA_SSL_CA_FILE=$secrets/ca.pem" \
+        >"$secrets/$user.env.tmp"
+    )
+    mv "$secrets/$user.env.tmp" "$secrets/$user.env"
+  done
+}
+
+password() { sed -n 's/^RETAIL_KAFKA_SASL_PASSWORD=//p' "$1"; }
+
 # True if $1 is a live kafka.Kafka process (guards against reused pids and zombies).
 is_kafka() { [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") == *kafka.Kafka* ]]; }
 
 parse_args() {
-  dir='' port='' nodes=1
+  dir='' port='' nodes=1 secure=0 hosts=()
   while (($#)); do
     case $1 in
       --dir) dir=${2-}; shift 2 || usage ;;
       --port) port=${2-}; shift 2 || usage ;;
       --nodes) nodes=${2-}; shift 2 || usage ;;
+      --secure) secure=1; shift ;;
+      --host) hosts+=("${2-}"); shift 2 || usage ;;
       *) usage ;;
     esac
   done
@@ -120,22 +178,35 @@ start() {
     [[ -e $f ]] && is_kafka "$(<"$f")" && die "Kafka is already running in $dir (stop it first)"
   done
 
-  local cid n i nd rf=$((nodes == 1 ? 1 : 3)) isr=$((nodes == 1 ? 1 : 2))
+  local cid n i nd internal rf=$((nodes == 1 ? 1 : 3)) isr=$((nodes == 1 ? 1 : 2))
   if [[ -f $dir/cluster ]]; then
     read -r cid n <"$dir/cluster"
     [[ $n == "$nodes" ]] || die "$dir holds a $n-node cluster, not $nodes"
+    if [[ -d $dir/secure ]] && ((!secure)); then die "$dir holds a locked cluster: start it with --secure"; fi
+    if [[ ! -d $dir/secure ]] && ((secure)); then die "$dir holds an open cluster: --secure needs a new DIR"; fi
   else
     cid=$("$java" -cp "$libs/*" kafka.tools.StorageTool random-uuid)
     echo "$cid $nodes" >"$dir/cluster"
   fi
+  local secrets=$dir/secure scram=() user
+  if ((secure)); then
+    mkdir -p "$secrets"
+    chmod 700 "$secrets"
+    tls "$secrets" localhost
+    credentials "$secrets"
+    for user in admin "${USERS[@]}"; do
+      scram+=(--add-scram "SCRAM-SHA-512=[name=$user,password=$(password "$secrets/$user.env")]")
+    done
+  fi
 
-  # Controller ports are picked afresh on each start: with static voters they live only in config.
+  # Controller ports (and, locked, the brokers' own ports) are picked afresh on each start: with
+  # static voters they live only in config.
   local cports voters='' bootstrap=''
   read -r -a cports <<<"$(python3 -c '
 import socket, sys
 socks = [socket.socket() for _ in range(int(sys.argv[1]))]
 for s in socks: s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))' "$nodes")"
+print(*(s.getsockname()[1] for s in socks))' $((nodes * (1 + secure))))"
   for ((i = 1; i <= nodes; i++)); do
     voters+=${voters:+,}$i@127.0.0.1:${cports[i - 1]}
     bootstrap+=${bootstrap:+,}127.0.0.1:$((port + i - 1))
@@ -148,15 +219,38 @@ print(*(s.getsockname()[1] for s in socks))' "$nodes")"
   for ((i = 1; i <= nodes; i++)); do
     nd=$dir/node-$i
     mkdir -p "$nd"
-    cat >"$nd/server.properties" <<EOF
-process.roles=broker,controller
-node.id=$i
-controller.quorum.voters=$voters
+    if ((secure)); then
+      internal=${cports[nodes + i - 1]}
+      cat >"$nd/server.properties" <<EOF
+listeners=CLIENT://127.0.0.1:$((port + i - 1)),INTERNAL://127.0.0.1:$internal,CONTROLLER://127.0.0.1:${cports[i - 1]}
+advertised.listeners=CLIENT://127.0.0.1:$((port + i - 1)),INTERNAL://127.0.0.1:$internal
+listener.security.protocol.map=CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL
+inter.broker.listener.name=INTERNAL
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$secrets/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$secrets/ca.pem
+listener.name.internal.ssl.client.auth=required
+listener.name.controller.ssl.client.auth=required
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin;User:CN=broker
+EOF
+    else
+      cat >"$nd/server.properties" <<EOF
 listeners=PLAINTEXT://127.0.0.1:$((port + i - 1)),CONTROLLER://127.0.0.1:${cports[i - 1]}
 advertised.listeners=PLAINTEXT://127.0.0.1:$((port + i - 1))
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
+EOF
+    fi
+    cat >>"$nd/server.properties" <<EOF
+process.roles=broker,controller
+node.id=$i
+controller.quorum.voters=$voters
+controller.listener.names=CONTROLLER
 log.dirs=$nd/data
 num.partitions=1
 default.replication.factor=$rf
@@ -178,7 +272,7 @@ EOF
     # Formats run in parallel; -g makes formatting a formatted node a no-op, skipping it saves a JVM.
     if [[ ! -f $nd/data/meta.properties ]]; then
       "$java" -Dlog4j2.configurationFile="$log4j_conf" -Dkafka.logs.dir="$nd" -cp "$libs/*" \
-        kafka.tools.StorageTool format -g -t "$cid" -c "$nd/server.properties" >>"$nd.log" 2>&1 &
+        kafka.tools.StorageTool format -g -t "$cid" -c "$nd/server.properties" "${scram[@]}" >>"$nd.log" 2>&1 &
       formats[i]=$!
     fi
   done
@@ -213,6 +307,10 @@ EOF
     ((SECONDS < deadline)) || fail "not ready after ${KAFKA_START_TIMEOUT:-120} s"
     sleep 0.2
   done
+  if ((secure)); then
+    (cd "$repo" && set -a && . "$secrets/admin.env" && RETAIL_KAFKA_BOOTSTRAP_SERVERS=$bootstrap \
+      "$python" -m services.cli acls >&2) || fail "applying the ACLs failed"
+  fi
   echo "$bootstrap" >"$dir/bootstrap"
   echo "$bootstrap"
 }
@@ -221,6 +319,7 @@ cmd=${1-}
 shift || usage
 case $cmd in
   fetch) fetch ;;
+  tls) parse_args "$@" && tls "$dir" "${hosts[@]}" ;;
   start) parse_args "$@" && start ;;
   stop) parse_args "$@" && stop ;;
   status) parse_args "$@" && status ;;

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs the platform locally: a Kafka broker, its topics, every service built so far, and demo traffic.
 # Ctrl-C stops everything. Data stays in .data/ between runs (delete it to start afresh).
+# The broker is locked as in production (kafka.sh --secure): TLS, and each service signs in as its
+# own Kafka user, allowed only its own topics (services/cli/acls.py).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo"
 data=${RETAIL_DATA_DIR:-$repo/.data}
 kafka_port=${RETAIL_KAFKA_PORT:-9092}
 bin=$repo/.venv/bin
-export RETAIL_KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$kafka_port
+kafka_dir=$data/kafka-secure
 export COMPLAINTS_DATABASE_URL=${COMPLAINTS_DATABASE_URL:-sqlite:///$data/complaints.db}
 complaints=http://127.0.0.1:${COMPLAINTS_PORT:-8001}
 
@@ -25,25 +27,30 @@ stop_all() {
     done
     [[ -z ${alive:-} ]] || kill -9 $alive 2>/dev/null || true
   fi
-  deploy/local/kafka.sh stop --dir "$data/kafka"
+  deploy/local/kafka.sh stop --dir "$kafka_dir"
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-echo "starting Kafka on $RETAIL_KAFKA_BOOTSTRAP_SERVERS ..."
-deploy/local/kafka.sh start --dir "$data/kafka" --port "$kafka_port" >/dev/null
-"$bin/retail" topics
+echo "starting Kafka on 127.0.0.1:$kafka_port ..."
+export RETAIL_KAFKA_BOOTSTRAP_SERVERS
+RETAIL_KAFKA_BOOTSTRAP_SERVERS=$(deploy/local/kafka.sh start --dir "$kafka_dir" --port "$kafka_port" --secure | tail -n 1)
+# Becomes the command, run as the named Kafka user (its RETAIL_KAFKA_* settings and password): call
+# it in a subshell of its own, so that a background one's $! is the command's pid.
+as_user() { set -a; . "$kafka_dir/secure/$1.env"; set +a; shift; exec "$@"; }
+(as_user admin "$bin/retail" topics)
 
-setsid "$bin/python" -m services.complaints >>"$data/complaints.log" 2>&1 &
-services+=($!)
-ESCALATION_DATA_DIR=$data/escalation setsid "$bin/python" -m services.escalation >>"$data/escalation.log" 2>&1 &
-services+=($!)
-setsid "$bin/python" -m services.escalation.boards >>"$data/escalation-boards.log" 2>&1 &
-services+=($!)
-ANALYTICS_DATA_DIR=$data/analytics setsid "$bin/python" -m services.analytics >>"$data/analytics.log" 2>&1 &
-services+=($!)
-setsid "$bin/python" -m services.analytics.reports >>"$data/analytics-reports.log" 2>&1 &
-services+=($!)
+start() {  # start USER LOG COMMAND...: a service in a session of its own (Ctrl-C reaches only this script)
+  local user=$1 log=$2
+  shift 2
+  as_user "$user" setsid "$@" >>"$data/$log.log" 2>&1 &
+  services+=($!)
+}
+start complaints complaints "$bin/python" -m services.complaints
+ESCALATION_DATA_DIR=$data/escalation start escalation escalation "$bin/python" -m services.escalation
+start boards escalation-boards "$bin/python" -m services.escalation.boards
+ANALYTICS_DATA_DIR=$data/analytics start analytics analytics "$bin/python" -m services.analytics
+start reports analytics-reports "$bin/python" -m services.analytics.reports
 
 "$bin/python" - "$complaints/readyz" <<'PY'
 import sys, time, urllib.request
@@ -58,8 +65,8 @@ while True:
         time.sleep(0.5)
 PY
 
-setsid "$bin/retail" demo --url "$complaints" --rate "${RETAIL_DEMO_RATE:-1}" --duration 0 >"$data/demo.log" 2>&1 &
-services+=($!)
+# The demo publishes the on-duty rosters until the scheduling service does: as its Kafka user.
+start scheduling demo "$bin/retail" demo --url "$complaints" --rate "${RETAIL_DEMO_RATE:-1}" --duration 0
 
 cat <<TXT
 
@@ -69,7 +76,7 @@ The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s
   dashboard       http://127.0.0.1:${ESCALATION_PORT:-8002}/  (regional coordinators' live board)
   analytics       http://127.0.0.1:${ANALYTICS_PORT:-8003}/metrics  (satisfaction and loss-prevention totals; ops token)
   reports         http://127.0.0.1:${ANALYTICS_REPORTS_PORT:-8004}/docs  (satisfaction, loss prevention, open signals; manager tokens)
-  Kafka           $RETAIL_KAFKA_BOOTSTRAP_SERVERS
+  Kafka           $RETAIL_KAFKA_BOOTSTRAP_SERVERS (SASL_SSL; each service's user in $kafka_dir/secure/)
 A store manager's token for hel-kamppi (region uusimaa):
   $("$bin/retail" token --role store_manager --sub mgr-0007 --region uusimaa --store hel-kamppi)
 A regional coordinator's token for uusimaa (paste it into the dashboard):

@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.shared.kafka import client_options
 from services.shared.settings import PlatformSettings
 from services.shared.topics import TOPICS
 
@@ -84,7 +85,7 @@ class Brokers:
             timeout_ms = int(self.settings.timeout_s * 1000)
             self._admin = KafkaAdminClient(bootstrap_servers=self.platform.kafka_bootstrap_servers,
                                            client_id="analytics-pipeline", request_timeout_ms=timeout_ms,
-                                           bootstrap_timeout_ms=timeout_ms)
+                                           bootstrap_timeout_ms=timeout_ms, **client_options(self.platform))
         return self._admin
 
     def _read(self, admin: KafkaAdminClient) -> Reading:

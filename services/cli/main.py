@@ -10,6 +10,7 @@ import typer
 from services.analytics.dashboards import dashboard_files
 from services.analytics.pipeline import PipelineSettings
 from services.analytics.settings import AnalyticsSettings
+from services.cli import acls as kafka_acls
 from services.cli.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
 from services.escalation.settings import EscalationSettings
@@ -55,6 +56,12 @@ def topics() -> None:
     """Create every topic of the registry (and its DLQ) that does not exist yet."""
     created = ensure_topics(PlatformSettings(), ALL_TOPICS)
     typer.echo(f"created {len(created)} topics: {', '.join(created) or 'none'}; {len(ALL_TOPICS)} in the registry")
+
+
+@app.command()
+def acls() -> None:
+    """Grant each service's Kafka user what it may read and write on the locked brokers (as the admin user)."""
+    typer.echo(f"{kafka_acls.apply(PlatformSettings())} ACLs for {len(kafka_acls.SERVICES)} services")
 
 
 @app.command()

@@ -36,9 +36,15 @@ class ComplaintsSettings(BaseSettings):
         description="How long an outbox event is kept after the relay published it; an unpublished one is kept "
         "whatever its age.",
     )
+    contact_reads_keep_days: int = Field(
+        365, ge=1,
+        description="How long the record of each read of a customer's contact (who, when, which complaint) is kept "
+        "for senior managers to query: a year covers a yearly audit and a customer asking who saw their data.",
+    )
     retention_interval_s: int = Field(
         3600, ge=1,
-        description="How often one replica deletes expired idempotency keys and published outbox events.",
+        description="How often one replica deletes expired idempotency keys, published outbox events and contact "
+        "reads.",
     )
     retention_batch_size: int = Field(
         1000, ge=1, description="Most rows of each table the retention pass deletes in one transaction."

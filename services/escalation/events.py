@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from services.shared.events.complaints import Category
 from services.shared.events.envelope import Envelope, Event, RegionEvent, wrap
-from services.shared.events.fields import StoreId
+from services.shared.events.fields import MAX_COUNT, StoreId, Timestamp
 from services.shared.events.returns import PolicyRule
 from services.shared.topics import Topic
 
@@ -43,8 +43,8 @@ class Tick(Event):
     """The time on the worker's clock, sent to every partition: SLA deadlines are checked against it."""
 
     event_type: ClassVar[str] = "retail.escalation.tick.v1"
-    partition: int = Field(ge=0)
-    now: AwareDatetime
+    partition: int = Field(ge=0, le=MAX_COUNT)
+    now: Timestamp
 
 
 class Observed(RegionEvent):
@@ -55,7 +55,7 @@ class Observed(RegionEvent):
     category: Category
     policy_rule: PolicyRule | None = None
     sample_id: uuid.UUID = Field(description="The complaint, or for a policy rule the return, it came from.")
-    at: AwareDatetime
+    at: Timestamp
 
     @property
     def signature(self) -> str:

@@ -4,10 +4,14 @@ a faust table in the worker, a dict in tests.
 One store's complaints, roster and clock ticks share a partition number, so the worker that owns a
 partition holds the rosters and cases (the SLA timers) of its stores."""
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
+
+import structlog
+from prometheus_client import Counter
 
 from services.escalation.domain.cases import Case
 from services.escalation.domain.problems import Watch
@@ -17,6 +21,24 @@ from services.shared.events.roster import RosterPublished
 from services.shared.topics import ROSTER
 
 Table = MutableMapping[bytes, bytes]
+T = TypeVar("T")
+log = structlog.get_logger()
+UNREADABLE = Counter("retail_escalation_table_values_unreadable_total",
+                     "Values of the worker's tables that did not read back, and were taken as absent.", ["table"])
+
+
+def readable(read: Callable[[bytes], T], raw: bytes | None, table: str) -> T | None:
+    """A table value read back, or None when there is none or it does not read: a record on a changelog
+    that is not a value of its table (restored on a new disk) is taken as absent, logged and counted,
+    rather than failing every event, or every tick, that reads it."""
+    if raw is None:
+        return None
+    try:
+        return read(raw)
+    except ValueError as error:  # pydantic's ValidationError and the contracts' InvalidEvent are ValueErrors
+        UNREADABLE.labels(table).inc()
+        log.error("table value unreadable; taken as absent", table=table, error=type(error).__name__)
+        return None
 
 
 class Rosters:
@@ -29,8 +51,8 @@ class Rosters:
         self.table[roster.store_id.encode()] = record
 
     def of(self, store_id: str) -> RosterPublished | None:
-        raw = self.table.get(store_id.encode())
-        return decode(raw, ROSTER.event_classes).data if raw else None  # type: ignore[return-value]
+        envelope = readable(lambda raw: decode(raw, ROSTER.event_classes), self.table.get(store_id.encode()), "rosters")
+        return None if envelope is None else envelope.data  # type: ignore[return-value]
 
 
 class DueIndex:
@@ -73,8 +95,7 @@ class Cases:
         return Cases(view, self.kept, self.due)
 
     def get(self, complaint_id: UUID) -> Case | None:
-        raw = self.table.get(complaint_id.bytes)
-        return Case.model_validate_json(raw) if raw else None
+        return readable(Case.model_validate_json, self.table.get(complaint_id.bytes), "cases")
 
     def keep(self, case: Case) -> None:
         key = case.complaint_id.bytes
@@ -89,11 +110,14 @@ class Cases:
     def due_at(self, partition: int, now: datetime) -> Iterator[Case]:
         """The partition's cases whose deadline, or end, has come by `now`."""
         if not self.due.built(partition):
-            found = (Case.model_validate_json(raw) for raw in list(self.table.values()))
-            mine = (case for case in found if case.partition == partition)
+            found = (readable(Case.model_validate_json, raw, "cases") for raw in list(self.table.values()))
+            mine = (case for case in found if case is not None and case.partition == partition)
             self.due.build(partition, {case.complaint_id.bytes: case.next_due(self.kept) for case in mine})
         for key in self.due.due(partition, now):
-            yield Case.model_validate_json(self.table[key])
+            if (case := readable(Case.model_validate_json, self.table[key], "cases")) is None:
+                self.due.remove(partition, key)  # read once, not at every tick
+            else:
+                yield case
 
 
 @dataclass(frozen=True)
@@ -120,7 +144,7 @@ class Watches:
 
     def get(self, key: bytes) -> Watch:
         if key not in self._decoded:
-            self._decoded[key] = Watch.model_validate_json(self.table.get(key, b"{}"))
+            self._decoded[key] = readable(Watch.model_validate_json, self.table.get(key), "watches") or Watch()
         return self._decoded[key]
 
     def put(self, key: bytes, watch: Watch) -> None:

@@ -13,6 +13,12 @@ from services.shared.principal import REGION_ROLES, STORE_ROLES, Principal, Role
 from services.shared.settings import PlatformSettings
 
 ALGORITHM = "HS256"
+CLAIMS = {
+    "sub": "a staff or service id such as emp-1042 (lowercase letters, digits and hyphens)",
+    "role": f"one of {', '.join(Role)}",
+    "region_id": "a region id such as uusimaa",
+    "store_id": "a store id such as hel-kamppi",
+}
 
 
 class AuthError(Exception):
@@ -29,8 +35,7 @@ def mint_token(
     store_id: str | None = None,
     ttl: timedelta = timedelta(hours=8),
 ) -> str:
-    principal = Principal(sub=sub, role=role, region_id=region_id, store_id=store_id)
-    _check_claims(principal)
+    principal = _principal({"sub": sub, "role": role, "region_id": region_id, "store_id": store_id})
     claims = {
         **principal.model_dump(exclude_none=True),
         "iss": settings.auth_issuer,
@@ -70,20 +75,20 @@ def verify_token(token: str, settings: PlatformSettings) -> Principal:
         raise AuthError(f"the token was not issued by {settings.auth_issuer}") from None
     except jwt.InvalidTokenError as error:
         raise AuthError(f"the token is invalid: {error}") from None
+    return _principal(claims)
+
+
+def _principal(claims: dict) -> Principal:
     try:
         principal = Principal.model_validate(claims)
     except ValidationError as error:
-        fields = ", ".join(str(detail["loc"][0]) for detail in error.errors())
-        raise AuthError(f"the token has invalid claims: {fields}") from None
-    _check_claims(principal)
-    return principal
-
-
-def _check_claims(principal: Principal) -> None:
+        claim = str(error.errors()[0]["loc"][0])
+        raise AuthError(f"the token's {claim} claim is not {CLAIMS[claim]}") from None
     if principal.role in STORE_ROLES and not (principal.store_id and principal.region_id):
         raise AuthError(f"a token for role {principal.role} needs store_id and region_id")
     if principal.role in REGION_ROLES and not principal.region_id:
         raise AuthError(f"a token for role {principal.role} needs region_id")
+    return principal
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -95,7 +100,7 @@ class Authorize:
     themselves with `principal.require_scope(...)`."""
 
     def __init__(self, *roles: Role) -> None:
-        self.roles = frozenset(roles or Role)
+        self.roles = frozenset(roles)
 
     def __call__(
         self, request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # SQLAlchemy's pool_timeout, 30 s
 
 
 def async_url(url: str) -> str:
@@ -32,12 +33,15 @@ def make_engine(url: str) -> AsyncEngine:
     def _pragmas(connection, _record):  # noqa: ANN001 - DBAPI types
         connection.isolation_level = None  # let the "begin" hook below open transactions
         cursor = connection.cursor()
+        # SQLite has one writer at a time: a transaction waits its turn behind the others, as long
+        # as a request would wait for a pooled connection, rather than fail ("database is locked").
+        # First, since switching to WAL itself may wait for another connection.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         # WAL lets readers work beside the writer; synchronous=FULL keeps the last commits
         # (the outbox among them) through a power loss, which NORMAL would not.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -3,21 +3,42 @@ publishing, and a consumer that commits offsets only after the effect."""
 
 import asyncio
 import base64
+import codecs
+import hashlib
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
+from prometheus_client import Counter
 
 from services.shared.clock import Clock, utc_now
-from services.shared.events.deadletter import DeadLetter
+from services.shared.events.deadletter import KEY_KEPT, REASON_KEPT, VALUE_KEPT, DeadLetter
 from services.shared.events.envelope import Envelope, InvalidEvent, decode, encode, wrap
-from services.shared.settings import PlatformSettings
+from services.shared.settings import KafkaSecurityProtocol, PlatformSettings
 from services.shared.topics import Topic
 
 log = structlog.get_logger()
+
+
+def client_options(settings: PlatformSettings) -> dict[str, Any]:
+    """How every Kafka client (aiokafka's and kafka-python's take the same names) reaches the brokers:
+    as the service's own SCRAM user when the brokers are locked, over TLS with SASL_SSL."""
+    protocol = settings.kafka_security_protocol
+    if protocol is KafkaSecurityProtocol.PLAINTEXT:
+        return {"security_protocol": protocol.value}
+    tls = protocol is KafkaSecurityProtocol.SASL_SSL
+    return {
+        "security_protocol": protocol.value,
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": settings.kafka_sasl_username,
+        "sasl_plain_password": settings.kafka_sasl_password.get_secret_value(),
+        "ssl_context": ssl.create_default_context(cafile=settings.kafka_ssl_ca_file) if tls else None,
+    }
 
 
 def ensure_topics(settings: PlatformSettings, topics: Iterable[Topic], timeout_s: float = 60.0) -> list[str]:
@@ -25,7 +46,8 @@ def ensure_topics(settings: PlatformSettings, topics: Iterable[Topic], timeout_s
     leader; returns the names it created. Safe to repeat, also from several processes at once."""
     topics = list(topics)
     replication = settings.kafka_replication_factor
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="retail-admin")
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="retail-admin",
+                             **client_options(settings))
     try:
         existing = set(admin.list_topics())
         missing = [
@@ -81,6 +103,7 @@ def make_producer(settings: PlatformSettings, client_id: str) -> AIOKafkaProduce
         acks="all",
         linger_ms=settings.kafka_linger_ms,
         max_batch_size=settings.kafka_max_batch_bytes,
+        **client_options(settings),
     )
 
 
@@ -108,18 +131,27 @@ async def kafka_ready(producer: AIOKafkaProducer | None, timeout_s: float = 2.0)
 
 
 def dead_letter(record: ConsumerRecord, reason: str, consumer: str, clock: Clock = utc_now) -> Envelope:
+    """The record's dead letter, which always fits in a record: it copies a capped part of the record
+    and identifies the whole value by its size and hash."""
+    raw: bytes | None = record.value
+    kept, truncated = (None, False) if raw is None else (raw[:VALUE_KEPT], len(raw) > VALUE_KEPT)
     try:
-        value, encoding = (record.value.decode() if record.value is not None else None), "utf-8"
+        # A copy cut inside a character leaves that character out rather than turning to base64.
+        value = None if kept is None else codecs.getincrementaldecoder("utf-8")().decode(kept, final=not truncated)
+        encoding = "utf-8"
     except UnicodeDecodeError:
-        value, encoding = base64.b64encode(record.value).decode(), "base64"
+        value, encoding = base64.b64encode(kept).decode(), "base64"
     letter = DeadLetter(
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
-        key=record.key.decode(errors="replace") if record.key is not None else None,
+        key=record.key[:KEY_KEPT].decode(errors="replace") if record.key is not None else None,
         value=value,
         value_encoding=encoding,
-        reason=reason,
+        value_size=None if raw is None else len(raw),
+        value_sha256=None if raw is None else hashlib.sha256(raw).hexdigest(),
+        value_truncated=truncated,
+        reason=reason[:REASON_KEPT],
         consumer=consumer,
         at=clock(),
     )
@@ -154,6 +186,7 @@ async def consume(
         client_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **client_options(settings),
     )
     await consumer.start()
     try:
@@ -174,24 +207,30 @@ async def _handle(
     try:
         await handler(decode(record.value or b"", topic.event_classes))
     except InvalidEvent as error:
+        letter = dead_letter(record, str(error), group_id)
         log.warning("event dead-lettered", topic=topic.name, partition=record.partition, offset=record.offset,
-                    reason=str(error))
-        await publish(producer, topic.dlq, [dead_letter(record, str(error), group_id)], settings)
+                    reason=letter.data.reason)
+        await publish(producer, topic.dlq, [letter], settings)
 
 
 
 Apply = Callable[[ConsumerRecord], None]
+SKIPPED = Counter("retail_follower_records_skipped_total", "Records a read model could not apply and skipped.",
+                  ["client_id", "topic"])
 
 
 async def follow(topics: dict[str, int], apply: Apply, caught_up: asyncio.Event, *, client_id: str,
                  settings: PlatformSettings) -> None:
     """Feeds every record of the topics (name → partitions), from the start, to `apply` for as long
     as the caller runs; `caught_up` is set once the records there were at the start are applied.
-    For read models that keep no storage: after a broker outage they are read again from the start."""
+    A record `apply` cannot apply is skipped, logged and counted (SKIPPED): one bad record must not
+    hold the read model back. For read models that keep no storage: after a broker outage they are
+    read again from the start, and `caught_up` is clear until they are (the read model is not ready)."""
     while True:
         try:
             await _follow(topics, apply, caught_up, client_id, settings)
         except Exception:  # noqa: BLE001 - an outage must not end the read model
+            caught_up.clear()
             log.exception("following topics failed; starting again", client_id=client_id)
             await asyncio.sleep(2.0)
 
@@ -199,7 +238,8 @@ async def follow(topics: dict[str, int], apply: Apply, caught_up: asyncio.Event,
 async def _follow(topics: dict[str, int], apply: Apply, caught_up: asyncio.Event, client_id: str,
                   settings: PlatformSettings) -> None:
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, client_id=client_id,
-                                group_id=None, enable_auto_commit=False, auto_offset_reset="earliest")
+                                group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
+                                **client_options(settings))
     await consumer.start()
     try:
         while not set(topics) <= await consumer.topics():  # a worker creates its changelogs when it starts
@@ -214,9 +254,18 @@ async def _follow(topics: dict[str, int], apply: Apply, caught_up: asyncio.Event
                 log.info("caught up", client_id=client_id)
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 for record in records:
-                    apply(record)
+                    _apply(apply, record, client_id)
     finally:
         await consumer.stop()
+
+
+def _apply(apply: Apply, record: ConsumerRecord, client_id: str) -> None:
+    try:
+        apply(record)
+    except Exception as error:  # noqa: BLE001 - a record the read model cannot apply is skipped, not retried
+        SKIPPED.labels(client_id, record.topic).inc()
+        log.error("record skipped", client_id=client_id, topic=record.topic, partition=record.partition,
+                  offset=record.offset, error=type(error).__name__)
 
 
 async def stop_producer(producer: AIOKafkaProducer, timeout_s: float = 5.0) -> None:

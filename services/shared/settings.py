@@ -5,12 +5,16 @@ Each service adds its own settings class with its own prefix and holds one of th
 """
 
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Known to everyone who reads this file: fine on a laptop, refused in production.
 DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-do-not-use-in-production"
+# A production key is random: long, of many characters, and no word someone typed in as a stand-in.
+MIN_KEY_BYTES, MIN_KEY_CHARACTERS = 32, 12
+PLACEHOLDERS = ("changeme", "change-me", "change_me", "secret", "password", "example", "placeholder", "development")
 
 
 class Environment(StrEnum):
@@ -18,8 +22,15 @@ class Environment(StrEnum):
     production = "production"
 
 
+class KafkaSecurityProtocol(StrEnum):
+    PLAINTEXT = "PLAINTEXT"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+
 class PlatformSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RETAIL_", extra="ignore")
+    # A rejected value (a key, a password) is never shown in the start-up error.
+    model_config = SettingsConfigDict(env_prefix="RETAIL_", extra="ignore", hide_input_in_errors=True)
 
     env: Environment = Field(
         Environment.development, description="development or production; production refuses the development signing key."
@@ -34,6 +45,16 @@ class PlatformSettings(BaseSettings):
     )
     kafka_linger_ms: int = Field(5, ge=0, description="How long the producer waits to fill a batch.")
     kafka_max_batch_bytes: int = Field(256 * 1024, ge=1024, description="The producer's largest batch per partition.")
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        KafkaSecurityProtocol.PLAINTEXT,
+        description="How every Kafka client of the service connects: PLAINTEXT (a local broker), SASL_PLAINTEXT or "
+        "SASL_SSL (the service's own user, SCRAM-SHA-512; SASL_SSL also checks the brokers' certificates).",
+    )
+    kafka_sasl_username: str | None = Field(None, description="The service's own Kafka user, for SASL.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="The password of that Kafka user, for SASL.")
+    kafka_ssl_ca_file: Path | None = Field(
+        None, description="PEM file of the CA that signed the brokers' certificates (SASL_SSL); unset: the system's CAs."
+    )
     auth_signing_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_SIGNING_KEY), description="HMAC key (HS256) that signs and verifies bearer tokens."
     )
@@ -42,11 +63,26 @@ class PlatformSettings(BaseSettings):
     auth_leeway_s: int = Field(30, ge=0, description="Clock skew allowed when checking a token's expiry.")
 
     @model_validator(mode="after")
+    def _sasl_needs_a_user(self) -> "PlatformSettings":
+        if self.kafka_security_protocol is not KafkaSecurityProtocol.PLAINTEXT and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(f"RETAIL_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                             "RETAIL_KAFKA_SASL_USERNAME and RETAIL_KAFKA_SASL_PASSWORD")
+        return self
+
+    @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> "PlatformSettings":
         if self.env is Environment.production:
             key = self.auth_signing_key.get_secret_value()
             if key == DEVELOPMENT_SIGNING_KEY:
                 raise ValueError("RETAIL_AUTH_SIGNING_KEY is the development key; production needs its own")
-            if len(key) < 32:
-                raise ValueError("RETAIL_AUTH_SIGNING_KEY must be at least 32 characters in production")
+            if len(key.encode()) < MIN_KEY_BYTES:
+                raise ValueError(f"RETAIL_AUTH_SIGNING_KEY must be at least {MIN_KEY_BYTES} bytes in production")
+            if len(set(key)) < MIN_KEY_CHARACTERS:
+                raise ValueError(f"RETAIL_AUTH_SIGNING_KEY must have at least {MIN_KEY_CHARACTERS} distinct characters "
+                                 "in production; make one with `openssl rand -base64 48`")
+            if any(word in key.lower() for word in PLACEHOLDERS):
+                raise ValueError("RETAIL_AUTH_SIGNING_KEY looks like a placeholder; make a random one with "
+                                 "`openssl rand -base64 48`")
         return self

@@ -16,7 +16,7 @@ from faust.streams import _current_event
 from faust.transport.drivers import aiokafka as aiokafka_driver
 
 from services.shared.events.envelope import Envelope, InvalidEvent, decode, encode
-from services.shared.kafka import dead_letter
+from services.shared.kafka import client_options, dead_letter
 from services.shared.settings import PlatformSettings
 from services.shared.topics import Topic
 from services.shared.web import create_app
@@ -32,11 +32,21 @@ class _IdempotentProducer(aiokafka_driver.Producer):
         return {"acks": "all", "enable_idempotence": True}
 
 
+def _broker_credentials(platform: PlatformSettings) -> faust.SASLCredentials | None:
+    """The service's own Kafka user for faust, from the options every other client of it uses."""
+    options = client_options(platform)
+    if "sasl_mechanism" not in options:
+        return None
+    return faust.SASLCredentials(username=options["sasl_plain_username"], password=options["sasl_plain_password"],
+                                 ssl_context=options["ssl_context"], mechanism=options["sasl_mechanism"])
+
+
 def stream_app(service: str, platform: PlatformSettings, datadir: Path, **options: Any) -> faust.App:
     """Call after `configure_logging`."""
     app = faust.App(
         service,
         broker=[f"kafka://{server}" for server in platform.kafka_bootstrap_servers.split(",")],
+        broker_credentials=_broker_credentials(platform),
         store="rocksdb://",
         datadir=str(datadir),
         # At least once, with every effect idempotent on the event id: faust's exactly_once has open
@@ -126,8 +136,9 @@ class Inputs:
         try:
             return decode(event.value, topic.event_classes)
         except InvalidEvent as error:
-            log.warning("event dead-lettered", topic=topic.name, offset=event.message.offset, reason=str(error))
-            await batch.send(self._dlq[topic.name], topic.dlq, dead_letter(event.message, str(error), self._app.conf.id))
+            letter = dead_letter(event.message, str(error), self._app.conf.id)
+            log.warning("event dead-lettered", topic=topic.name, offset=event.message.offset, reason=letter.data.reason)
+            await batch.send(self._dlq[topic.name], topic.dlq, letter)
             return None
 
 

@@ -45,7 +45,7 @@ async def prometheus(platform, analytics, tmp_path_factory):
     job["static_configs"] = [{"targets": [f"127.0.0.1:{analytics.port}"]}]
     config["scrape_configs"] = [job]
     config_path.write_text(yaml.safe_dump(config))
-    token = mint_token(platform, sub="svc-prometheus", role=Role.service, now=datetime.now(UTC), ttl=timedelta(hours=2))
+    token = mint_token(platform, sub="svc-prometheus", role=Role.metrics, now=datetime.now(UTC), ttl=timedelta(hours=2))
     (directory / "config" / "secrets").mkdir()
     (directory / "config" / "secrets" / "scrape-token").write_text(token)
 

@@ -39,10 +39,22 @@ def script(name: str, *args: str) -> str:
 
 
 @contextmanager
-def kafka_broker(directory: Path) -> Iterator[str]:
-    """A real single-node Kafka broker (KRaft) keeping its data in `directory`; its bootstrap address."""
-    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()))
+def kafka_broker(directory: Path, *, secure: bool = False) -> Iterator[str]:
+    """A real single-node Kafka broker (KRaft) keeping its data in `directory`; its bootstrap address.
+    `secure`: locked, each service its own user over TLS (`kafka_user`), with the platform's ACLs."""
+    locked = ["--secure"] if secure else []
+    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()), *locked)
     try:
         yield bootstrap
     finally:
         script("kafka.sh", "stop", "--dir", str(directory))
+
+
+def kafka_user(directory: Path, bootstrap: str, user: str, **settings: str):
+    """The platform settings with which `user` (a service, or `admin`) reaches the locked brokers
+    that kafka.sh --secure started in `directory`; `settings` override them."""
+    from services.shared.settings import PlatformSettings
+
+    lines = (directory / "secure" / f"{user}.env").read_text().splitlines()
+    given = {name.removeprefix("RETAIL_").lower(): value for name, value in (line.split("=", 1) for line in lines)}
+    return PlatformSettings(kafka_bootstrap_servers=bootstrap, **{**given, **settings})

@@ -71,3 +71,51 @@ def test_the_package_carries_every_file_the_services_read():
         relative = path.relative_to(package).as_posix()
         patterns = declared.get(".".join(package.relative_to(REPO).parts), [])
         assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), f"{path} is not package data"
+
+
+def test_each_service_reaches_kafka_over_tls_as_its_own_user():
+    from services.cli.acls import SERVICES
+
+    users = {}
+    for name, service in OWN_SERVICES.items():
+        environment = service["environment"]
+        assert environment["RETAIL_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
+        assert any(volume.endswith(f":{environment['RETAIL_KAFKA_SSL_CA_FILE']}:ro") for volume in service["volumes"]), name
+        user = environment["RETAIL_KAFKA_SASL_USERNAME"]
+        assert environment["RETAIL_KAFKA_SASL_PASSWORD"] == f"${{KAFKA_{user.upper()}_PASSWORD:?set KAFKA_{user.upper()}_PASSWORD}}"
+        users[name] = user
+    services = {name: user for name, user in users.items() if name not in ("kafka-acls", "topics")}
+    assert set(users.values()) - set(services.values()) == {"admin"}, "only the set-up jobs are the admin"
+    assert len(set(services.values())) == len(services), "no two services share a Kafka user"
+    assert set(services.values()) <= set(SERVICES)
+    kafka_formats = re.search(r"for user in ([\w ]+); do", COMPOSE["services"]["kafka"]["command"][0]).group(1).split()
+    assert set(users.values()) <= set(kafka_formats)
+
+
+def test_the_kafka_broker_is_locked():
+    command = COMPOSE["services"]["kafka"]["command"][0]
+    for setting in ("authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                    "allow.everyone.if.no.acl.found=false", "CLIENT:SASL_SSL", "super.users=User:admin;User:CN=broker"):
+        assert setting in command
+    assert "PLAINTEXT" not in command
+    assert "ports" not in COMPOSE["services"]["kafka"]
+
+
+def test_the_local_broker_makes_a_user_for_every_service_the_acls_name():
+    from services.cli.acls import SERVICES
+
+    users = re.search(r"^USERS=\(([\w ]+)\)$", (REPO / "deploy/local/kafka.sh").read_text(), flags=re.MULTILINE).group(1)
+    assert set(users.split()) == set(SERVICES)
+
+
+def test_the_complaints_service_gets_its_customer_ref_key_from_the_environment():
+    environment = COMPOSE["services"]["complaints"]["environment"]
+    assert environment["COMPLAINTS_CUSTOMER_REF_KEY"].startswith("${COMPLAINTS_CUSTOMER_REF_KEY:?")
+
+
+def test_prometheus_and_grafana_are_published_on_loopback_only_and_grafana_asks_for_a_password():
+    for name in ("prometheus", "grafana"):
+        assert all(port.startswith("127.0.0.1:") for port in COMPOSE["services"][name]["ports"]), name
+    grafana = COMPOSE["services"]["grafana"]["environment"]
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    assert grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "false"

@@ -113,10 +113,16 @@ class WindowRules(BaseModel):
 
     def expired(self, previous: datetime | None, latest: datetime, granularity: Granularity) -> list[datetime]:
         """The starts of the windows that were kept when the store's latest event was at `previous`
-        and are not any more."""
+        and are not any more. No window starts after `previous`, so however far `latest` jumps, this
+        is at most the windows kept at one time."""
+        found: list[datetime] = []
         if previous is None:
-            return []
-        return starts(previous - self.kept(granularity), self.oldest(latest, granularity), granularity, self.timezone)
+            return found
+        start, end = self.oldest(previous, granularity), self.oldest(latest, granularity)
+        while start < end and start <= previous:
+            found.append(start)
+            start = next_start(start, granularity, self.timezone)
+        return found
 
 
 class OpenSignals(BaseModel):
@@ -143,9 +149,12 @@ def windows_for(first: datetime, end: datetime, now: datetime, rules: WindowRule
     if end <= first:
         raise RangeError("to", "must be after from")
     zone = rules.timezone
+    # A range is no longer than its windows are kept, so that the work a report asks for is bounded.
     if all(start_of(at, Granularity.day, zone) == at for at in (first, end)):
         if first < now - rules.day_windows_kept:
             raise RangeError("from", f"daily windows are kept for {rules.day_windows_kept.days} days")
+        if end - first > rules.day_windows_kept:
+            raise RangeError("to", f"a report covers at most {rules.day_windows_kept.days} days")
         return Granularity.day, starts(first, end, Granularity.day, zone)
     for field, at in (("from", first), ("to", end)):
         if start_of(at, Granularity.hour, zone) != at:
@@ -153,4 +162,7 @@ def windows_for(first: datetime, end: datetime, now: datetime, rules: WindowRule
     if first < now - rules.hour_windows_kept:
         raise RangeError("from", f"hourly windows are kept for {rules.hour_windows_kept.days} days; "
                                  f"for older ranges ask for whole days from midnight in {rules.zone}")
+    if end - first > rules.hour_windows_kept:
+        raise RangeError("to", f"a report by the hour covers at most {rules.hour_windows_kept.days} days; "
+                               f"for longer ranges ask for whole days from midnight in {rules.zone}")
     return Granularity.hour, starts(first, end, Granularity.hour, zone)

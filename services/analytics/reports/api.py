@@ -11,7 +11,7 @@ from typing import Annotated
 
 from aiokafka import ConsumerRecord
 from fastapi import APIRouter, Depends, FastAPI, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from services.analytics.domain.reports import LossPrevention, Satisfaction, Sums, loss_prevention, satisfaction
 from services.analytics.domain.windows import (
@@ -23,7 +23,7 @@ from services.shared.auth import Authorize
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Principal, Role
 from services.shared.clock import Clock, utc_now
 from services.shared.errors import InvalidField
-from services.shared.events.fields import RegionId, StoreId
+from services.shared.events.fields import RegionId, StoreId, Timestamp
 from services.shared.events.signals import LossPreventionSignal
 from services.shared.kafka import follow
 from services.shared.settings import PlatformSettings
@@ -38,9 +38,12 @@ Reader = Annotated[Principal, Depends(Authorize(Role.store_manager, Role.coordin
 SignalReader = Annotated[Principal, Depends(Authorize(Role.store_manager, Role.regional_coordinator, Role.senior_manager))]
 RegionQuery = Annotated[RegionId | None, Query(description="Defaults to the token's region; all regions for senior managers.")]
 StoreQuery = Annotated[StoreId | None, Query(description="Defaults to the token's store for store roles; all stores otherwise.")]
-FromQuery = Annotated[AwareDatetime | None, Query(alias="from", description="Start (included): a whole hour, or a local midnight "
-                                                  "for daily windows. Defaults to 24 hours before `to`.")]
-ToQuery = Annotated[AwareDatetime | None, Query(description="End (excluded). Defaults to the end of the current hour.")]
+# Times the contracts allow (this century): a report's arithmetic on them cannot overflow.
+FromQuery = Annotated[Timestamp | None, Query(alias="from", description="Start (included): a whole hour, or a local "
+                                              "midnight for daily windows. Defaults to 24 hours before `to`.")]
+ToQuery = Annotated[Timestamp | None, Query(description="End (excluded), at most as far from `from` as the windows are kept "
+                                            "(ANALYTICS_HOUR_WINDOWS_DAYS by the hour, ANALYTICS_DAY_WINDOWS_DAYS by the "
+                                            "day). Defaults to the end of the current hour.")]
 
 
 class Period(BaseModel):
@@ -76,18 +79,21 @@ class ReportWindows:
         self.signals: dict[tuple[str, str], bytes] = {}
 
     def apply(self, record: ConsumerRecord) -> None:
+        """Keeps the record as it came, once it is known to read back: one that does not raises here,
+        and the follower skips it, rather than failing every report that would read it."""
         if record.key.endswith(b"|signals"):
             region, store, _ = record.key.decode().split("|")
-            self._put(self.signals, (region, store), record.value)
+            self._put(self.signals, (region, store), OpenSignals, record.value)
             return
         region, store, granularity, at = parse_window_key(record.key)
-        self._put(self.windows[region, store], (granularity, at), record.value)
+        self._put(self.windows[region, store], (granularity, at), Window, record.value)
 
     @staticmethod
-    def _put(found: dict, key: object, value: bytes | None) -> None:
+    def _put(found: dict, key: object, model: type[BaseModel], value: bytes | None) -> None:
         if value is None:  # an expired window, or no signal open any more
             found.pop(key, None)
         else:
+            model.model_validate_json(value)
             found[key] = value
 
     def stores(self, region: str | None, store: str | None) -> list[tuple[str, str]]:

@@ -53,13 +53,13 @@ async def put_chain_policy(body: schemas.ReturnPolicyIO, _: Admin, uow: Work) ->
 
 
 @router.get("/stores/{store_id}/return-policy", response_model=schemas.ReturnPolicyIO, summary="A store's return policy")
-async def get_store_policy(store_id: str, _: Reader, sessions: Sessions) -> schemas.ReturnPolicyIO:
+async def get_store_policy(store_id: schemas.StoreId, _: Reader, sessions: Sessions) -> schemas.ReturnPolicyIO:
     async with sessions() as session:
         return schemas.ReturnPolicyIO.of(await chain.policy_for(session, store_id))
 
 
 @router.put("/stores/{store_id}/return-policy", status_code=204, summary="Set a store's own return policy")
-async def put_store_policy(store_id: str, body: schemas.ReturnPolicyIO, _: Admin, uow: Work) -> Response:
+async def put_store_policy(store_id: schemas.StoreId, body: schemas.ReturnPolicyIO, _: Admin, uow: Work) -> Response:
     async with uow.begin() as session:
         await chain.set_policy(session, store_id, body.policy())
     return Response(status_code=204)

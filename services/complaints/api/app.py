@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.complaints.api import admin, complaints, csat, returns
+from services.complaints.api import admin, complaints, contact_reads, csat, returns
 from services.complaints.settings import DEVELOPMENT_CUSTOMER_REF_KEY, ComplaintsSettings
 from services.complaints.store.migrate import upgrade_async
 from services.complaints.store.outbox import OUTBOX, make_relay
@@ -58,12 +58,12 @@ def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: C
         max_body_bytes=settings.max_body_bytes,
         version=VERSION,
         description="System of record for complaints, returns and CSAT. Every change is published to Kafka "
-        "exactly once per event id through a transactional outbox.",
+        "at least once, under a stable event id, through a transactional outbox.",
     )
     app.state.settings, app.state.sessions, app.state.clock = settings, session_factory, clock
     app.state.ref_key = ref_key.encode()
     app.state.uow = UnitOfWork(session_factory, relay.wake)
-    for router in (complaints.router, returns.router, csat.router, admin.router):
+    for router in (complaints.router, returns.router, csat.router, admin.router, contact_reads.router):
         app.include_router(router)
     return app
 

@@ -1,7 +1,6 @@
 """Filing complaints and working them through their lifecycle."""
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -9,16 +8,18 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.api import schemas
-from services.complaints.api.deps import IdempotencyKeyHeader, Sessions, Settings, context_for
+from services.complaints.api.deps import Endpoint, IdempotencyKeyHeader, Sessions, Settings, context_for, endpoint_of
 from services.complaints.api.idempotency import run_once
 from services.complaints.api.views import ComplaintOut, ComplaintPage, ResolvedOut, complaint_out
 from services.complaints.domain.access import FRONT_LINE, READERS
 from services.complaints.domain.lifecycle import Status
 from services.complaints.service import complaints
 from services.complaints.service.commands import ComplaintFilters
+from services.complaints.service.contact_reads import disclose
 from services.complaints.service.context import Context
 from services.complaints.store.models import Complaint
 from services.shared.events.complaints import Category, Mood, Severity
+from services.shared.events.fields import RegionId, StaffId, StoreId
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"], responses=schemas.ERRORS)
 Reader = Annotated[Context, context_for(*READERS)]
@@ -29,9 +30,11 @@ Worker = Annotated[Context, context_for(*FRONT_LINE)]
 async def file_complaint(
     body: schemas.NewComplaint, request: Request, ctx: Worker, idempotency_key: IdempotencyKeyHeader = None
 ) -> Response:
+    command = body.command()
+
     async def work(session):
-        complaint = await complaints.file_complaint(session, ctx, body.command())
-        return 201, complaint_out(complaint, ctx, with_notes=True)
+        complaint = await complaints.file_complaint(session, ctx, command)
+        return 201, complaint_out(complaint, ctx, with_notes=True, contact=command.customer)
 
     return await run_once(request, ctx.who, idempotency_key, work)
 
@@ -41,15 +44,16 @@ async def list_complaints(
     ctx: Reader,
     sessions: Sessions,
     settings: Settings,
-    store_id: str | None = None,
-    region_id: str | None = None,
+    endpoint: Endpoint,
+    store_id: StoreId | None = None,
+    region_id: RegionId | None = None,
     status: Status | None = None,
     category: Category | None = None,
     severity: Severity | None = None,
     mood: Mood | None = None,
-    assignee: str | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    assignee: StaffId | None = None,
+    created_from: schemas.Instant | None = None,
+    created_to: schemas.Instant | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1)] = 50,
 ) -> ComplaintPage:
@@ -57,40 +61,45 @@ async def list_complaints(
         store_id=store_id, region_id=region_id, status=status, category=category, severity=severity, mood=mood,
         assignee=assignee, created_from=created_from, created_to=created_to,
     )
-    async with sessions() as session:
-        page, next_cursor = await complaints.list_complaints(
-            session, ctx, filters, cursor, min(limit, settings.page_size_max)
-        )
-        return ComplaintPage(
-            items=[complaint_out(complaint, ctx, with_notes=False) for complaint in page], next_cursor=next_cursor
-        )
+    after = schemas.after_complaint(cursor) if cursor else None
+    async with sessions() as session, session.begin():  # a write: contact shown is recorded with the read
+        page, more = await complaints.list_complaints(session, ctx, filters, after, min(limit, settings.page_size_max))
+        shown = disclose(session, ctx, page, endpoint)
+    return ComplaintPage(
+        items=[complaint_out(complaint, ctx, with_notes=False, contact=shown.get(complaint.id)) for complaint in page],
+        next_cursor=schemas.complaint_cursor(page[-1].created_at, page[-1].id) if more else None,
+    )
 
 
 @router.get("/{complaint_id}", response_model=ComplaintOut, summary="One complaint with its notes")
-async def get_complaint(complaint_id: UUID, ctx: Reader, sessions: Sessions) -> ComplaintOut:
-    async with sessions() as session:
-        return _with_notes(await complaints.load_complaint(session, ctx, complaint_id), ctx)
+async def get_complaint(complaint_id: UUID, ctx: Reader, sessions: Sessions, endpoint: Endpoint) -> ComplaintOut:
+    async with sessions() as session, session.begin():
+        return _shown(session, ctx, endpoint, await complaints.load_complaint(session, ctx, complaint_id))
 
 
-def _with_notes(complaint: Complaint, ctx: Context) -> ComplaintOut:
-    return complaint_out(complaint, ctx, with_notes=True)
+def _shown(session: AsyncSession, ctx: Context, endpoint: str, complaint: Complaint) -> ComplaintOut:
+    """The complaint with its notes, and its contact if the caller needs it (the read recorded in `session`)."""
+    contact = disclose(session, ctx, [complaint], endpoint).get(complaint.id)
+    return complaint_out(complaint, ctx, with_notes=True, contact=contact)
 
 
-def _with_survey(resolved: tuple[Complaint, str], ctx: Context) -> ResolvedOut:
+def _with_survey(session: AsyncSession, ctx: Context, endpoint: str, resolved: tuple[Complaint, str]) -> ResolvedOut:
     complaint, token = resolved
-    return ResolvedOut(**_with_notes(complaint, ctx).model_dump(), csat_token=token)
+    return ResolvedOut(**_shown(session, ctx, endpoint, complaint).model_dump(), csat_token=token)
 
 
 def _action_route(
     path: str, change: Callable[..., Awaitable], body_model: type | None, summary: str, *, status_code: int = 200,
-    respond: Callable[[Any, Context], ComplaintOut] = _with_notes, response_model: type[ComplaintOut] = ComplaintOut,
+    respond: Callable[[AsyncSession, Context, str, Any], ComplaintOut] = _shown,
+    response_model: type[ComplaintOut] = ComplaintOut,
 ) -> None:
     """A POST that moves a complaint by one action of its lifecycle (`change`, given the command
     the body asks for) and answers with what `respond` makes of the result."""
 
     async def answer(complaint_id: UUID, request: Request, ctx: Context, key: str | None, *command) -> Response:
         async def work(session: AsyncSession):
-            return status_code, respond(await change(session, ctx, complaint_id, *command), ctx)
+            result = await change(session, ctx, complaint_id, *command)
+            return status_code, respond(session, ctx, endpoint_of(request), result)
 
         return await run_once(request, ctx.who, key, work)
 

@@ -43,10 +43,16 @@ def _now(request: Request) -> datetime:
     return request.app.state.clock()
 
 
+def endpoint_of(request: Request) -> str:
+    """The route a request came in by, as the record of a contact read names it."""
+    return f"{request.method} {request.scope['route'].path}"
+
+
 Sessions = Annotated[async_sessionmaker, Depends(_sessions)]
 Work = Annotated[UnitOfWork, Depends(_uow)]
 Settings = Annotated[ComplaintsSettings, Depends(_settings)]
 Now = Annotated[datetime, Depends(_now)]
+Endpoint = Annotated[str, Depends(endpoint_of)]
 
 IdempotencyKeyHeader = Annotated[
     str | None,

@@ -1,15 +1,19 @@
 """Request bodies of the complaints API, each with the command it asks of the service layer, and
 the problems it may answer."""
 
-from datetime import date
+import base64
+from datetime import date, datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, field_validator, model_validator,
+)
 
 from services.complaints.domain.lifecycle import Status
 from services.complaints.domain.returns import ReturnPolicy, ReturnRequest
 from services.complaints.service import commands
+from services.shared.errors import InvalidField
 from services.shared.events import fields
 from services.shared.events.complaints import Category, Channel, Mood, Outcome, Severity, Technique
 from services.shared.events.fields import (
@@ -19,17 +23,37 @@ from services.shared.events.returns import NoReceiptReason, ReturnKind, Tender
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{5,20}$")]
+LARGEST_AMOUNT_MINOR = 100_000_000
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
+def _sane_year(moment: date) -> date:
+    # Far enough from year 1 and 9999 that moving a time to UTC cannot overflow, and day counts stay small.
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"must be in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return moment
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_sane_year)]
+"""A time in a query: with its zone (such as 2026-11-30T09:00:00Z or +02:00), in a sane year."""
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 # The contracts' Money, bounded and strict as a request body (a docstring would change the API's schema).
 class Money(fields.Money):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    minor_units: int = Field(ge=0, le=100_000_000, description="Amount in cents.")
+    minor_units: int = Field(ge=0, le=LARGEST_AMOUNT_MINOR, description="Amount in cents.")
 
 
 class Contact(Strict):
@@ -154,7 +178,7 @@ class ReturnIn(Strict):
     tender: Tender
     amount: Money
     product_category: ProductCategory
-    purchased_on: date
+    purchased_on: Annotated[date, AfterValidator(_sane_year)]
     receipt_number: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     no_receipt_reason: NoReceiptReason | None = None
     complaint_id: UUID | None = None
@@ -192,7 +216,7 @@ class ReturnPolicyIO(Strict):
 
     return_window_days: int = Field(ge=0, le=3650)
     receipt_required: bool
-    approval_amount_minor: int = Field(ge=0)
+    approval_amount_minor: int = Field(ge=0, le=LARGEST_AMOUNT_MINOR)
     non_returnable_categories: list[ProductCategory] = Field(default_factory=list, max_length=200)
     allowed_tenders: list[Tender] = Field(min_length=1)
     currency: Currency = "EUR"
@@ -244,6 +268,22 @@ class ErasureIn(Strict):
 
     def command(self) -> commands.EraseCustomer:
         return commands.EraseCustomer(**_fields(self))
+
+
+_COMPLAINT_CURSOR = TypeAdapter(tuple[Instant, UUID])
+
+
+def complaint_cursor(complaint_created_at: datetime, complaint_id: UUID) -> str:
+    return base64.urlsafe_b64encode(f"{complaint_created_at.isoformat()}|{complaint_id}".encode()).decode()
+
+
+def after_complaint(cursor: str) -> tuple[datetime, UUID]:
+    """The (created_at, id) of the complaint a `next_cursor` points after; anything else is a 422."""
+    try:
+        created_at, complaint_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return _COMPLAINT_CURSOR.validate_python((created_at, complaint_id))
+    except ValueError:  # binascii, Unicode and pydantic's errors are ValueErrors too
+        raise InvalidField("cursor", "not a cursor from a previous page", "query") from None
 
 
 class Problem(BaseModel):

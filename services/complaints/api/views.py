@@ -1,22 +1,26 @@
 """Response bodies, and turning stored rows into them, with personal data only for the roles that
 need it."""
 
+from dataclasses import asdict
 from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
 from services.complaints.api.schemas import Money
-from services.complaints.domain.access import sees_contact_data
+from services.complaints.domain.access import sees_case_text
 from services.complaints.domain.lifecycle import Status
+from services.complaints.service.commands import Contact
 from services.complaints.service.context import Context
-from services.complaints.store.models import Complaint, ReturnRequestRow, Store
+from services.complaints.store.models import Complaint, ContactRead, ReturnRequestRow, Store
 from services.shared.events.complaints import Category, Channel, Mood, Outcome, Severity, Technique
 from services.shared.events.fields import RegionId, StaffId, StoreId, Tier
 from services.shared.events.returns import NoReceiptReason, PolicyRule, ReturnKind, Tender
 
 
 class CustomerOut(BaseModel):
+    """The customer's pseudonym, and the contact given with this complaint for those who need it."""
+
     customer_ref: str
     name: str | None = None
     email: str | None = None
@@ -39,7 +43,7 @@ class ComplaintOut(BaseModel):
     category: Category
     severity: Severity
     mood: Mood
-    description: str | None = Field(description="Omitted for roles that may not see personal data.")
+    description: str | None = Field(description="Omitted for roles that do not work complaints.")
     customer: CustomerOut
     receipt_ref: str | None
     product_category: str | None
@@ -90,6 +94,19 @@ class ReturnOut(BaseModel):
     decided_at: datetime | None
 
 
+class ContactReadOut(BaseModel):
+    complaint_id: UUID
+    staff_id: StaffId
+    role: str
+    endpoint: str = Field(description='What showed the contact, such as "GET /v1/complaints/{complaint_id}".')
+    read_at: datetime
+
+
+class ContactReadPage(BaseModel):
+    items: list[ContactReadOut]
+    next_cursor: int | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
 class ErasureOut(BaseModel):
     customer_ref: str
     complaints: int
@@ -104,17 +121,15 @@ class StoreOut(BaseModel):
 
 
 
-def complaint_out(complaint: Complaint, ctx: Context, *, with_notes: bool) -> ComplaintOut:
-    personal = sees_contact_data(ctx.who)
-    customer = complaint.customer
+def complaint_out(complaint: Complaint, ctx: Context, *, with_notes: bool, contact: Contact | None) -> ComplaintOut:
+    """The complaint as the caller may see it; `contact` is what the caller gave or was disclosed
+    (`service.contact_reads.disclose`), never read from the row here."""
+    personal = sees_case_text(ctx.who)
     return ComplaintOut(
         id=complaint.id, store_id=complaint.store_id, region_id=complaint.region_id, status=complaint.status,
         channel=complaint.channel, category=complaint.category, severity=complaint.severity, mood=complaint.mood,
         description=complaint.description if personal else None,
-        customer=CustomerOut(
-            customer_ref=customer.customer_ref,
-            **({"name": customer.name, "email": customer.email, "phone": customer.phone} if personal else {}),
-        ),
+        customer=CustomerOut(customer_ref=complaint.customer.customer_ref, **(asdict(contact) if contact else {})),
         receipt_ref=complaint.receipt_ref, product_category=complaint.product_category,
         amount=Money(minor_units=complaint.amount_minor, currency=complaint.currency)
         if complaint.amount_minor is not None else None,
@@ -141,6 +156,12 @@ def return_out(request: ReturnRequestRow, details: dict[str, str] | None = None)
         complaint_id=request.complaint_id, status=request.status, broken_rules=request.broken_rules,
         rule_details=details or {}, approver=request.approver, requested_by=request.requested_by,
         created_at=request.created_at, decided_at=request.decided_at,
+    )
+
+
+def contact_read_out(read: ContactRead) -> ContactReadOut:
+    return ContactReadOut(
+        complaint_id=read.complaint_id, staff_id=read.staff_id, role=read.role, endpoint=read.endpoint, read_at=read.read_at,
     )
 
 

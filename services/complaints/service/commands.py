@@ -96,3 +96,12 @@ class EraseCustomer:
     email: str | None = None
     phone: str | None = None
     customer_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactReadFilters:
+    complaint_id: UUID | None = None
+    staff_id: str | None = None
+    customer_ref: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None

@@ -1,6 +1,5 @@
 """Filing complaints, moving them through their lifecycle, and finding them."""
 
-import base64
 import uuid
 from datetime import datetime
 
@@ -8,7 +7,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services.complaints.domain.access import visible_to
+from services.complaints.domain.access import tier_of, visible_to
 from services.complaints.domain.customers import REPEAT_WINDOW
 from services.complaints.domain.lifecycle import Action, Status, first_contact, transition
 from services.complaints.service import commands
@@ -16,10 +15,9 @@ from services.complaints.service.context import Context, for_change, store_in_sc
 from services.complaints.service.csat import issue_survey
 from services.complaints.service.customers import customer_for
 from services.complaints.store.models import Complaint, Note
-from services.shared.errors import InvalidField, NotFound
+from services.shared.errors import NotFound
 from services.shared.events import complaints as events
 from services.shared.events.envelope import Event
-from services.shared.events.fields import Tier
 from services.shared.outbox import add_events
 from services.shared.topics import COMPLAINTS
 
@@ -34,9 +32,10 @@ async def file_complaint(session: AsyncSession, ctx: Context, command: commands.
             )
         )
     ).scalar_one()
-    amount = command.amount
+    amount, contact = command.amount, command.customer
     complaint = Complaint(
         id=uuid.uuid4(), store_id=store.id, region_id=store.region_id, customer=customer, notes=[],
+        contact_name=contact.name, contact_email=contact.email, contact_phone=contact.phone,
         channel=command.channel, category=command.category, severity=command.severity, mood=command.mood,
         description=command.description, receipt_ref=command.receipt_ref, product_category=command.product_category,
         amount_minor=amount.minor_units if amount else None, currency=amount.currency if amount else None,
@@ -111,7 +110,7 @@ async def resolve(
             filed_by=complaint.filed_by, resolved_by=ctx.who.sub, reassigned=complaint.reassigned,
             reopen_count=complaint.reopen_count,
         ),
-        by_role=Tier(ctx.who.role),
+        by_role=tier_of(ctx.who.role),
     )
     complaint = await _record(session, ctx, complaint, resolved)
     return complaint, issue_survey(session, ctx, complaint)
@@ -155,9 +154,11 @@ async def _record(session: AsyncSession, ctx: Context, complaint: Complaint, eve
 
 
 async def list_complaints(
-    session: AsyncSession, ctx: Context, filters: commands.ComplaintFilters, cursor: str | None, limit: int
-) -> tuple[list[Complaint], str | None]:
-    """Newest first; the cursor is the (created_at, id) of the last item of the previous page."""
+    session: AsyncSession, ctx: Context, filters: commands.ComplaintFilters,
+    after: tuple[datetime, uuid.UUID] | None, limit: int,
+) -> tuple[list[Complaint], bool]:
+    """Newest first, after the (created_at, id) of the previous page's last complaint; and whether
+    more follow."""
     ctx.who.require_scope(filters.region_id, filters.store_id)
     visible = visible_to(ctx.who)
     query = select(Complaint)
@@ -173,24 +174,11 @@ async def list_complaints(
         query = query.where(Complaint.created_at >= filters.created_from)
     if filters.created_to:
         query = query.where(Complaint.created_at < filters.created_to)
-    if cursor:
-        created_at, last_id = _decode_cursor(cursor)
+    if after:
+        created_at, last_id = after
         query = query.where(
             or_(Complaint.created_at < created_at, and_(Complaint.created_at == created_at, Complaint.id < last_id))
         )
     query = query.options(selectinload(Complaint.customer)).order_by(Complaint.created_at.desc(), Complaint.id.desc())
     rows = list((await session.execute(query.limit(limit + 1))).scalars())
-    page, more = rows[:limit], len(rows) > limit
-    return page, _encode_cursor(page[-1]) if more else None
-
-
-def _encode_cursor(complaint: Complaint) -> str:
-    return base64.urlsafe_b64encode(f"{complaint.created_at.isoformat()}|{complaint.id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        created_at, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(last_id)
-    except ValueError:
-        raise InvalidField("cursor", "not a cursor from a previous page") from None
+    return rows[:limit], len(rows) > limit

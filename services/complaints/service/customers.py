@@ -1,4 +1,5 @@
-"""Customers as the store knows them: found by their pseudonymous reference, created on first contact."""
+"""Customers as the store knows them: no more than their pseudonymous reference, made on first
+contact. The contact itself stays with the complaint it was given for."""
 
 import uuid
 
@@ -14,19 +15,12 @@ from services.shared.db import insert_statement
 
 async def customer_for(session: AsyncSession, ctx: Context, contact: Contact) -> Customer:
     """Finds or creates the customer; one statement, so the same customer filing at two stores at
-    once (two transactions that lock different stores) cannot create them twice."""
+    once (two transactions that lock different stores) cannot create them twice. Changes nothing
+    about a customer found: what one store was told is no business of another's."""
     ref = customer_ref(ctx.ref_key, contact.email, contact.phone)
     await session.execute(
         insert_statement(session, Customer).values(id=uuid.uuid4(), customer_ref=ref).on_conflict_do_nothing(
             index_elements=["customer_ref"]
         )
     )
-    customer = (
-        await session.execute(select(Customer).where(Customer.customer_ref == ref).with_for_update())
-    ).scalar_one()
-    customer.name = contact.name or customer.name
-    customer.email = contact.email or customer.email
-    customer.phone = contact.phone or customer.phone
-    customer.erased_at = None
-    return customer
-
+    return (await session.execute(select(Customer).where(Customer.customer_ref == ref))).scalar_one()

@@ -34,11 +34,12 @@ async def erase_customer(session: AsyncSession, ctx: Context, command: EraseCust
     for store_id, _region in stores:  # in one order everywhere, so erasures cannot deadlock
         await lock_store(session, store_id)
     complaint_ids = [row.id for row in complaint_rows]
-    customer.name = customer.email = customer.phone = None
     customer.erased_at = ctx.now
     if complaint_ids:
         await session.execute(
-            update(Complaint).where(Complaint.id.in_(complaint_ids)).values(description=None, resolution_summary=None)
+            update(Complaint).where(Complaint.id.in_(complaint_ids)).values(
+                contact_name=None, contact_email=None, contact_phone=None, description=None, resolution_summary=None,
+            )
         )
         await session.execute(update(Note).where(Note.complaint_id.in_(complaint_ids)).values(text=None))
         await session.execute(update(CsatSurvey).where(CsatSurvey.complaint_id.in_(complaint_ids)).values(comment=None))

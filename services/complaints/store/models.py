@@ -1,11 +1,13 @@
-"""Tables of the complaints service. Personal data lives only in `customers` and in free text
-(descriptions, notes, CSAT comments), all of which erasure clears, and in the responses stored for
-idempotent POSTs, which erasure does not reach: retention deletes them (`idempotency_keep_hours`)."""
+"""Tables of the complaints service. Personal data lives only in each complaint's contact (as given
+when it was filed) and in free text (descriptions, notes, CSAT comments), all of which erasure
+clears, and in the responses stored for idempotent POSTs, which erasure does not reach: retention
+deletes them (`idempotency_keep_hours`). A customer is no more than their keyed pseudonym, which
+links their complaints and returns."""
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.shared.db import UtcDateTime
@@ -56,10 +58,7 @@ class Customer(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     customer_ref: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    erased_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]  # the last erasure; contact given with a later complaint is that complaint's
 
 
 class Complaint(Base):
@@ -69,6 +68,9 @@ class Complaint(Base):
     store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"), index=True)
     region_id: Mapped[str] = mapped_column(ForeignKey("regions.id"), index=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(20))
     category: Mapped[str] = mapped_column(String(40), index=True)
     severity: Mapped[str] = mapped_column(String(20))
@@ -145,6 +147,20 @@ class ReturnRequestRow(Base):
     requested_by: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
+
+
+class ContactRead(Base):
+    """A staff member was shown a complaint's customer contact: who, in which role, when, and through
+    which endpoint. It holds no contact data itself; retention deletes it after `contact_reads_keep_days`."""
+
+    __tablename__ = "contact_reads"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    staff_id: Mapped[str] = mapped_column(String(63), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    endpoint: Mapped[str] = mapped_column(String(100))
+    read_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class IdempotencyKey(IdempotencyKeyColumns, Base):

@@ -3,8 +3,10 @@ cases (the compacted changelog of its `cases` table) and the coordination topic 
 it needs no storage of its own and any number of coordinators can watch one region."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -30,7 +32,7 @@ from services.shared.kafka import follow, kafka_ready, make_producer, publish, s
 from services.shared.principal import Principal, Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION
-from services.shared.web import create_app
+from services.shared.web import create_app, html_page
 
 log = structlog.get_logger()
 DASHBOARD = Path(__file__).with_name("dashboard.html")
@@ -90,7 +92,7 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def dashboard() -> HTMLResponse:
-        return HTMLResponse(DASHBOARD.read_text(), headers={"Cache-Control": "no-store"})
+        return html_page(DASHBOARD.read_text(), headers={"Cache-Control": "no-store"})
 
     @router.get("/regions/{region_id}/board", summary="The region's live board")
     async def board(region_id: str, _: Viewer) -> BoardView:
@@ -99,13 +101,19 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
     @router.get(
         "/regions/{region_id}/board/stream", summary="The region's board, sent again at every change (server-sent events)"
     )
-    async def board_stream(region_id: str, request: Request, _: Viewer) -> StreamingResponse:
+    async def board_stream(region_id: str, request: Request, principal: Viewer) -> StreamingResponse:
+        """Ends when the token does, with an `expired` event: the viewer signs in again to go on."""
+        expires_at = principal.expires_at or datetime.max.replace(tzinfo=UTC)
+
         async def events() -> AsyncIterator[str]:
             while not await request.is_disconnected():
+                if (left := (expires_at - clock()).total_seconds()) <= 0:
+                    yield f"event: expired\ndata: {json.dumps({'detail': 'the token has expired; sign in again'})}\n\n"
+                    return
                 changed = boards.changed(region_id)
                 yield f"event: board\ndata: {boards.view(region_id, clock()).model_dump_json()}\n\n"
                 try:
-                    await asyncio.wait_for(changed.wait(), KEEPALIVE_S)
+                    await asyncio.wait_for(changed.wait(), min(KEEPALIVE_S, left))
                 except TimeoutError:
                     pass  # send the board again: the ages have moved on
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from services.escalation.domain.routing import RoutingDecision
-from services.escalation.domain.rules import Rules
+from services.escalation.domain.rules import Rules, later
 from services.escalation.domain.sla import Breach, Timer
 from services.shared.events.complaints import Category, Channel, ComplaintFiled, Mood, Severity
 from services.shared.events.escalations import Assignee, DeadlineKind
@@ -104,7 +104,7 @@ class Case(BaseModel):
         """When the clock next matters to this case: its nearest deadline, or when it expires (a
         resolved case is kept for `kept`, for a reopening)."""
         if self.resolved_at is not None:
-            return self.resolved_at + kept
+            return later(self.resolved_at, kept)
         return min(self.acknowledge_by or self.resolve_by, self.resolve_by)
 
     def expired(self, now: datetime, kept: timedelta) -> bool:

@@ -11,10 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, f
 
 from services.escalation.domain.problems import ProblemRules
 from services.shared.events.complaints import Category, Mood, Severity
-from services.shared.events.fields import RegionId, Tier
+from services.shared.events.fields import LATEST, RegionId, Tier
 
 TIERS = list(Tier)  # lowest first
 REGION_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+END_OF_TIME = LATEST - timedelta(microseconds=1)  # the last moment an event can carry
+
+
+def later(start: datetime, delta: timedelta) -> datetime:
+    """`start` plus `delta`, or the end of time when that is past it: a deadline of a complaint filed
+    near the end of the century is then an event's last moment, instead of one no event can carry."""
+    return start + delta if END_OF_TIME - start > delta else END_OF_TIME
 
 
 class Sla(BaseModel):
@@ -31,7 +38,7 @@ class Sla(BaseModel):
 
     def deadlines(self, start: datetime) -> tuple[datetime, datetime]:
         """When something given to this tier at `start` must be acknowledged, and resolved."""
-        return start + timedelta(minutes=self.acknowledge_minutes), start + timedelta(minutes=self.resolve_minutes)
+        return later(start, timedelta(minutes=self.acknowledge_minutes)), later(start, timedelta(minutes=self.resolve_minutes))
 
 
 def _complete(table: dict, keys: type[StrEnum], lacking: str) -> dict:

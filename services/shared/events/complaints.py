@@ -4,10 +4,10 @@ from enum import StrEnum
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.shared.events.envelope import StoreEvent
-from services.shared.events.fields import CustomerRef, Money, ProductCategory, StaffId, Tier
+from services.shared.events.fields import Count, CustomerRef, Money, ProductCategory, StaffId, Tier, Timestamp
 
 _STORE = {"store_id": "hel-kamppi", "region_id": "uusimaa"}
 _COMPLAINT = {**_STORE, "complaint_id": "0c6f8e1e-6a0b-4b43-9d0e-2f1f4f6f1a01"}
@@ -98,15 +98,15 @@ class ComplaintFiled(ComplaintEvent):
     severity: Severity
     mood: Mood
     filed_by: StaffId
-    filed_at: AwareDatetime
+    filed_at: Timestamp
     has_receipt: bool = False
     product_category: ProductCategory | None = None
     amount: Money | None = None
     staff_involved: StaffId | None = Field(
         default=None, description="The staff member the complaint is about (staff_conduct); never its assignee."
     )
-    prior_complaints_30d: int = Field(
-        default=0, ge=0, description="Complaints by the same customer, at any store, in the 30 days before this one."
+    prior_complaints_30d: Count = Field(
+        default=0, description="Complaints by the same customer, at any store, in the 30 days before this one."
     )
 
 
@@ -117,7 +117,7 @@ class ComplaintAcknowledged(ComplaintEvent):
     )
 
     by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 class ComplaintAssigned(ComplaintEvent):
@@ -139,7 +139,7 @@ class ComplaintAssigned(ComplaintEvent):
     assignee: StaffId
     assignee_role: Tier
     by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 class ComplaintNoteAdded(ComplaintEvent):
@@ -161,7 +161,7 @@ class ComplaintNoteAdded(ComplaintEvent):
 
     note_id: UUID
     by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 class ComplaintResolved(ComplaintEvent):
@@ -185,7 +185,7 @@ class ComplaintResolved(ComplaintEvent):
     technique: Technique
     outcome: Outcome
     by: StaffId
-    at: AwareDatetime
+    at: Timestamp
     first_contact: bool = Field(description="Resolved in the first interaction, without a hand-over.")
     by_role: Tier = Field(description="The role of the staff member who resolved it.")
 
@@ -197,7 +197,7 @@ class ComplaintReopened(ComplaintEvent):
     )
 
     by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 class ComplaintClosed(ComplaintEvent):
@@ -207,7 +207,7 @@ class ComplaintClosed(ComplaintEvent):
     )
 
     by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 class CsatSubmitted(ComplaintEvent):
@@ -222,7 +222,7 @@ class CsatSubmitted(ComplaintEvent):
 
     score: Annotated[int, Field(ge=1, le=5)]
     has_comment: bool = False
-    at: AwareDatetime
+    at: Timestamp
 
 
 class CustomerErased(StoreEvent):
@@ -236,7 +236,7 @@ class CustomerErased(StoreEvent):
     )
 
     customer_ref: CustomerRef
-    at: AwareDatetime
+    at: Timestamp
 
 
 EVENTS = (

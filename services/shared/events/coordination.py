@@ -4,11 +4,11 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.shared.events.complaints import Category
 from services.shared.events.envelope import RegionEvent
-from services.shared.events.fields import StaffId, StoreId
+from services.shared.events.fields import MAX_COUNT, MAX_ITEMS, Count, StaffId, StoreId, Timestamp
 from services.shared.events.returns import PolicyRule
 
 _PROBLEM = {"region_id": "uusimaa", "problem_id": "2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901"}
@@ -36,8 +36,10 @@ class StoreCount(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     store_id: StoreId
-    count: int = Field(ge=0)
-    baseline: float = Field(ge=0, description="The store's expected count for such a window.")
+    count: Count
+    baseline: float = Field(
+        ge=0, le=MAX_COUNT, allow_inf_nan=False, description="The store's expected count for such a window."
+    )
 
 
 class Evidence(BaseModel):
@@ -47,9 +49,9 @@ class Evidence(BaseModel):
 
     category: Category
     policy_rule: PolicyRule | None = Field(default=None, description="For returns: the rule that rejected them.")
-    window_start: AwareDatetime
-    window_end: AwareDatetime
-    stores: list[StoreCount] = Field(min_length=1)
+    window_start: Timestamp
+    window_end: Timestamp
+    stores: list[StoreCount] = Field(min_length=1, max_length=MAX_ITEMS)
     sample_complaint_ids: list[UUID] = Field(default_factory=list, max_length=20)
     sample_return_ids: list[UUID] = Field(
         default_factory=list, max_length=20, description="For returns: some of the rejected requests."
@@ -65,7 +67,7 @@ class ProblemDetected(CoordinationEvent):
     model_config = ConfigDict(json_schema_extra={"examples": [{**_PROBLEM, "evidence": _EVIDENCE, "at": "2026-11-23T00:00:05Z"}]})
 
     evidence: Evidence
-    at: AwareDatetime
+    at: Timestamp
 
 
 class ProblemAcknowledged(CoordinationEvent):
@@ -75,7 +77,7 @@ class ProblemAcknowledged(CoordinationEvent):
     )
 
     by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 class PolicyProposed(CoordinationEvent):
@@ -102,7 +104,7 @@ class PolicyProposed(CoordinationEvent):
     proposal: str = Field(min_length=1, max_length=5000)
     evidence: Evidence
     by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 class PolicyDecided(CoordinationEvent):
@@ -125,7 +127,7 @@ class PolicyDecided(CoordinationEvent):
     decision: Decision
     rationale: str = Field(default="", max_length=5000)
     by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 EVENTS = (ProblemDetected, ProblemAcknowledged, PolicyProposed, PolicyDecided)

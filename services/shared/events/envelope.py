@@ -6,9 +6,9 @@ from typing import Any, ClassVar, Literal
 from uuid import UUID, uuid4
 
 import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from services.shared.events.fields import RegionId, StoreId
+from services.shared.events.fields import RegionId, StoreId, Timestamp
 
 # Unknown fields are ignored so that a consumer keeps reading events from a newer producer that
 # added optional fields (contracts evolve backward-compatibly; a breaking change is a new type).
@@ -37,9 +37,9 @@ class Envelope(BaseModel):
     specversion: Literal["1.0"] = "1.0"
     id: UUID
     type: str
-    source: str
-    time: AwareDatetime
-    subject: str | None = None
+    source: str = Field(min_length=1, max_length=200)
+    time: Timestamp
+    subject: str | None = Field(default=None, max_length=200)
     datacontenttype: Literal["application/json"] = "application/json"
     data: Event
 

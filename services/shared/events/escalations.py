@@ -4,10 +4,10 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.shared.events.envelope import StoreEvent
-from services.shared.events.fields import StaffId, Tier
+from services.shared.events.fields import StaffId, Tier, Timestamp
 
 _COMPLAINT = {
     "store_id": "hel-kamppi",
@@ -53,10 +53,10 @@ class EscalationRouted(EscalationEvent):
     )
 
     assignee: Assignee
-    acknowledge_by: AwareDatetime
-    resolve_by: AwareDatetime
+    acknowledge_by: Timestamp
+    resolve_by: Timestamp
     reason: str = Field(max_length=500)
-    at: AwareDatetime
+    at: Timestamp
 
 
 class EscalationPaged(EscalationEvent):
@@ -80,7 +80,7 @@ class EscalationPaged(EscalationEvent):
     page_id: UUID
     recipient: Assignee
     reason: str = Field(max_length=500)
-    at: AwareDatetime
+    at: Timestamp
 
 
 class EscalationBreached(EscalationEvent):
@@ -101,8 +101,8 @@ class EscalationBreached(EscalationEvent):
 
     tier: Tier
     deadline_kind: DeadlineKind
-    deadline: AwareDatetime
-    at: AwareDatetime
+    deadline: Timestamp
+    at: Timestamp
 
 
 class EscalationRaised(EscalationEvent):
@@ -125,10 +125,10 @@ class EscalationRaised(EscalationEvent):
 
     from_tier: Tier
     assignee: Assignee
-    acknowledge_by: AwareDatetime | None = Field(default=None, description="None once acknowledged.")
-    resolve_by: AwareDatetime
+    acknowledge_by: Timestamp | None = Field(default=None, description="None once acknowledged.")
+    resolve_by: Timestamp
     reason: str = Field(max_length=500)
-    at: AwareDatetime
+    at: Timestamp
 
 
 EVENTS = (EscalationRouted, EscalationPaged, EscalationBreached, EscalationRaised)

@@ -4,10 +4,10 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.shared.events.envelope import StoreEvent
-from services.shared.events.fields import CustomerRef, Money, ProductCategory, StaffId, Tier
+from services.shared.events.fields import MAX_DAYS, CustomerRef, Money, ProductCategory, StaffId, Tier, Timestamp
 
 _RETURN = {
     "store_id": "hel-kamppi",
@@ -81,9 +81,9 @@ class ReturnRequested(ReturnEvent):
     receipt_number: str | None = Field(default=None, max_length=64)
     no_receipt_reason: NoReceiptReason | None = None
     product_category: ProductCategory
-    days_since_purchase: int = Field(ge=0)
+    days_since_purchase: int = Field(ge=0, le=MAX_DAYS)
     requested_by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 class ReturnApproved(ReturnEvent):
@@ -109,7 +109,7 @@ class ReturnApproved(ReturnEvent):
     tender: Tender
     amount: Money
     approver: StaffId | None = None
-    at: AwareDatetime
+    at: Timestamp
 
 
 class ReturnRejected(ReturnEvent):
@@ -133,9 +133,9 @@ class ReturnRejected(ReturnEvent):
     kind: ReturnKind
     tender: Tender
     amount: Money
-    rules: list[PolicyRule] = Field(min_length=1, description="Every policy rule the request broke.")
+    rules: list[PolicyRule] = Field(min_length=1, max_length=len(PolicyRule), description="Every policy rule the request broke.")
     product_category: ProductCategory
-    at: AwareDatetime
+    at: Timestamp
 
 
 class ReturnExceptionGranted(ReturnEvent):
@@ -163,11 +163,11 @@ class ReturnExceptionGranted(ReturnEvent):
     kind: ReturnKind
     tender: Tender
     amount: Money
-    rules: list[PolicyRule] = Field(min_length=1)
+    rules: list[PolicyRule] = Field(min_length=1, max_length=len(PolicyRule))
     approver: StaffId
     approver_role: Tier
     requested_by: StaffId
-    at: AwareDatetime
+    at: Timestamp
 
 
 EVENTS = (ReturnRequested, ReturnApproved, ReturnRejected, ReturnExceptionGranted)

@@ -2,10 +2,10 @@
 
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.shared.events.envelope import StoreEvent
-from services.shared.events.fields import StaffId, Tier
+from services.shared.events.fields import MAX_ITEMS, StaffId, Tier, Timestamp
 
 
 class OnDuty(BaseModel):
@@ -13,8 +13,8 @@ class OnDuty(BaseModel):
 
     staff_id: StaffId
     role: Tier
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Timestamp
+    ends_at: Timestamp
 
 
 class RosterPublished(StoreEvent):
@@ -47,8 +47,8 @@ class RosterPublished(StoreEvent):
         }
     )
 
-    valid_from: AwareDatetime
-    on_duty: list[OnDuty] = Field(default_factory=list)
+    valid_from: Timestamp
+    on_duty: list[OnDuty] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 EVENTS = (RosterPublished,)

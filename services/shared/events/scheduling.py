@@ -4,10 +4,10 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.shared.events.envelope import StoreEvent
-from services.shared.events.fields import StaffId, Tier
+from services.shared.events.fields import MAX_ITEMS, StaffId, Tier, Timestamp
 
 _STORE = {"store_id": "hel-kamppi", "region_id": "uusimaa"}
 _SESSION = {**_STORE, "session_id": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"}
@@ -41,8 +41,8 @@ class ShiftScheduled(StoreEvent):
     shift_id: UUID
     staff_id: StaffId
     role: Tier
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Timestamp
+    ends_at: Timestamp
 
 
 class ShiftCancelled(StoreEvent):
@@ -54,7 +54,7 @@ class ShiftCancelled(StoreEvent):
     )
 
     shift_id: UUID
-    at: AwareDatetime
+    at: Timestamp
 
 
 class TrainingScheduled(StoreEvent):
@@ -80,9 +80,9 @@ class TrainingScheduled(StoreEvent):
     session_id: UUID
     kind: TrainingKind
     trainer: StaffId
-    trainees: list[StaffId] = Field(min_length=1)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    trainees: list[StaffId] = Field(min_length=1, max_length=MAX_ITEMS)
+    starts_at: Timestamp
+    ends_at: Timestamp
     problem_id: UUID | None = None
 
 
@@ -96,8 +96,8 @@ class TrainingCompleted(StoreEvent):
 
     session_id: UUID
     kind: TrainingKind
-    attended: list[StaffId]
-    at: AwareDatetime
+    attended: list[StaffId] = Field(max_length=MAX_ITEMS)
+    at: Timestamp
 
 
 class CoachingNoteRecorded(StoreEvent):
@@ -123,7 +123,7 @@ class CoachingNoteRecorded(StoreEvent):
     staff_id: StaffId
     coach: StaffId
     coach_role: Tier
-    at: AwareDatetime
+    at: Timestamp
 
 
 EVENTS = (ShiftScheduled, ShiftCancelled, TrainingScheduled, TrainingCompleted, CoachingNoteRecorded)

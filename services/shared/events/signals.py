@@ -4,10 +4,10 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.shared.events.envelope import StoreEvent
-from services.shared.events.fields import StaffId
+from services.shared.events.fields import MAX_COUNT, StaffId, Timestamp
 
 
 class LossMetric(StrEnum):
@@ -42,12 +42,12 @@ class LossPreventionSignal(StoreEvent):
     signal_id: UUID
     staff_id: StaffId
     metric: LossMetric
-    value: float = Field(ge=0)
-    peer_median: float = Field(ge=0)
-    robust_z: float
-    window_start: AwareDatetime
-    window_end: AwareDatetime
-    at: AwareDatetime
+    value: float = Field(ge=0, le=MAX_COUNT, allow_inf_nan=False)
+    peer_median: float = Field(ge=0, le=MAX_COUNT, allow_inf_nan=False)
+    robust_z: float = Field(ge=-MAX_COUNT, le=MAX_COUNT, allow_inf_nan=False)
+    window_start: Timestamp
+    window_end: Timestamp
+    at: Timestamp
 
 
 EVENTS = (LossPreventionSignal,)

@@ -1,20 +1,26 @@
 """The analytics worker's pipeline metrics on the real broker: a consumer group's lag as it falls
-behind and catches up, and the records a DLQ gains when the worker dead-letters poison."""
+behind and catches up, and the records a DLQ gains when the worker dead-letters poison; and poison
+(a record near the size limit, events far ahead) that stops none of the events after it."""
 
 import asyncio
+import hashlib
 import json
+import os
 import time
 
+import orjson
 import pytest
 from kafka import KafkaConsumer
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from services.analytics.pipeline import DLQ, DLQ_TOPICS, LAG
+from services.shared.events.envelope import encode
 from services.shared.kafka import ensure_topics, make_producer
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, Topic
-from tests.support import eventually
+from tests.support import eventually, read_all
 from tests.support.analytics import Analytics
+from tests.support.builders import filed
 from tests.support.infra import kafka_broker
 
 GROUP = "test-pipeline"
@@ -95,13 +101,13 @@ def read_to_the_end(platform) -> int:
         consumer.close()
 
 
-async def send(platform, records: list[tuple[str, int | None, bytes | None, bytes]]) -> None:
-    """Sends (topic, partition, key, value) records and waits for every acknowledgement."""
+async def send(platform, records: list[tuple[str, int | None, bytes | None, bytes]]) -> list:
+    """Sends (topic, partition, key, value) records, waits for every acknowledgement and returns their metadata."""
     producer = make_producer(platform, client_id="test-pipeline")
     await producer.start()
     try:
         sends = [await producer.send(topic, value, key=key, partition=partition) for topic, partition, key, value in records]
-        await asyncio.gather(*sends)
+        return await asyncio.gather(*sends)
     finally:
         await producer.stop()
 
@@ -134,3 +140,44 @@ async def test_the_dlq_gains_one_record_for_each_poison_record_the_worker_dead_l
     after = await reading_where(worker, lambda r: caught_up(r) and r[dlq_of(COMPLAINTS.dlq.name)] >= expected,
                                 "the worker to dead-letter the poison")
     assert after[dlq_of(COMPLAINTS.dlq.name)] == expected
+
+
+def complaints_filed_at(store: str):
+    def keep(sample) -> bool:
+        return sample.name == "retail_complaints_filed_total" and sample.labels.get("store") == store
+
+    return keep
+
+
+async def filed_count(worker: Analytics, store: str, expected: int) -> bool:
+    return sum((await worker.scrape(complaints_filed_at(store))).values()) == expected
+
+
+async def test_a_record_near_the_size_limit_is_dead_lettered_and_the_events_after_it_are_counted(platform, worker):
+    store = "mhm-oversized"
+    raw = os.urandom(900 * 1024)  # its base64 copy alone would be over the producer's 1 MiB limit
+    after = [encode(filed(store)) for _ in range(20)]
+    await send(platform, [(COMPLAINTS.name, None, store.encode(), value) for value in [raw, *after]])
+    await eventually(lambda: filed_count(worker, store, 20), timeout_s=90, what="the 20 complaints after it counted")
+
+    letters = await read_all(platform.kafka_bootstrap_servers, COMPLAINTS.dlq)
+    [letter] = [e.data for e in letters if e.data.consumer == "analytics" and e.data.value_sha256 == hashlib.sha256(raw).hexdigest()]
+    assert (letter.value_size, letter.value_truncated, letter.value_encoding) == (len(raw), True, "base64")
+
+
+async def test_events_far_ahead_stop_nothing_and_the_events_after_them_are_counted(platform, worker):
+    store = "mhm-far-future"
+    beyond, last_moment = far_ahead(store, "9999-12-31T23:59:59Z"), far_ahead(store, "2099-12-31T23:59:59Z")
+    events = [encode(filed(store)), beyond, last_moment, *(encode(filed(store)) for _ in range(5))]
+    sent = await send(platform, [(COMPLAINTS.name, None, store.encode(), value) for value in events])
+    await eventually(lambda: filed_count(worker, store, 7), timeout_s=90, what="every valid event counted")
+
+    letters = await read_all(platform.kafka_bootstrap_servers, COMPLAINTS.dlq)
+    assert [e.data.reason for e in letters if e.data.consumer == "analytics" and e.data.offset == sent[1].offset
+            and e.data.partition == sent[1].partition], "the event beyond the contract's times is dead-lettered"
+
+
+def far_ahead(store: str, at: str) -> bytes:
+    document = orjson.loads(encode(filed(store)))
+    document["time"] = document["data"]["filed_at"] = at
+    return orjson.dumps(document)

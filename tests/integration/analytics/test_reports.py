@@ -48,6 +48,9 @@ def _midnight(day) -> str:
     return datetime(day.year, day.month, day.day, tzinfo=HELSINKI).isoformat()
 
 
+THIS_HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
 async def test_a_regions_satisfaction_report_adds_up_its_stores_by_the_hour_and_by_the_day(region_scenario, reports):
     by_hour = await reports.report("satisfaction", region_id=REGION)
     by_day = await reports.report("satisfaction", region_id=REGION, **days_around_now())
@@ -104,7 +107,13 @@ async def test_each_caller_sees_only_their_own_scope(region_scenario, reports):
     ({"from": "2026-11-23T10:00:00Z", "to": "2026-11-23T11:15:00Z"}, "to"),
     ({"from": "2026-11-23T12:00:00Z", "to": "2026-11-23T12:00:00Z"}, "to"),
     ({"from": "2026-11-23T12:00:00", "to": "2026-11-23T13:00:00Z"}, "from"),  # no time zone
-])
+    ({"from": days_around_now()["from"], "to": "2099-01-01T00:00:00+02:00"}, "to"),  # days beyond those kept
+    ({"from": THIS_HOUR.isoformat(), "to": "2099-12-31T23:00:00Z"}, "to"),  # hours beyond those kept
+    ({"from": days_around_now()["from"], "to": "2200-01-01T00:00:00+02:00"}, "to"),
+    ({"from": "0001-01-01T00:00:00+14:00"}, "from"),
+    ({"to": "9999-12-31T23:00:00-14:00"}, "to"),
+], ids=["from within an hour", "to within an hour", "empty", "naive", "400 days and more", "14 days and more of hours",
+        "to 2200", "year 1", "year 9999"])
 async def test_a_range_the_windows_cannot_answer_is_refused_naming_the_parameter(reports, params, field):
     response = await eventually(lambda: _answered(reports, params), timeout_s=60, what="the reports API")
     assert response.status_code == 422, response.text

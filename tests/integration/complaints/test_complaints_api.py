@@ -134,7 +134,7 @@ async def test_bad_input_is_4xx_naming_the_field(api):
     bad_id = await api.client.get("/v1/complaints/not-a-uuid", headers=staff)
     assert bad_id.status_code == 422
     bad_cursor = await api.client.get("/v1/complaints", params={"cursor": "garbage"}, headers=staff)
-    assert bad_cursor.status_code == 422 and bad_cursor.json()["detail"][0]["loc"] == ["body", "cursor"]
+    assert bad_cursor.status_code == 422 and bad_cursor.json()["detail"][0]["loc"] == ["query", "cursor"]
 
 
 async def test_listing_filters_and_pages_within_scope(api):

@@ -62,6 +62,33 @@ async def test_an_expired_idempotency_key_is_forgotten_and_a_retry_with_it_files
         assert again_fresh.json()["id"] == fresh.json()["id"]
 
 
+async def test_a_contact_read_is_kept_its_days_for_senior_managers_and_then_forgotten(database_url, platform):
+    clock = ManualClock(NOW)
+    async for api in start_api(database_url, platform, clock=clock, relay_enabled=False, contact_reads_keep_days=365):
+        complaint_id = (await api.file()).json()["id"]
+
+        async def read_contact() -> None:
+            response = await api.client.get(f"/v1/complaints/{complaint_id}", headers=api.token(Role.associate))
+            assert response.json()["customer"]["email"] == "aino@example.com"
+
+        async def recorded() -> list[str]:
+            response = await api.client.get("/v1/contact-reads", params={"complaint_id": complaint_id},
+                                            headers=api.token(Role.senior_manager))
+            return [read["read_at"] for read in response.json()["items"]]
+
+        await read_contact()
+        clock.advance(timedelta(days=300))
+        await read_contact()
+        clock.advance(timedelta(days=65, seconds=1))  # the first read is now past 365 days, the second 65 days old
+        remaining = await eventually(lambda: _one_left(recorded), timeout_s=15, what="the first read forgotten")
+        assert remaining == ["2027-09-26T09:00:00Z"]
+
+
+async def _one_left(recorded) -> list[str] | None:
+    reads = await recorded()
+    return reads if len(reads) == 1 else None
+
+
 async def test_published_outbox_events_past_the_limit_go_and_the_rest_stay(store):
     retention = make_retention(ComplaintsSettings(outbox_keep_days=7, retention_batch_size=1000))
     async with store() as session, session.begin():
@@ -69,7 +96,7 @@ async def test_published_outbox_events_past_the_limit_go_and_the_rest_stay(store
         recent = _event(published=NOW - timedelta(days=6))
         unpublished_old = _event(published=None, created=NOW - timedelta(days=30))
         session.add_all([expired, recent, unpublished_old])
-    assert await purge_all(store, NOW, retention) == Purged(outbox_events=1)
+    assert await purge_all(store, NOW, retention) == Purged(outbox=1)
     assert await _outbox(store) == {recent.event_id, unpublished_old.event_id}
 
 
@@ -84,8 +111,8 @@ async def test_a_pass_deletes_in_bounded_batches_until_nothing_expired_is_left(s
         session.add(kept)
 
     async with store() as session, session.begin():
-        assert await purge(session, NOW, retention) == Purged(2, 2)  # one transaction removes one batch
-    assert await purge_all(store, NOW, retention) == Purged(3, 5)
+        assert await purge(session, NOW, retention) == Purged(idempotency_keys=2, outbox=2)  # one transaction, one batch
+    assert await purge_all(store, NOW, retention) == Purged(idempotency_keys=3, outbox=5)
     async with store() as session:
         assert set((await session.execute(select(IdempotencyKey.key))).scalars()) == {"fresh"}
     assert await _outbox(store) == {kept.event_id}

@@ -3,17 +3,21 @@ time-dependent rules run on a clock the test controls."""
 
 import asyncio
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from services.complaints.store.migrate import upgrade_async
-from services.complaints.store.models import Base, Region
+from services.complaints.store.migrate import MIGRATIONS, upgrade_async
+from services.complaints.store.models import Base, Complaint, Region
 from services.complaints.store.outbox import OUTBOX
 from services.shared.db import make_engine
+from services.shared.migrate import alembic_config
 from services.shared.outbox import UnitOfWork
 from services.shared.principal import Role
 from tests.support import ManualClock
@@ -33,6 +37,51 @@ async def test_migrations_build_exactly_the_models_schema(new_database):
     finally:
         await engine.dispose()
     assert differences == [], "the models changed without a migration"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_upgrading_gives_each_complaint_the_contact_its_customer_held_and_keeps_customers_pseudonymous(
+    database, tmp_path, new_database
+):
+    url = f"sqlite:///{tmp_path / 'complaints.db'}" if database == "sqlite" else await new_database()
+    await asyncio.to_thread(command.upgrade, alembic_config(MIGRATIONS, url), "0002")
+    customer_id, complaint_id, at = uuid.uuid4(), uuid.uuid4(), datetime(2026, 11, 1, tzinfo=UTC)
+    customers = sa.table("customers", *(sa.column(name) for name in ("customer_ref", "name", "email", "phone")),
+                         sa.column("id", sa.Uuid))
+    complaints = sa.table(
+        "complaints", sa.column("id", sa.Uuid), sa.column("customer_id", sa.Uuid),
+        sa.column("created_at", sa.DateTime(timezone=True)), sa.column("updated_at", sa.DateTime(timezone=True)),
+        *(sa.column(name) for name in ("store_id", "region_id", "channel", "category", "severity", "mood", "status",
+                                       "filed_by", "reassigned", "reopen_count")),
+    )
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sa.insert(sa.table("regions", sa.column("id"), sa.column("name"))),
+                                     {"id": "uusimaa", "name": "Uusimaa"})
+            await connection.execute(
+                sa.insert(sa.table("stores", *(sa.column(name) for name in ("id", "region_id", "name", "timezone")))),
+                {"id": "hel-kamppi", "region_id": "uusimaa", "name": "Kamppi", "timezone": "Europe/Helsinki"},
+            )
+            await connection.execute(sa.insert(customers), {
+                "id": customer_id, "customer_ref": "cref_" + "0" * 32, "name": "Aino", "email": "aino@example.com",
+                "phone": None,
+            })
+            await connection.execute(sa.insert(complaints), {
+                "id": complaint_id, "customer_id": customer_id, "created_at": at, "updated_at": at,
+                "store_id": "hel-kamppi", "region_id": "uusimaa", "channel": "in_store", "category": "service",
+                "severity": "low", "mood": "calm", "status": "open", "filed_by": "emp-1042", "reassigned": False,
+                "reopen_count": 0,
+            })
+        await upgrade_async(url)
+        async with engine.connect() as connection:
+            contact = (await connection.execute(
+                select(Complaint.contact_name, Complaint.contact_email, Complaint.contact_phone))).one()
+            columns = await connection.run_sync(lambda sync: {c["name"] for c in sa.inspect(sync).get_columns("customers")})
+    finally:
+        await engine.dispose()
+    assert tuple(contact) == ("Aino", "aino@example.com", None)
+    assert columns == {"id", "customer_ref", "erased_at"}
 
 
 async def test_replicas_starting_together_migrate_one_after_the_other(new_database):

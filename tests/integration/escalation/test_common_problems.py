@@ -1,26 +1,48 @@
 """Common-problem detection from the complaints service's real return rejections, and the
-coordinator's and senior management's answers to a detected problem through the boards API."""
+coordinator's and senior management's answers to a detected problem through the boards API.
+
+On a broker of this module's own: on the session's broker the worker would first read everything
+earlier modules published (every complaint, return and observation since the session began) inside
+the time a detection is given, and each test sets up the problem it needs instead of counting on
+the one before it."""
+
+import pytest
 
 from services.escalation.topics import OBSERVATIONS
 from services.shared.principal import Role
+from services.shared.settings import PlatformSettings
 from services.shared.topics import COORDINATION, RETURNS
 from tests.support import eventually, read_all, read_topic
 from tests.support.complaints import add_stores, reject_returns
+from tests.support.infra import kafka_broker
 
 REGION, STORES = "kainuu", ["kaj-keskusta", "kaj-lotta", "kuhmo-kirkko"]
 QUIET_REGION, QUIET_STORE = "pohjois-karjala", "joe-iso-myy"
+
+
+@pytest.fixture(scope="module")
+def platform(infra_dir):
+    with kafka_broker(infra_dir / "kafka-common-problems") as bootstrap:
+        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
 
 
 def detected_in(region: str, envelopes: list) -> list:
     return [e.data for e in envelopes if e.type == "retail.coordination.problem_detected.v1" and e.data.region_id == region]
 
 
-async def test_a_burst_of_rejections_at_three_stores_is_detected_once_and_at_one_store_not_at_all(api, platform, worker, boards):
+@pytest.fixture(scope="module")
+async def burst(api, platform, worker):
+    """Three rejections at each of the region's stores, and twelve at a single store of another region;
+    the rejected returns' ids by store."""
     await add_stores(api, REGION, STORES)
     await add_stores(api, QUIET_REGION, [QUIET_STORE])
     returns = {store: await reject_returns(api, REGION, store, 3) for store in STORES}
     await reject_returns(api, QUIET_REGION, QUIET_STORE, 12)
+    return returns
 
+
+async def test_a_burst_of_rejections_at_three_stores_is_detected_once_and_at_one_store_not_at_all(api, platform, worker, burst):
+    returns = burst
     envelopes = await read_topic(platform.kafka_bootstrap_servers, COORDINATION, lambda es: detected_in(REGION, es), timeout_s=90)
     [problem] = detected_in(REGION, envelopes)
     evidence = problem.evidence
@@ -36,7 +58,7 @@ async def test_a_burst_of_rejections_at_three_stores_is_detected_once_and_at_one
     assert more
 
 
-async def test_a_coordinator_proposes_a_policy_change_and_senior_management_decides_it(api, platform, worker, boards):
+async def test_a_coordinator_proposes_a_policy_change_and_senior_management_decides_it(api, platform, worker, boards, burst):
     problem = await eventually(lambda: _problem_on_board(boards), timeout_s=90, what="the problem on the board")
     problem_id = problem["problem_id"]
     base = f"/regions/{REGION}/problems/{problem_id}"

@@ -1,11 +1,13 @@
 """SLA timers on the worker's controlled clock, and the regional boards they show on, with complaints
 filed and acknowledged through the complaints API."""
 
-from datetime import datetime, timedelta
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from services.escalation.topics import CLOCK
+from services.shared.auth import mint_token
 from services.shared.principal import Role
 from services.shared.topics import COMPLAINTS, ESCALATIONS, ROSTER
 from tests.support import eventually, read_all, read_topic
@@ -133,3 +135,15 @@ async def test_a_closed_complaint_reopened_is_back_on_the_board_and_its_timers_r
     await tick(platform, datetime.fromisoformat(shown["acknowledge_by"]) + timedelta(seconds=10))
     envelopes = await read_topic(platform.kafka_bootstrap_servers, ESCALATIONS, lambda es: "breached" in events_of(complaint, es))
     assert [b.deadline_kind for b in events_of(complaint, envelopes)["breached"]] == ["acknowledge"]
+
+
+async def test_a_board_stream_ends_when_its_token_expires(boards):
+    """The stream says so, and the dashboard then asks for a fresh token; it never outlives the token."""
+    token = mint_token(boards.platform, sub="rc-0001", role=Role.regional_coordinator, region_id=REGION,
+                       now=datetime.now(UTC), ttl=timedelta(seconds=1))
+    async with _client(boards) as client, asyncio.timeout(60):
+        async with client.stream("GET", f"/regions/{REGION}/board/stream", headers={"Authorization": f"Bearer {token}"},
+                                 timeout=None) as response:
+            assert response.status_code == 200
+            kinds = [line async for line in response.aiter_lines() if line.startswith("event: ")]
+    assert kinds[-1] == "event: expired" and set(kinds[:-1]) <= {"event: board"}

@@ -272,6 +272,14 @@ def test_a_window_expires_once_the_latest_event_is_the_retention_past_the_window
     assert RULES.expired(FILED, utc(2026, 11, 23, 10), HOUR) == [utc(2026, 11, 9, 9)]
 
 
+@pytest.mark.parametrize("latest", [utc(2099, 12, 31, 23), utc(9999, 12, 31, 23)], ids=["the last year", "year 9999"])
+def test_a_jump_far_ahead_expires_only_the_windows_kept_before_it(latest):
+    hours = RULES.expired(FILED, latest, HOUR)
+    assert hours == [utc(2026, 11, 9, 9) + timedelta(hours=i) for i in range(14 * 24 + 1)]
+    days = RULES.expired(FILED, latest, DAY)
+    assert (len(days), days[0], days[-1]) == (401, utc(2025, 10, 18, 21), utc(2026, 11, 22, 22))
+
+
 def expired_step_by_step(first: datetime, steps: list[timedelta], granularity: Granularity) -> list[datetime]:
     """Every window start expired as a store's latest event moves from `first` by each step in turn."""
     found, latest = [], first
@@ -384,6 +392,22 @@ def test_hours_older_than_the_hourly_retention_are_refused_but_the_same_whole_da
     assert refused.value.field == "from"
     old_days = datetime(2026, 11, 1, tzinfo=HELSINKI), datetime(2026, 11, 3, tzinfo=HELSINKI)
     assert windows_for(*old_days, now, RULES) == (DAY, [utc(2026, 10, 31, 22), utc(2026, 11, 1, 22)])
+
+
+@pytest.mark.parametrize(
+    ("first", "end", "kept"),
+    [
+        (datetime(2026, 11, 1, tzinfo=HELSINKI), datetime(2200, 1, 1, tzinfo=HELSINKI), "400 days"),
+        (datetime(2025, 10, 20, tzinfo=HELSINKI), datetime(2026, 11, 25, tzinfo=HELSINKI), "400 days"),
+        (utc(2026, 11, 23, 8), utc(2200, 1, 1, 1), "14 days"),
+        (utc(2026, 11, 10, 8), utc(2026, 11, 24, 9), "14 days"),
+    ],
+    ids=["days to 2200", "a day more than kept", "hours to 2200", "an hour more than kept"],
+)
+def test_a_range_longer_than_its_windows_are_kept_is_refused_naming_to(first, end, kept):
+    with pytest.raises(RangeError, match=kept) as refused:
+        windows_for(first, end, NOW, RULES)
+    assert refused.value.field == "to"
 
 
 def test_days_older_than_the_daily_retention_are_refused():

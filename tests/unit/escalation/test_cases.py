@@ -10,7 +10,7 @@ import pytest
 import services.escalation
 from services.escalation.domain.cases import BreachMark, Case, PageMark
 from services.escalation.domain.routing import route
-from services.escalation.domain.rules import Rules, load_rules
+from services.escalation.domain.rules import END_OF_TIME, Rules, load_rules
 from services.escalation.domain.sla import Timer, check
 from services.shared.events.complaints import ComplaintFiled
 from services.shared.events.escalations import Assignee, DeadlineKind
@@ -194,6 +194,12 @@ def test_an_acknowledged_case_stays_acknowledged_when_it_breaches_its_resolve_de
 )
 def test_a_case_is_forgotten_only_when_resolved_longer_than_it_is_kept(case, after, expired):
     assert case.expired(NOW + after, RESOLVED_KEPT) is expired
+
+
+def test_a_case_resolved_at_the_end_of_time_is_kept_to_the_end_of_time():
+    resolved = opened().resolved(END_OF_TIME - timedelta(days=1))
+    assert resolved.next_due(RESOLVED_KEPT) == END_OF_TIME
+    assert not resolved.expired(END_OF_TIME, RESOLVED_KEPT)
 
 
 # ---- stored as JSON ------------------------------------------------------------------------------

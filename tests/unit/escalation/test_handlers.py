@@ -10,6 +10,7 @@ from typing import Any
 import services.escalation
 from services.escalation import handlers, tables
 from services.escalation.domain.rules import load_rules
+from services.escalation.domain.problems import Watch
 from services.escalation.events import SOURCE, Observed, Outgoing, Tick, derived_id
 from services.escalation.topics import OBSERVATIONS
 from services.shared.events import complaints as c
@@ -241,6 +242,37 @@ def test_an_acknowledged_complaint_breaches_only_its_resolve_deadline():
     assert tick(state, NOW + minutes(20)) == []
     breached, _ = tick(state, NOW + minutes(240))
     assert breached.event.deadline_kind == DeadlineKind.resolve
+
+
+# ---- table values that do not read back ------------------------------------------------------------
+
+GARBAGE = b"\xff\x00 not a value"
+
+
+def test_a_case_that_does_not_read_back_is_taken_as_absent_and_the_other_cases_still_breach():
+    """A worker restored on a new disk from a changelog holding garbage still checks its deadlines."""
+    state, filed = worker(cases={}), complaint()
+    file(state, filed)
+    state.cases.table[uuid.uuid4().bytes] = GARBAGE
+    breached, raised = tick(state, NOW + minutes(16))
+    assert (breached.event.complaint_id, raised.event.complaint_id) == (filed.complaint_id, filed.complaint_id)
+
+    state.cases.table[filed.complaint_id.bytes] = GARBAGE
+    assert tick(state, NOW + minutes(60)) == []
+    follow(state, c.ComplaintAcknowledged, filed, NOW + minutes(61))  # its lifecycle changes nothing
+    assert state.cases.get(filed.complaint_id) is None
+
+
+def test_a_roster_that_does_not_read_back_leaves_nobody_on_duty():
+    state = worker()
+    state.rosters.table[COMPLAINT_EXAMPLE["store_id"].encode()] = GARBAGE
+    routed, _ = file(state, complaint())
+    assert routed.event.assignee == Assignee(tier=Tier.regional_coordinator)
+
+
+def test_a_watch_that_does_not_read_back_starts_again():
+    watches = tables.Watches({b"uusimaa|service|": GARBAGE})
+    assert watches.get(b"uusimaa|service|") == Watch()
 
 
 # ---- the due index -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ EVIDENCE = Evidence.model_validate(
 )
 COORDINATOR = Principal(sub="rc-0001", role=Role.regional_coordinator, region_id=REGION)
 SENIOR = Principal(sub="sm-0001", role=Role.senior_manager)
-NOT_STAFF = Principal(sub="Someone Named", role=Role.regional_coordinator, region_id=REGION)
+NOT_STAFF = Principal.model_construct(sub="Someone Named", role=Role.regional_coordinator, region_id=REGION)
 
 
 def problem(acknowledged: bool = False, proposal: str | None = None) -> Problem:

@@ -7,7 +7,7 @@ from uuid import UUID
 import pytest
 
 import services.escalation
-from services.escalation.domain.rules import load_rules
+from services.escalation.domain.rules import END_OF_TIME, Sla, load_rules
 from services.escalation.domain.sla import Breach, Timer, acknowledged, check
 from services.shared.events.escalations import Assignee, DeadlineKind, EscalationBreached, EscalationRaised
 from services.shared.events.fields import Tier
@@ -57,6 +57,17 @@ def due(t: Timer) -> datetime:
 
 
 # ---- when a deadline is due -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "acknowledge_by"),
+    [(datetime(2099, 12, 31, 23, 50, tzinfo=UTC), END_OF_TIME), (END_OF_TIME - minutes(20), END_OF_TIME - minutes(5))],
+    ids=["both past it", "one past it"],
+)
+def test_deadlines_past_the_end_of_time_are_the_end_of_time(start, acknowledge_by):
+    deadlines = Sla(acknowledge_minutes=15, resolve_minutes=240).deadlines(start)
+    assert deadlines == (acknowledge_by, END_OF_TIME)
+    assert check(Timer(Assignee(tier=Tier.associate), *deadlines), RULES, FULL_STORE, start) is None
 
 
 @pytest.mark.parametrize("before", [minutes(15), minutes(14), minutes(1), timedelta(microseconds=1)])

@@ -7,7 +7,7 @@ from fastapi import Depends
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from services.shared.auth import Authorize, mint_token
+from services.shared.auth import AuthError, Authorize, mint_token
 from services.shared.principal import Principal, Role
 from services.shared.settings import DEVELOPMENT_SIGNING_KEY, PlatformSettings
 from services.shared.web import create_app
@@ -95,6 +95,34 @@ def test_a_token_for_a_store_role_without_a_store_is_401():
     assert "needs store_id and region_id" in response.json()["detail"]
 
 
+def signed(claims: dict) -> str:
+    import jwt
+
+    now = datetime.now(UTC)
+    claims = {"iss": "retail-care", "aud": "retail-care", "iat": now, "exp": now + timedelta(hours=1), **claims}
+    return jwt.encode(claims, SETTINGS.auth_signing_key.get_secret_value(), algorithm="HS256")
+
+
+@pytest.mark.parametrize("sub", ["Aino Virtanen", "aino@example.com", "EMP-1042", "emp-1042\n", "e" * 64, "", "\u00e9mp-1"])
+def test_a_token_whose_subject_is_not_a_staff_id_is_401_naming_the_claim(sub):
+    bearer = signed({"sub": sub, "role": "associate", "region_id": "uusimaa", "store_id": "hel-kamppi"})
+    response = get("/v1/stores/hel-kamppi/complaints", bearer)
+    assert response.status_code == 401
+    assert "sub" in response.json()["detail"] and "staff" in response.json()["detail"]
+
+
+def test_a_subject_that_is_not_a_staff_id_gets_no_token():
+    with pytest.raises(AuthError, match="sub"):
+        mint_token(SETTINGS, sub="Aino Virtanen", role=Role.ops, now=datetime.now(UTC))
+
+
+def test_the_metrics_role_reads_the_metrics_and_nothing_else():
+    scraper = token(Role.metrics, region_id=None)
+    assert get("/metrics", scraper).status_code == 200
+    assert get("/v1/stores/hel-kamppi/complaints", scraper).status_code == 403
+    assert get("/v1/regions/uusimaa/board", scraper).status_code == 403
+
+
 def test_a_role_outside_the_allowed_ones_is_403():
     response = get("/v1/regions/uusimaa/board", token())
     assert response.status_code == 403
@@ -135,9 +163,33 @@ def test_health_needs_no_token_and_readiness_reports_each_check():
     assert get("/readyz", None).json() == {"status": "ready", "checks": {}}
 
 
-def test_production_refuses_the_development_key():
-    with pytest.raises(ValidationError, match="development key"):
-        PlatformSettings(env="production", auth_signing_key=DEVELOPMENT_SIGNING_KEY)
-    with pytest.raises(ValidationError, match="at least 32 characters"):
-        PlatformSettings(env="production", auth_signing_key="short")
-    assert PlatformSettings(env="production", auth_signing_key="x" * 40).env == "production"
+STRONG_KEYS = ["3f9c1a7be24d08c6915e7a2fd03b8c41e6a95d27b0f4c813a2e769d5c0b1f384",  # openssl rand -hex 32
+               "kJ7q/Vd2+Xw9LpZ0sNfR4tYh6mBc1uGe8aQxTzWn3oHvE5yU"]  # openssl rand -base64 36
+
+
+@pytest.mark.parametrize("key", STRONG_KEYS, ids=["hex", "base64"])
+def test_production_takes_a_random_key(key):
+    assert PlatformSettings(env="production", auth_signing_key=key).env == "production"
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        (DEVELOPMENT_SIGNING_KEY, "is the development key"),
+        ("k7/Vd2+Xw9LpZ0sN", "at least 32 bytes"),
+        ("x" * 40, "at least 12 distinct characters"),
+        ("abcabcabcabcabcabcabcabcabcabcabcabcabc", "at least 12 distinct characters"),
+        ("ChangeMe-please-for-production-2026!", "a placeholder"),
+        ("our-retail-care-jwt-secret-for-production", "a placeholder"),
+        ("Password1234567890Password1234567890", "a placeholder"),
+    ],
+    ids=["development", "short", "one-character", "repeated", "changeme", "secret", "password"],
+)
+def test_production_refuses_a_weak_signing_key_and_never_shows_it(key, reason, monkeypatch):
+    monkeypatch.setenv("RETAIL_ENV", "production")
+    monkeypatch.setenv("RETAIL_AUTH_SIGNING_KEY", key)
+    with pytest.raises(ValidationError) as raised:
+        PlatformSettings()  # as a service reads it at start-up
+    shown = f"{raised.value}\n{raised.value!r}"  # what the start-up traceback prints
+    assert reason in shown
+    assert all(key[i:i + 12] not in shown for i in range(len(key) - 11)), shown

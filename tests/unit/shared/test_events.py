@@ -6,6 +6,9 @@ import pytest
 
 from services.shared.events.complaints import ComplaintFiled, CsatSubmitted
 from services.shared.events.coordination import ProblemDetected
+from services.shared.events.returns import ReturnRequested
+from services.shared.events.roster import RosterPublished
+from services.shared.events.signals import LossPreventionSignal
 from services.shared.events.envelope import InvalidEvent, decode, encode, envelope_model, wrap
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, COORDINATION, ESCALATIONS, TOPICS
 from tests.support.builders import example
@@ -76,6 +79,53 @@ def test_invalid_events_are_rejected_naming_the_field(mutate, reason):
     with pytest.raises(InvalidEvent) as raised:
         decode(orjson.dumps(document), COMPLAINTS.event_classes)
     assert reason in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda d: d["data"].update(filed_at="9999-12-31T23:59:59Z"), "data.filed_at: Value error, must be from 2000-01-01"),
+        (lambda d: d["data"].update(filed_at="2100-01-01T00:00:00Z"), "data.filed_at: Value error, must be from 2000-01-01"),
+        (lambda d: d["data"].update(filed_at="1999-12-31T23:59:59+00:00"), "data.filed_at: Value error"),
+        (lambda d: d["data"].update(filed_at="0001-01-01T00:00:00+23:59"), "data.filed_at: Value error"),
+        (lambda d: d.update(time="9999-12-31T23:59:59-23:59"), "time: Value error, must be from 2000-01-01"),
+        (lambda d: d["data"].update(amount={"minor_units": 10**19, "currency": "EUR"}), "data.amount.minor_units"),
+        (lambda d: d["data"].update(prior_complaints_30d=2**63), "data.prior_complaints_30d"),
+        (lambda d: d.update(source="/" + "s" * 500), "source: String should have at most 200 characters"),
+    ],
+    ids=["year-9999", "year-2100", "last-century", "year-1", "envelope-time", "amount", "count", "source"],
+)
+def test_times_numbers_and_texts_out_of_their_range_are_invalid_events(mutate, reason):
+    document = filed_document()
+    mutate(document)
+    with pytest.raises(InvalidEvent) as raised:
+        decode(orjson.dumps(document), COMPLAINTS.event_classes)
+    assert reason in str(raised.value)
+
+
+def test_the_range_ends_are_valid_times():
+    for moment in ("2000-01-01T00:00:00Z", "2099-12-31T23:59:59.999999Z"):
+        document = filed_document()
+        document["data"]["filed_at"] = document["time"] = moment
+        assert decode(orjson.dumps(document), COMPLAINTS.event_classes).data.filed_at == datetime.fromisoformat(moment)
+
+
+@pytest.mark.parametrize(
+    ("event_class", "changes", "field"),
+    [
+        (ProblemDetected, {"evidence": {**example(ProblemDetected).evidence.model_dump(mode="json"),
+                                        "stores": [{"store_id": "s", "count": 1, "baseline": 1e300}]}}, "baseline"),
+        (LossPreventionSignal, {"robust_z": float("inf")}, "robust_z"),
+        (LossPreventionSignal, {"value": float("nan")}, "value"),
+        (ReturnRequested, {"days_since_purchase": 740_000}, "days_since_purchase"),
+        (RosterPublished, {"on_duty": [example(RosterPublished).on_duty[0].model_dump()] * 1001}, "on_duty"),
+        (ComplaintFiled, {"filed_by": "emp-1\ud800"}, "filed_by"),
+    ],
+    ids=["baseline", "infinite-z", "nan-rate", "days", "roster-size", "surrogate"],
+)
+def test_an_event_outside_the_bounds_cannot_be_made(event_class, changes, field):
+    with pytest.raises(ValueError, match=field):
+        example(event_class, **changes)
 
 
 def test_strict_validation_refuses_numbers_sent_as_strings():

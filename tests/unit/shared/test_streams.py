@@ -1,13 +1,22 @@
 """A batch's staged table writes reach the table only after every send of the batch is delivered:
-a worker that crashes in between finds the work not done, and does it (and publishes it) again."""
+a worker that crashes in between finds the work not done, and does it (and publishes it) again.
+A record that is not a valid event has a dead letter that always fits in a record."""
 
 import asyncio
+import base64
+import hashlib
+import os
 
 import pytest
+from aiokafka import ConsumerRecord
 
+from services.shared.events.envelope import decode, encode
+from services.shared.kafka import dead_letter
 from services.shared.streams import Batch
 from services.shared.topics import COMPLAINTS
 from tests.support.builders import filed
+
+PRODUCER_LIMIT = 1024 * 1024  # aiokafka's max_request_size, and about the broker's message.max.bytes
 
 
 class Event:
@@ -86,3 +95,30 @@ def test_a_staged_table_lists_every_partitions_values_with_its_own_changes():
     assert dict(staged.items()) == {b"case-p1": b"a", b"case-p2": b"b2", b"new": b"d"}
     assert sorted(staged.values()) == [b"a", b"b2", b"d"]
     assert len(staged) == 3
+
+
+def record(value: bytes | None, key: bytes | None = b"hel-kamppi") -> ConsumerRecord:
+    return ConsumerRecord(topic=COMPLAINTS.name, partition=2, offset=41, timestamp=0, timestamp_type=0, key=key, value=value,
+                          checksum=None, serialized_key_size=0, serialized_value_size=0, headers=[])
+
+
+def test_the_dead_letter_of_a_record_near_the_size_limit_fits_with_the_records_size_and_hash():
+    raw = os.urandom(900 * 1024)
+    letter = dead_letter(record(raw, key=os.urandom(900 * 1024)), "not JSON: " + "x" * PRODUCER_LIMIT, "analytics")
+    assert len(encode(letter)) < 100 * 1024, "the dead letter is far below the producer's limit"
+    data = decode(encode(letter), COMPLAINTS.dlq.event_classes).data
+    assert (data.value_size, data.value_sha256) == (len(raw), hashlib.sha256(raw).hexdigest())
+    assert data.value_truncated and raw.startswith(base64.b64decode(data.value))
+    assert data.reason.startswith("not JSON: x")
+
+
+def test_a_small_record_is_copied_whole():
+    letter = dead_letter(record('{"type": "ä"}'.encode()), "type: 'ä' is not an event type of this topic", "escalation").data
+    assert (letter.value, letter.value_encoding, letter.value_truncated) == ('{"type": "ä"}', "utf-8", False)
+    assert (letter.key, letter.value_size, letter.partition, letter.offset) == ("hel-kamppi", 14, 2, 41)
+    assert dead_letter(record(None, key=None), "not JSON", "escalation").data.value is None
+
+
+def test_text_cut_inside_a_character_stays_text():
+    letter = dead_letter(record("ä".encode() * PRODUCER_LIMIT), "too long", "escalation").data
+    assert letter.value_encoding == "utf-8" and set(letter.value) == {"ä"} and letter.value_truncated
