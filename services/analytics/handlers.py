@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Generic, NamedTuple, TypeVar
 
 import structlog
+from prometheus_client import Counter
+from pydantic import BaseModel
 
 from services.analytics.domain.signals import SignalRules
 from services.analytics.domain.totals import StoreTotals, count
@@ -23,6 +25,9 @@ from services.shared.events.signals import LossPreventionSignal
 
 log = structlog.get_logger()
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+UNREADABLE = Counter("retail_analytics_table_values_unreadable_total",
+                     "Values of the worker's tables that did not read back, and were counted afresh.", ["table"])
 Position = tuple[str, int]  # a topic and an offset in it: how a replay after a restart is recognised
 Reported = dict[bytes, tuple[Window | OpenSignals | None, T]]  # a store's windows and open signals; None deletes
 
@@ -67,7 +72,7 @@ class StoreTally:
             data: StoreEvent = envelope.data  # type: ignore[assignment]
             key = data.store_id.encode()
             if key not in self.decoded:
-                self.decoded[key] = StoreTotals.model_validate_json(self.totals.get(key, b"{}"))
+                self.decoded[key] = readable(StoreTotals, self.totals.get(key), "totals")
             store, previous = self.decoded[key], self.decoded[key].latest
             changed[key] = store, origin
             if not count(store, envelope, position):
@@ -104,7 +109,7 @@ class StoreTally:
             if start < rules.oldest(store.latest, granularity):
                 continue  # too late for a window that is kept
             key = window_key(data.region_id, data.store_id, granularity, start)
-            window = cached[0] if (cached := reported.get(key)) else Window.model_validate_json(self.reports.get(key, b"{}"))
+            window = cached[0] if (cached := reported.get(key)) else readable(Window, self.reports.get(key), "reports")
             window.record(changes, event.position)  # a window that knows the position is written again as it stands
             reported[key] = window, event.origin
 
@@ -133,7 +138,20 @@ def count_regions(regions: Mapping[bytes, bytes], events: Iterable[Received[T]])
     changed: dict[bytes, tuple[StoreTotals, T]] = {}
     for envelope, position, origin in events:
         key = envelope.data.region_id.encode()  # type: ignore[attr-defined]
-        region = cached[0] if (cached := changed.get(key)) else StoreTotals.model_validate_json(regions.get(key, b"{}"))
+        region = cached[0] if (cached := changed.get(key)) else readable(StoreTotals, regions.get(key), "regions")
         count(region, envelope, position)  # counted before or not, written (again) as it stands: see StoreTally
         changed[key] = region, origin
     return {key: (region.model_dump_json().encode(), origin) for key, (region, origin) in changed.items()}
+
+
+def readable(model: type[M], raw: bytes | None, table: str) -> M:
+    """A table value read back, or a new one when there is none or it does not read: a record on a
+    changelog that is not a value of its table (restored on a new disk) is logged and counted, and
+    counting starts again from nothing, rather than failing every event that reads it."""
+    if raw is not None:
+        try:
+            return model.model_validate_json(raw)
+        except ValueError as error:  # pydantic's ValidationError
+            UNREADABLE.labels(table).inc()
+            log.error("table value unreadable; counted afresh", table=table, error=type(error).__name__)
+    return model()

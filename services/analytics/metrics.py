@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 from services.analytics.domain.totals import METRICS, StoreTotals
+from services.analytics.handlers import readable
 
 
 class TotalsCollector:
@@ -16,7 +17,7 @@ class TotalsCollector:
     def collect(self) -> list[Metric]:
         families: dict[str, Metric] = {}
         for raw in [raw for table in self.tables for raw in list(table.values())]:
-            for series in StoreTotals.model_validate_json(raw).series.values():
+            for series in readable(StoreTotals, raw, "totals").series.values():
                 metric = METRICS[series.metric]
                 family = families.get(metric.name)
                 if family is None:

@@ -85,6 +85,17 @@ def test_a_batch_writes_each_window_once_with_every_event_of_its_hour_and_day():
     assert sum(Window.model_validate_json(counted.reports[hour][0]).counters.values()) == 2
 
 
+def test_totals_and_windows_that_do_not_read_back_are_counted_afresh():
+    """A worker restored on a new disk from changelogs holding garbage goes on counting."""
+    hour = window_key(REGION, KAMPPI, Granularity.hour, AT.replace(minute=0))
+    garbage = b"\xff\x00 not a value"
+    counted = tally({KAMPPI.encode(): garbage}, {hour: garbage}).count(received([filed(KAMPPI)], "complaints"))
+    assert filed_count(counted.totals[KAMPPI.encode()][0]) == 1
+    assert sum(Window.model_validate_json(counted.reports[hour][0]).counters.values()) == 1
+    regions = count_regions({REGION.encode(): garbage}, received([example(co.ProblemDetected)], "coordination"))
+    assert set(regions) == {REGION.encode()}
+
+
 def test_totals_carried_over_from_an_earlier_batch_are_added_to():
     worker, totals = tally({}, {}), {}
     written(totals, worker.count(received([filed(KAMPPI)], "complaints")).totals)
