@@ -16,10 +16,10 @@ from kafka.admin import KafkaAdminClient, OffsetSpec
 from kafka.structs import TopicPartition
 from prometheus_client.core import GaugeMetricFamily, Metric
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from services.shared.kafka import client_options
-from services.shared.settings import PlatformSettings
+from services.shared.settings import PlatformSettings, settings_config
 from services.shared.topics import TOPICS
 
 log = structlog.get_logger()
@@ -29,7 +29,7 @@ DLQ_TOPICS = tuple(topic.dlq.name for topic in TOPICS)
 
 
 class PipelineSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ANALYTICS_PIPELINE_", extra="ignore")
+    model_config = settings_config("ANALYTICS_PIPELINE_")
 
     groups: list[str] = Field(
         ["analytics", "escalation"],

@@ -2,15 +2,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from services.analytics.domain.signals import SignalRules
 from services.analytics.domain.windows import WindowRules
 from services.shared.events.fields import TimeZone
+from services.shared.settings import settings_config
 
 
 class AnalyticsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ANALYTICS_", extra="ignore")
+    model_config = settings_config("ANALYTICS_")
 
     data_dir: Path = Field(Path(".data/analytics"), description="Where the worker keeps its RocksDB tables.")
     host: str = Field("127.0.0.1", description="Address the worker's /metrics listens on.")

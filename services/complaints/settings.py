@@ -1,11 +1,13 @@
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from services.shared.settings import settings_config
 
 DEVELOPMENT_CUSTOMER_REF_KEY = "development-only-customer-ref-key"
 
 
 class ComplaintsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", extra="ignore")
+    model_config = settings_config("COMPLAINTS_")
 
     database_url: str = Field(
         "sqlite:///.data/complaints.db",

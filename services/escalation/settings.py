@@ -1,13 +1,15 @@
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
+
+from services.shared.settings import settings_config
 
 DEFAULT_RULES = Path(__file__).parent / "rules.toml"
 
 
 class EscalationSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ESCALATION_", extra="ignore")
+    model_config = settings_config("ESCALATION_")
 
     rules_file: Path | None = Field(
         None,

@@ -28,9 +28,14 @@ class KafkaSecurityProtocol(StrEnum):
     SASL_SSL = "SASL_SSL"
 
 
+def settings_config(env_prefix: str) -> SettingsConfigDict:
+    """How every settings class reads its environment variables. A rejected value (a key, a
+    password) is never shown in the start-up error."""
+    return SettingsConfigDict(env_prefix=env_prefix, extra="ignore", hide_input_in_errors=True)
+
+
 class PlatformSettings(BaseSettings):
-    # A rejected value (a key, a password) is never shown in the start-up error.
-    model_config = SettingsConfigDict(env_prefix="RETAIL_", extra="ignore", hide_input_in_errors=True)
+    model_config = settings_config("RETAIL_")
 
     env: Environment = Field(
         Environment.development, description="development or production; production refuses the development signing key."
@@ -74,15 +79,20 @@ class PlatformSettings(BaseSettings):
     @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> "PlatformSettings":
         if self.env is Environment.production:
-            key = self.auth_signing_key.get_secret_value()
-            if key == DEVELOPMENT_SIGNING_KEY:
-                raise ValueError("RETAIL_AUTH_SIGNING_KEY is the development key; production needs its own")
-            if len(key.encode()) < MIN_KEY_BYTES:
-                raise ValueError(f"RETAIL_AUTH_SIGNING_KEY must be at least {MIN_KEY_BYTES} bytes in production")
-            if len(set(key)) < MIN_KEY_CHARACTERS:
-                raise ValueError(f"RETAIL_AUTH_SIGNING_KEY must have at least {MIN_KEY_CHARACTERS} distinct characters "
-                                 "in production; make one with `openssl rand -base64 48`")
-            if any(word in key.lower() for word in PLACEHOLDERS):
-                raise ValueError("RETAIL_AUTH_SIGNING_KEY looks like a placeholder; make a random one with "
-                                 "`openssl rand -base64 48`")
+            check_production_key("RETAIL_AUTH_SIGNING_KEY", self.auth_signing_key, DEVELOPMENT_SIGNING_KEY)
         return self
+
+
+def check_production_key(name: str, key: SecretStr, development_key: str) -> None:
+    """Refuses a key that anyone could know or guess: the development key, a short one, one of few
+    distinct characters, or one holding a placeholder word. The message never shows the key."""
+    value = key.get_secret_value()
+    if value == development_key:
+        raise ValueError(f"{name} is the development key; production needs its own")
+    if len(value.encode()) < MIN_KEY_BYTES:
+        raise ValueError(f"{name} must be at least {MIN_KEY_BYTES} bytes in production")
+    if len(set(value)) < MIN_KEY_CHARACTERS:
+        raise ValueError(f"{name} must have at least {MIN_KEY_CHARACTERS} distinct characters in production; "
+                         "make one with `openssl rand -base64 48`")
+    if any(word in value.lower() for word in PLACEHOLDERS):
+        raise ValueError(f"{name} looks like a placeholder; make a random one with `openssl rand -base64 48`")

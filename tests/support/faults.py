@@ -64,17 +64,18 @@ class Plan:
     pause_s: float = 2.0  # between two faults, while the load goes on
     clock_step_s: float = 60.0  # how far the escalation worker's clock moves per second, so SLA deadlines pass
     poison: tuple[str, ...] = ("malformed_json", "schema_invalid", "oversized", "far_future")
+    processes: tuple[str, ...] = ()  # the processes to kill; all when empty
     seed: int = 11
 
     @classmethod
     def from_env(cls, **defaults) -> "Plan":
         """The plan with RETAIL_FAULTS_KILLS, _BROKER_KILLS, _LEADER_KILLS, _RATE, _PAUSE_S, _CLOCK_STEP_S,
-        _POISON (comma-separated) and _SEED taken from the environment where set."""
+        _POISON and _PROCESSES (comma-separated) and _SEED taken from the environment where set."""
         plan = cls(**defaults)
         for name, default in asdict(plan).items():
             value = os.environ.get(f"RETAIL_FAULTS_{name.upper()}")
             if value is not None:
-                setattr(plan, name, tuple(v for v in value.split(",") if v) if name == "poison" else type(default)(value))
+                setattr(plan, name, tuple(v for v in value.split(",") if v) if isinstance(default, tuple) else type(default)(value))
         return plan
 
 
@@ -489,7 +490,7 @@ async def faults(platform: Platform, plan: Plan, rng: random.Random) -> None:
         await asyncio.sleep(plan.pause_s)  # the load runs between two faults
 
     for _ in range(plan.kills):
-        for service in platform.services:
+        for service in (s for s in platform.services if s.name in plan.processes or not plan.processes):
             await kill_and_restart(service)
             await pause()
     for _ in range(plan.broker_kills):

@@ -17,16 +17,15 @@ from services.shared.db import database_ready, make_engine
 from services.shared.kafka import kafka_ready
 from services.shared.outbox import UnitOfWork
 from services.shared.retention import run_retention
-from services.shared.settings import Environment, PlatformSettings
+from services.shared.settings import Environment, PlatformSettings, check_production_key
 from services.shared.web import create_app
 
 VERSION = "0.2.0"
 
 
 def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
-    ref_key = settings.customer_ref_key.get_secret_value()
-    if platform.env is Environment.production and ref_key == DEVELOPMENT_CUSTOMER_REF_KEY:
-        raise ValueError("COMPLAINTS_CUSTOMER_REF_KEY is the development key; production needs its own")
+    if platform.env is Environment.production:
+        check_production_key("COMPLAINTS_CUSTOMER_REF_KEY", settings.customer_ref_key, DEVELOPMENT_CUSTOMER_REF_KEY)
     engine = make_engine(settings.database_url)
     session_factory = OUTBOX.sessions(engine)
     relay = make_relay(session_factory, platform, clock, settings)
@@ -61,7 +60,7 @@ def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: C
         "at least once, under a stable event id, through a transactional outbox.",
     )
     app.state.settings, app.state.sessions, app.state.clock = settings, session_factory, clock
-    app.state.ref_key = ref_key.encode()
+    app.state.ref_key = settings.customer_ref_key.get_secret_value().encode()
     app.state.uow = UnitOfWork(session_factory, relay.wake)
     for router in (complaints.router, returns.router, csat.router, admin.router, contact_reads.router):
         app.include_router(router)
