@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
 
-.PHONY: install run test generate clean
+.PHONY: install run test faults generate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ test: install
 	deploy/local/postgres.sh install
 	deploy/local/packages.sh install
 	$(BIN)/pytest
+
+# The fault suite (minutes, not part of `make test`, which runs a smoke of it): kill -9 of every
+# process, of the broker and of partition leaders under load; RETAIL_FAULTS_* set its size.
+faults: install
+	deploy/local/postgres.sh install
+	deploy/local/packages.sh install
+	$(BIN)/pytest tests/faults
 
 generate: $(VENV)/.installed
 	$(BIN)/retail generate
