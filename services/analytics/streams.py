@@ -3,6 +3,8 @@ running totals, hourly and daily windows and open loss-prevention signals, and e
 event into its region's totals, exactly once (each remembers how far it counted). The agents read
 and write; what a batch changes is worked out in `services.analytics.handlers`."""
 
+from collections.abc import Iterator
+
 import faust
 
 from services.analytics.handlers import Received, StoreTally, count_regions
@@ -33,7 +35,7 @@ async def tally(stream: faust.StreamT) -> None:
     # Larger batches than the escalation worker's: a quarter second later on a dashboard costs
     # nothing, and the wait for the windows' delivery (below) is paid once per batch.
     async for batch in batches(stream, wait_s=0.25):
-        counted = stores.count(await received(batch))
+        counted = stores.count(current(await received(batch)))
         for signal in counted.signals:
             await batch.send(signals, SIGNALS, signal)
         batch.write(reports, counted.reports)
@@ -48,10 +50,19 @@ async def tally(stream: faust.StreamT) -> None:
 @app.agent(inputs.channel(COORDINATION))
 async def tally_coordination(stream: faust.StreamT) -> None:
     async for batch in batches(stream, wait_s=0.25):
-        batch.write(regions, count_regions(regions, await received(batch)))
+        batch.write(regions, count_regions(regions, current(await received(batch))))
 
 
 async def received(batch: Batch) -> list[Received[faust.EventT]]:
     """The batch's valid events (the others go to their topic's dead-letter queue)."""
     return [Received(envelope, (event.message.topic, event.message.offset), event)
             async for event, envelope in inputs.valid(batch)]
+
+
+def current(events: list[Received[faust.EventT]]) -> Iterator[Received[faust.EventT]]:
+    """The events, each made current as the handler takes it: a faust table looks a key up only in
+    the current event's partition, so a store read while another partition's event was current would
+    read as new, and its fresh totals and windows would overwrite what it had."""
+    for event in events:
+        Batch.make_current(event.origin)
+        yield event

@@ -15,7 +15,7 @@ async def test_kill_9_of_every_process_and_of_the_broker_loses_and_duplicates_no
     async with running_platform(tmp_path, await new_database()) as platform:
         figures = await run_faults(platform, plan)
     record_figures("single broker: kill -9 of every process and of the broker", figures)
-    assert figures.clean, figures.detail
+    assert figures.clean, figures.summary()
 
 
 async def test_killing_partition_leaders_of_a_three_node_cluster_loses_and_duplicates_nothing(
@@ -25,4 +25,4 @@ async def test_killing_partition_leaders_of_a_three_node_cluster_loses_and_dupli
     async with running_platform(tmp_path, await new_database(), nodes=3) as platform:
         figures = await run_faults(platform, plan)
     record_figures("3-node cluster: kill -9 of partition leaders", figures)
-    assert figures.clean, figures.detail
+    assert figures.clean, figures.summary()

@@ -10,4 +10,4 @@ SMOKE = Plan(kills=1, broker_kills=1, leader_kills=0, rate=2.0, pause_s=1.0)
 async def test_a_kill_9_of_every_process_and_of_the_broker_under_load_loses_and_duplicates_nothing(new_database, tmp_path):
     async with running_platform(tmp_path, await new_database()) as platform:
         figures = await run_faults(platform, SMOKE)
-    assert figures.clean, (figures.lost, figures.duplicated, figures.detail)
+    assert figures.clean, figures.summary()

@@ -5,6 +5,7 @@ checks that afterwards nothing was lost and no effect happened twice, with the f
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import signal
@@ -75,7 +76,8 @@ class Plan:
         for name, default in asdict(plan).items():
             value = os.environ.get(f"RETAIL_FAULTS_{name.upper()}")
             if value is not None:
-                setattr(plan, name, tuple(v for v in value.split(",") if v) if isinstance(default, tuple) else type(default)(value))
+                listed = isinstance(default, tuple)
+                setattr(plan, name, tuple(v for v in value.split(",") if v) if listed else type(default)(value))
         return plan
 
 
@@ -156,7 +158,6 @@ class Node:
 
     def __init__(self, directory: Path, node_id: int) -> None:
         self.directory, self.node_id = directory, node_id
-        self.kills = 0
         self._process: subprocess.Popen | None = None
 
     @property
@@ -172,7 +173,6 @@ class Node:
         os.kill(pid, signal.SIGKILL)
         if self._process is not None:
             self._process.wait()
-        self.kills += 1
         return command, environ, directory
 
     async def gone(self) -> bool:
@@ -672,7 +672,7 @@ async def groups_caught_up(platform: PlatformSettings) -> bool:
         for group, topics in GROUP_INPUTS.items():
             committed = admin.list_group_offsets(group)[group]
             ends = admin.list_partition_offsets({TopicPartition(t.name, p): -1 for t in topics for p in range(t.partitions)})
-            if any(end.offset > 0 and (committed.get(tp) is None or committed[tp].offset < end.offset) for tp, end in ends.items()):
+            if any(end.offset > (committed[tp].offset if tp in committed else 0) for tp, end in ends.items()):
                 return False
         return True
     except AdminError:
@@ -717,6 +717,11 @@ class Figures:
     @property
     def clean(self) -> bool:
         return not any(self.lost.values()) and not any(self.duplicated.values())
+
+    def summary(self) -> str:
+        """What went wrong, for a failing assertion."""
+        wrong = {"lost": self.lost, "duplicated": self.duplicated, "poison": self.poison, "detail": self.detail}
+        return json.dumps(wrong, indent=1)
 
 
 async def run_faults(platform: Platform, plan: Plan) -> Figures:
