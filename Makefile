@@ -28,11 +28,15 @@ test: install
 	$(BIN)/pytest
 
 # The fault suite (minutes, not part of `make test`, which runs a smoke of it): kill -9 of every
-# process, of the broker and of partition leaders under load; RETAIL_FAULTS_* set its size.
+# process, of the broker and of partition leaders under load (RETAIL_FAULTS_* set its size), and
+# fuzzing of every HTTP service and event contract with RETAIL_FUZZ_CASES (1000) cases each.
+RETAIL_FUZZ_CASES ?= 1000
 faults: install
 	deploy/local/postgres.sh install
 	deploy/local/packages.sh install
-	$(BIN)/pytest tests/faults
+	mkdir -p .data
+	RETAIL_FUZZ_CASES=$(RETAIL_FUZZ_CASES) $(BIN)/pytest -o junit_family=xunit1 --junitxml=.data/faults.xml \
+	  tests/faults tests/e2e/test_fuzz.py tests/unit/shared/test_contracts_fuzz.py
 
 generate: $(VENV)/.installed
 	$(BIN)/retail generate
