@@ -1,6 +1,7 @@
 """The analytics worker's pipeline metrics on the real broker: a consumer group's lag as it falls
 behind and catches up, and the records a DLQ gains when the worker dead-letters poison; and poison
-(a record near the size limit, events far ahead) that stops none of the events after it."""
+(a record near the size limit, events far ahead) that stops none of the events after it; and garbage
+on the reports changelog, which a reports replica skips."""
 
 import asyncio
 import hashlib
@@ -8,18 +9,20 @@ import json
 import os
 import time
 
+import httpx
 import orjson
 import pytest
 from kafka import KafkaConsumer
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from services.analytics.pipeline import DLQ, DLQ_TOPICS, LAG
+from services.analytics.topics import CHANGELOGS, REPORTS_TABLE
 from services.shared.events.envelope import encode
 from services.shared.kafka import ensure_topics, make_producer
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, Topic
 from tests.support import eventually, read_all
-from tests.support.analytics import Analytics
+from tests.support.analytics import Analytics, Reports
 from tests.support.builders import filed
 from tests.support.infra import kafka_broker
 
@@ -181,3 +184,24 @@ def far_ahead(store: str, at: str) -> bytes:
     document = orjson.loads(encode(filed(store)))
     document["time"] = document["data"]["filed_at"] = at
     return orjson.dumps(document)
+
+
+async def test_garbage_on_the_reports_changelog_is_skipped_and_a_new_replica_serves_past_it(platform, worker):
+    store, changelog = "mhm-garbage", CHANGELOGS[REPORTS_TABLE]
+    await send(platform, [(COMPLAINTS.name, None, store.encode(), encode(filed(store))) for _ in range(3)])
+    await eventually(lambda: filed_count(worker, store, 3), timeout_s=90, what="the complaints before the garbage counted")
+    await send(platform, [(changelog.name, partition, os.urandom(16), os.urandom(64)) for partition in range(changelog.partitions)])
+    await send(platform, [(COMPLAINTS.name, None, store.encode(), encode(filed(store))) for _ in range(2)])
+    await eventually(lambda: filed_count(worker, store, 5), timeout_s=90, what="the complaints after the garbage counted")
+
+    reports = Reports(platform)  # a replica that starts now reads the garbage on its way to the end
+    try:
+        async def all_filed() -> bool:
+            found = await reports.report("satisfaction", store_id=store)
+            return found is not None and found["satisfaction"]["complaints_filed"] == 5
+
+        await eventually(all_filed, timeout_s=90, what="every complaint in the new replica's report")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{reports.port}") as client:
+            assert (await client.get("/readyz")).status_code == 200
+    finally:
+        reports.process.stop()
