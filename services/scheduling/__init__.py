@@ -1,1 +1,1 @@
-"""The scheduling service: staff shifts, the on-duty roster, training and coaching (not built yet)."""
+"""The scheduling service: sites, the staff directory, shifts and the on-duty roster."""

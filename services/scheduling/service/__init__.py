@@ -1,0 +1,1 @@
+"""The scheduling service layer: commands in, effects (rows and outbox events) through one transaction."""

@@ -1,0 +1,1 @@
+"""The scheduling service's database: tables, migrations, and the transactional outbox."""

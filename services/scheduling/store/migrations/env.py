@@ -1,0 +1,8 @@
+"""Alembic environment of the scheduling store."""
+
+from services.scheduling.store.models import Base
+from services.shared.migrate import run_migrations
+
+MIGRATION_LOCK = 0x7265_7461_6973  # a constant of our own for pg_advisory_xact_lock, not complaints' one
+
+run_migrations(Base.metadata, MIGRATION_LOCK)

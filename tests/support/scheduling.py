@@ -1,0 +1,118 @@
+"""The scheduling service's real app in-process (its lifespan and relay) with a settable clock and a
+small chain: a store and a 24-hour call centre in Helsinki, a service desk in New York; and the
+requests tests make through its API."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from services.scheduling.api.app import build_app
+from services.scheduling.settings import SchedulingSettings
+from services.shared.auth import mint_token
+from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
+from services.shared.settings import PlatformSettings
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Before both 2027 DST changes (New York 14 March, Europe 28 March), so the tests can schedule across them.
+START = datetime(2027, 3, 1, 6, 0, tzinfo=UTC)
+SITES = {
+    "hel-kamppi": {
+        "region_id": "uusimaa", "name": "Kamppi", "kind": "store", "timezone": "Europe/Helsinki",
+        "opening_hours": {**{day: [["09:00", "21:00"]] for day in WEEKDAYS[:6]}, "sun": [["10:00", "18:00"]]},
+        "exceptions": {"2027-04-02": []},  # Good Friday: closed
+    },
+    "hel-callcentre": {
+        "region_id": "uusimaa", "name": "Call centre", "kind": "call_centre", "timezone": "Europe/Helsinki",
+        "opening_hours": {day: [["00:00", "24:00"]] for day in WEEKDAYS},
+    },
+    "nyc-desk": {
+        "region_id": "us-east", "name": "Service desk", "kind": "service_desk", "timezone": "America/New_York",
+        "opening_hours": {day: [["08:00", "20:00"]] for day in WEEKDAYS},
+    },
+}
+STAFF = {  # id → (role, home site)
+    "mgr-0007": (Role.store_manager, "hel-kamppi"),
+    "mgr-0008": (Role.store_manager, "hel-kamppi"),
+    "emp-1042": (Role.associate, "hel-kamppi"),
+    "emp-1043": (Role.associate, "hel-kamppi"),
+    "cc-2001": (Role.call_centre_agent, "hel-callcentre"),
+    "mgr-0100": (Role.store_manager, "hel-callcentre"),
+    "rc-uusimaa-1": (Role.regional_coordinator, "hel-kamppi"),
+    "rc-uusimaa-2": (Role.regional_coordinator, "hel-kamppi"),
+    "emp-3001": (Role.associate, "nyc-desk"),
+    "mgr-3000": (Role.store_manager, "nyc-desk"),
+}
+
+
+class Clock:
+    """The service's clock, moved by the test."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    platform: PlatformSettings
+    app: object
+    clock: Clock
+    sites: dict[str, dict] = field(default_factory=lambda: dict(SITES))
+
+    def token(self, role: Role, site: str | None = "hel-kamppi", sub: str = "mgr-0007", region: str | None = None) -> dict:
+        claims = {}
+        if role in STORE_ROLES:
+            claims = {"store_id": site, "region_id": region or self.sites[site]["region_id"]}
+        elif role in REGION_ROLES:
+            claims = {"region_id": region or self.sites[site]["region_id"]}
+        bearer = mint_token(self.platform, sub=sub, role=role, now=datetime.now(UTC), ttl=timedelta(hours=1), **claims)
+        return {"Authorization": f"Bearer {bearer}"}
+
+    def admin(self) -> dict:
+        return self.token(Role.senior_manager, None, sub="sm-0001")
+
+    async def shift(self, staff: str, site: str, starts_at: datetime, ends_at: datetime, **headers) -> httpx.Response:
+        body = {"site_id": site, "staff_id": staff, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()}
+        return await self.client.post("/v1/shifts", json=body, headers={**self.admin(), **headers})
+
+    async def publish(self, site: str, week: str) -> httpx.Response:
+        return await self.client.post(f"/v1/sites/{site}/weeks/{week}/publish", headers=self.admin())
+
+    async def on_duty(self, at: datetime, **params) -> dict:
+        response = await self.client.get("/v1/on-duty", params={"at": at.isoformat(), **params}, headers=self.admin())
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def staff_body(role: Role, site: str, **overrides) -> dict:
+    return {
+        "role": role, "home_site_id": site, "skills": ["register_cash", "returns_exchanges"], "hire_date": "2024-01-15",
+        "contracted_hours": 30, "max_hours": 40, **overrides,
+    }
+
+
+async def start_api(database_url: str, platform: PlatformSettings, clock: Clock | None = None,
+                    **settings) -> AsyncIterator[Api]:
+    clock = clock or Clock()
+    app = build_app(SchedulingSettings(database_url=database_url, **settings), platform, clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://scheduling") as client:
+            api = Api(client, platform, app, clock)
+            admin = api.token(Role.service, None, sub="svc-setup")
+            for region in sorted({site["region_id"] for site in SITES.values()}):
+                response = await client.put(f"/v1/regions/{region}", json={"name": region.title()}, headers=admin)
+                assert response.status_code == 204, response.text
+            for site, body in SITES.items():
+                response = await client.put(f"/v1/sites/{site}", json=body, headers=admin)
+                assert response.status_code == 204, response.text
+            for staff, (role, site) in STAFF.items():
+                contact = {"work_email": f"{staff}@chain.example", "work_phone": "+358 40 555 0101"}
+                response = await client.put(f"/v1/staff/{staff}", json=staff_body(role, site, contact=contact), headers=admin)
+                assert response.status_code == 204, response.text
+            yield api
