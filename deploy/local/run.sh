@@ -12,6 +12,8 @@ bin=$repo/.venv/bin
 kafka_dir=$data/kafka-secure
 export COMPLAINTS_DATABASE_URL=${COMPLAINTS_DATABASE_URL:-sqlite:///$data/complaints.db}
 complaints=http://127.0.0.1:${COMPLAINTS_PORT:-8001}
+export SCHEDULING_DATABASE_URL=${SCHEDULING_DATABASE_URL:-sqlite:///$data/scheduling.db}
+scheduling=http://127.0.0.1:${SCHEDULING_PORT:-8006}
 
 services=()
 stop_all() {
@@ -51,34 +53,39 @@ ESCALATION_DATA_DIR=$data/escalation start escalation escalation "$bin/python" -
 start boards escalation-boards "$bin/python" -m services.escalation.boards
 ANALYTICS_DATA_DIR=$data/analytics start analytics analytics "$bin/python" -m services.analytics
 start reports analytics-reports "$bin/python" -m services.analytics.reports
+start scheduling scheduling "$bin/python" -m services.scheduling
 
-"$bin/python" - "$complaints/readyz" <<'PY'
+"$bin/python" - "$complaints/readyz" "$scheduling/readyz" <<'PY'
 import sys, time, urllib.request
 deadline = time.monotonic() + 60
-while True:
-    try:
-        urllib.request.urlopen(sys.argv[1], timeout=2)
-        break
-    except Exception as error:  # not up or not ready yet
-        if time.monotonic() > deadline:
-            sys.exit(f"{sys.argv[1]} not ready after 60 s: {error}")
-        time.sleep(0.5)
+for url in sys.argv[1:]:
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except Exception as error:  # not up or not ready yet
+            if time.monotonic() > deadline:
+                sys.exit(f"{url} not ready after 60 s: {error}")
+            time.sleep(0.5)
 PY
 
-# The demo publishes the on-duty rosters until the scheduling service does: as its Kafka user.
-start scheduling demo "$bin/retail" demo --url "$complaints" --rate "${RETAIL_DEMO_RATE:-1}" --duration 0
+# The demo only calls the APIs (it schedules the staff through the scheduling service): no Kafka user.
+setsid "$bin/retail" demo --url "$complaints" --scheduling-url "$scheduling" --rate "${RETAIL_DEMO_RATE:-1}" \
+  --duration 0 >>"$data/demo.log" 2>&1 &
+services+=($!)
 
 cat <<TXT
 
 The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s; logs in $data/*.log):
   complaints API  $complaints/docs
+  scheduling API  $scheduling/docs  (sites, staff, shifts; GET /v1/on-duty: who is on duty now)
   escalation      routing, pages and SLA tier moves on the escalations topic
   dashboard       http://127.0.0.1:${ESCALATION_PORT:-8002}/  (regional coordinators' live board)
   analytics       http://127.0.0.1:${ANALYTICS_PORT:-8003}/metrics  (satisfaction and loss-prevention totals; ops token)
   reports         http://127.0.0.1:${ANALYTICS_REPORTS_PORT:-8004}/docs  (satisfaction, loss prevention, open signals; manager tokens)
   Kafka           $RETAIL_KAFKA_BOOTSTRAP_SERVERS (SASL_SSL; each service's user in $kafka_dir/secure/)
 A store manager's token for hel-kamppi (region uusimaa):
-  $("$bin/retail" token --role store_manager --sub mgr-0007 --region uusimaa --store hel-kamppi)
+  $("$bin/retail" token --role store_manager --sub store-manager-hel-kamppi --region uusimaa --store hel-kamppi)
 A regional coordinator's token for uusimaa (paste it into the dashboard):
   $("$bin/retail" token --role regional_coordinator --sub rc-uusimaa-1 --region uusimaa)
 An ops token for /metrics:

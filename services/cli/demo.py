@@ -1,23 +1,21 @@
-"""Demo traffic: seeds a small chain, publishes the stores' on-duty rosters, and files a realistic
-stream of complaints, returns and CSAT answers through the public API, as store staff would."""
+"""Demo traffic: seeds a small chain, schedules its staff through the scheduling service's API (whose
+published weeks are the on-duty rosters the escalation service routes and pages by), and files a
+realistic stream of complaints, returns and CSAT answers through the public API, as store staff would."""
 
 import asyncio
 import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo
 
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from services.shared.auth import mint_token
 from services.shared.principal import STORE_ROLES, Role
-from services.shared.events.envelope import wrap
-from services.shared.events.fields import Tier
-from services.shared.events.roster import RosterPublished
-from services.shared.kafka import make_producer, publish
 from services.shared.settings import PlatformSettings
-from services.shared.topics import ROSTER
 
 CHAIN = {
     "uusimaa": ["hel-kamppi", "hel-itis", "esp-iso-omena", "van-jumbo"],
@@ -35,6 +33,17 @@ CATEGORIES = [
 SEVERITIES = (["low", "medium", "high", "critical"], [35, 40, 20, 5])
 MOODS = (["calm", "upset", "angry", "hostile"], [40, 35, 20, 5])
 CHANNELS = (["in_store", "phone", "call_centre", "web", "email"], [45, 15, 15, 15, 10])
+# The schedule: every store open 08–22 local time every day; each of its staff works the open hours
+# of the next days, and each region's coordinator is on duty the same hours.
+ZONE = ZoneInfo("Europe/Helsinki")
+OPENS, CLOSES = clock_time(8), clock_time(22)
+SCHEDULED_DAYS = 7  # today and the six days after it
+STAFF = {  # staff id → (role, home site)
+    **{f"{role.value.replace('_', '-')}-{store}": (role, store)
+       for stores in CHAIN.values() for store in stores
+       for role in (Role.associate, Role.coordinator, Role.store_manager)},
+    **{f"rc-{region}-1": (Role.regional_coordinator, stores[0]) for region, stores in CHAIN.items()},
+}
 
 
 @dataclass
@@ -76,32 +85,40 @@ class Demo:
         strict = {**chain_policy, "return_window_days": 14, "allowed_tenders": ["credit", "debit", "gift_card"]}
         await self._ok(self.client.put("/v1/stores/hel-kamppi/return-policy", json=strict, headers=admin))
 
-    async def publish_rosters(self) -> None:
-        """Stands in for the scheduling service (not built yet): today's on-duty roster of every
-        store, so that the escalation service routes to people rather than to the region."""
-        now = datetime.now(UTC)
-        shift = {"starts_at": now - timedelta(hours=2), "ends_at": now + timedelta(hours=10)}
-        rosters = [
-            wrap(
-                RosterPublished(
-                    store_id=store, region_id=region, valid_from=shift["starts_at"],
-                    on_duty=[
-                        {"staff_id": f"{role.value.replace('_', '-')}-{store}", "role": role, **shift}
-                        for role in (Tier.associate, Tier.coordinator, Tier.store_manager)
-                        if role is not Tier.store_manager or self.rng.random() < 0.8
-                    ],
-                ),
-                source="/demo", time=now,
-            )
-            for region, stores in CHAIN.items()
-            for store in stores
-        ]
-        producer = make_producer(self.platform, client_id="demo")
-        await producer.start()
-        try:
-            await publish(producer, ROSTER, rosters, self.platform)
-        finally:
-            await producer.stop()
+    async def schedule(self, scheduling: httpx.AsyncClient) -> datetime:
+        """Through the scheduling service: the chain's sites and staff, their shifts from now to the end of
+        the next six days, and those weeks published, so that the escalation service pages real on-duty
+        people. Safe to repeat: PUTs, and a shift that overlaps one already there is an earlier run's
+        (409). Returns when all of today's new shifts have started (none can start in the past)."""
+        admin = self.headers(Role.service, sub="demo-seeder")
+        hours = {day: [[f"{OPENS:%H:%M}", f"{CLOSES:%H:%M}"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+        for region, stores in CHAIN.items():
+            await self._ok(scheduling.put(f"/v1/regions/{region}", json={"name": region.title()}, headers=admin))
+            for store in stores:
+                site = {"region_id": region, "name": store.replace("-", " ").title(), "timezone": ZONE.key,
+                        "opening_hours": hours}
+                await self._ok(scheduling.put(f"/v1/sites/{store}", json=site, headers=admin))
+        for staff_id, (role, site) in STAFF.items():
+            body = {"role": role, "home_site_id": site, "hire_date": "2024-01-15", "contracted_hours": 37, "max_hours": 40,
+                    "skills": ["register_cash", "register_credit", "register_debit", "register_gift_card", "returns_exchanges"]}
+            await self._ok(scheduling.put(f"/v1/staff/{staff_id}", json=body, headers=admin))
+        on_duty_from, weeks, today = datetime.now(UTC), set(), datetime.now(ZONE).date()
+        for day in (today + timedelta(days=offset) for offset in range(SCHEDULED_DAYS)):
+            opens, closes = (datetime.combine(day, at, ZONE) for at in (OPENS, CLOSES))
+            for staff_id, (_, site) in STAFF.items():
+                soonest = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+                if soonest >= closes:
+                    break
+                if soonest > opens:  # today's shift, from now on
+                    on_duty_from = soonest
+                weeks.add(day - timedelta(days=day.weekday()))
+                shift = {"site_id": site, "staff_id": staff_id, "starts_at": max(opens, soonest).isoformat(),
+                         "ends_at": closes.isoformat()}
+                await self._ok(scheduling.post("/v1/shifts", json=shift, headers=admin), accept=(409,))
+        for week in sorted(weeks):
+            for store in (store for stores in CHAIN.values() for store in stores):
+                await self._ok(scheduling.post(f"/v1/sites/{store}/weeks/{week}/publish", headers=admin))
+        return on_duty_from
 
     async def step(self) -> None:
         """One customer interaction: mostly new complaints, then work on open ones, returns, surveys."""
@@ -178,24 +195,28 @@ class Demo:
             created = decided.json() if decided is not None else created
         self.counts.returns[created["status"]] = self.counts.returns.get(created["status"], 0) + 1
 
-    async def _ok(self, request) -> httpx.Response | None:
+    async def _ok(self, request, accept: tuple[int, ...] = ()) -> httpx.Response | None:
         try:
             response = await request
         except httpx.TransportError:
             self.counts.errors += 1
             return None
-        if response.is_success:
+        if response.is_success or response.status_code in accept:
             return response
         self.counts.errors += 1
         return None
 
 
-async def run_demo(url: str, rate: float, duration_s: float | None, seed: int, platform: PlatformSettings) -> Counts:
-    """Seeds the chain, then runs about `rate` interactions a second for `duration_s` (forever if None)."""
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+async def run_demo(url: str, rate: float, duration_s: float | None, seed: int, platform: PlatformSettings,
+                   scheduling_url: str) -> Counts:
+    """Seeds the chain and its schedule, then runs about `rate` interactions a second for `duration_s`
+    (forever if None)."""
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client, \
+            httpx.AsyncClient(base_url=scheduling_url, timeout=10) as scheduling:
         demo = Demo(client, platform, random.Random(seed))
         await demo.seed()
-        await demo.publish_rosters()
+        on_duty_from = await demo.schedule(scheduling)
+        await asyncio.sleep(max(0.0, (on_duty_from - datetime.now(UTC)).total_seconds()))
         started = time.monotonic()
         total = int(rate * duration_s) if duration_s else None
         with Progress(TextColumn("[bold]demo traffic"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -73,9 +73,11 @@ def demo(
     rate: Annotated[float, typer.Option(min=0.1, help="Customer interactions per second.")] = 2.0,
     duration: Annotated[float, typer.Option(min=0, help="Seconds to run; 0 runs until interrupted.")] = 60.0,
     seed: Annotated[int, typer.Option(help="Seed of the random stream, for a repeatable run.")] = 7,
+    scheduling_url: Annotated[str, typer.Option(help="The scheduling API, where the chain's staff are scheduled.")]
+    = "http://127.0.0.1:8006",
 ) -> None:
-    """Seed a demo chain and send realistic complaints, returns and CSAT answers through the API."""
-    counts = asyncio.run(run_demo(url, rate, duration or None, seed, PlatformSettings()))
+    """Seed a demo chain, schedule its staff on duty, and send realistic complaints, returns and CSAT answers through the API."""
+    counts = asyncio.run(run_demo(url, rate, duration or None, seed, PlatformSettings(), scheduling_url))
     typer.echo(f"filed {counts.complaints} complaints, resolved {counts.resolved}, {counts.csat} CSAT answers, "
                f"returns {counts.returns}, {counts.errors} errors")
     if counts.errors:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from services.cli.demo import CHAIN
 from services.shared.auth import mint_token
 from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
@@ -15,6 +16,7 @@ from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, ROSTER
 from tests.support import ServiceProcess, eventually, read_topic
 from tests.support.infra import free_port
+from tests.support.scheduling import running_service
 
 
 async def start(env: dict[str, str]) -> tuple[ServiceProcess, httpx.AsyncClient]:
@@ -80,9 +82,12 @@ async def test_demo_traffic_flows_through_the_running_service(new_database, kafk
     ensure_topics(platform, ALL_TOPICS)
     service, client = await start({"COMPLAINTS_DATABASE_URL": await new_database(),
                                    "RETAIL_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap})
+    scheduling = running_service(await new_database(), platform)
+    schedule = await anext(scheduling)
     try:
         demo = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.cli", "demo", "--url", str(client.base_url).rstrip("/"),
+            "--scheduling-url", str(schedule.client.base_url).rstrip("/"),
             "--rate", "40", "--duration", "3", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             env={**os.environ, "RETAIL_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap},
         )
@@ -93,8 +98,14 @@ async def test_demo_traffic_flows_through_the_running_service(new_database, kafk
         listed = await client.get("/v1/complaints", params={"limit": 200}, headers={"Authorization": f"Bearer {senior}"})
         stores = {item["store_id"] for item in listed.json()["items"]}
         assert len(listed.json()["items"]) >= 10 and len(stores) >= 3
-        rosters = await read_topic(kafka_bootstrap, ROSTER, lambda found: len({e.data.store_id for e in found}) >= 8)
-        assert all(roster.data.on_duty for roster in rosters)
+        # Every demo store's latest roster is the scheduling service's, with the manager the demo scheduled there.
+        def scheduled(found: list) -> bool:
+            latest = {e.data.store_id: e.data for e in found if e.source == "/services/scheduling"}
+            return all(store in latest and f"store-manager-{store}" in {p.staff_id for p in latest[store].on_duty}
+                       for store in (store for region in CHAIN.values() for store in region))
+
+        await read_topic(kafka_bootstrap, ROSTER, scheduled)
     finally:
         await client.aclose()
         service.stop()
+        await scheduling.aclose()

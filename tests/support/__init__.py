@@ -48,6 +48,28 @@ class ServiceProcess:
             self.process.wait(timeout=30)
 
 
+async def ready_process(module: str, env: dict[str, str], url: str, *, timeout_s: float = 60.0) -> ServiceProcess:
+    """Starts the service as its own process and returns it once `url`/readyz answers 200."""
+    import httpx
+
+    process = ServiceProcess(module, env)
+
+    async def ready() -> bool:
+        assert process.process.poll() is None, process.logs()
+        try:
+            async with httpx.AsyncClient(base_url=url) as client:
+                return (await client.get("/readyz")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        await eventually(ready, timeout_s=timeout_s, what=f"{module} to be ready")
+    except BaseException:
+        process.stop()
+        raise
+    return process
+
+
 @asynccontextmanager
 async def consuming(topic, handler, *, group_id: str, settings, producer) -> AsyncIterator[asyncio.Task]:
     """Runs the shared consumer helper in the background for the block, then stops it."""

@@ -1,6 +1,6 @@
 """The scheduling service's real app in-process (its lifespan and relay) with a settable clock and a
-small chain: a store and a 24-hour call centre in Helsinki, a service desk in New York; and the
-requests tests make through its API."""
+small chain: a store and a 24-hour call centre in Helsinki, a service desk in New York; the service
+as its own process; and the requests tests make through its API."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,6 +13,8 @@ from services.scheduling.settings import SchedulingSettings
 from services.shared.auth import mint_token
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.shared.settings import PlatformSettings
+from tests.support import eventually, ready_process
+from tests.support.infra import free_port
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Before both 2027 DST changes (New York 14 March, Europe 28 March), so the tests can schedule across them.
@@ -116,3 +118,37 @@ async def start_api(database_url: str, platform: PlatformSettings, clock: Clock 
                 response = await client.put(f"/v1/staff/{staff}", json=staff_body(role, site, contact=contact), headers=admin)
                 assert response.status_code == 204, response.text
             yield api
+
+
+async def running_service(database_url: str, platform: PlatformSettings) -> AsyncIterator[Api]:
+    """The service as operators run it (`python -m services.scheduling`, its relay on the real broker),
+    once ready, for as long as the caller iterates; it keeps its own (real) clock, and no chain."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = await ready_process("services.scheduling", {
+        "SCHEDULING_DATABASE_URL": database_url, "SCHEDULING_PORT": str(port),
+        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
+    }, url)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            yield Api(client, platform, process, clock=None)
+    finally:
+        process.stop()
+
+
+async def put_on_duty(api: Api, staff: str, site: str, hours: int = 8) -> dict:
+    """A published shift of `staff` at `site` from a second from now (a shift cannot start in the
+    past), returned once it has begun."""
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    response = await api.shift(staff, site, starts, starts + timedelta(hours=hours))
+    assert response.status_code == 201, response.text
+    shift = response.json()
+    if shift["status"] == "draft":
+        published = await api.publish(site, shift["week"])
+        assert published.status_code == 200, published.text
+
+    async def begun() -> bool:
+        return datetime.now(UTC) >= starts
+
+    await eventually(begun, timeout_s=5, what=f"the shift of {staff} to begin")
+    return shift
