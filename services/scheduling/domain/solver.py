@@ -1,0 +1,382 @@
+"""A site's week solved with CP-SAT: shifts that cover each open hour's demand under the staffing
+rules, or the rules that conflict, named so that the site manager can act on them.
+
+The model works in the site's wall-clock hours: slot (day, hour) is the local hour [hour:00, hour+1:00)
+of that day. Each slot's real length comes from the time zone, so on the night the clocks go forward
+the missing hour has no length (nobody covers it, nobody is paid for it) and on the night they go back
+the repeated hour lasts two. Shift lengths, weekly hours and rest are measured in real minutes.
+
+Shifts lie inside one day's opening hours, so a site open round the clock changes shifts at midnight.
+
+Objective, in falling order of weight (see `Rules`): staff-hours above the demand (a draft that does
+not overstaff), minutes short of each person's contracted hours, and the fairness spread — the most
+evening shifts anyone gets minus the fewest, plus the same for weekend shifts, over the staff who can
+work such shifts at all.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from ortools.sat.python import cp_model
+
+from services.shared.events.fields import Tier
+
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEKEND = (5, 6)
+
+
+class Skill(StrEnum):
+    register = "register"  # cash, credit, debit and gift card
+    returns = "returns"  # returns, refunds and exchanges
+    de_escalation = "de_escalation"
+    promotions = "promotions"
+
+
+@dataclass(frozen=True)
+class DayOpening:
+    """Local hours [opens, closes) of one day; closes may be 24 (midnight)."""
+
+    opens: int
+    closes: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.opens < self.closes <= 24:
+            raise ValueError(f"opening hours {self.opens}–{self.closes}: need 0 <= opens < closes <= 24")
+
+
+@dataclass(frozen=True)
+class SiteWeek:
+    site_id: str
+    time_zone: str
+    starts_on: date  # a Monday
+    opening: tuple[DayOpening | None, ...]  # Monday to Sunday; None: closed (a holiday)
+
+    def __post_init__(self) -> None:
+        if self.starts_on.weekday() != 0:
+            raise ValueError(f"starts_on {self.starts_on} is a {DAYS[self.starts_on.weekday()]}, not a Monday")
+        if len(self.opening) != 7:
+            raise ValueError(f"opening has {len(self.opening)} days, not 7")
+        ZoneInfo(self.time_zone)
+
+
+@dataclass(frozen=True)
+class Absence:
+    """Unavailability or leave, in the site's local wall-clock time (naive datetimes), [starts, ends)."""
+
+    starts: datetime
+    ends: datetime
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    staff_id: str
+    role: Tier
+    skills: frozenset[Skill]
+    contracted_hours: int
+    max_hours: int
+    absences: tuple[Absence, ...] = ()
+    last_shift_ended: datetime | None = None  # aware; the previous week's last shift, for the rest rule
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.contracted_hours <= self.max_hours:
+            raise ValueError(f"{self.staff_id}: contracted_hours {self.contracted_hours} must be 0..max_hours {self.max_hours}")
+
+
+Demand = Mapping[tuple[int, int], int]
+"""People needed per open slot: (day, local hour) -> people, day 0 = Monday. Unlisted open hours need
+nobody beyond the manager-level and skill cover; hours the site is closed need nobody."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    min_shift_hours: int = 4
+    max_shift_hours: int = 8
+    min_rest_hours: int = 11
+    busy_from: int = 6  # an hour needing this many people is busy: it also needs a de-escalation-trained person
+    evening_after: int = 18  # a shift ending after this local hour is an evening shift
+    manager_level: frozenset[Tier] = frozenset({Tier.coordinator, Tier.store_manager})  # the site tiers above associate
+    overstaffing_weight: int = 1000  # per staff-hour above the demand
+    shortfall_weight: int = 1  # per minute short of a contract
+    fairness_weight: int = 30  # per shift of spread in evenings, and in weekends
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    # One worker stopped by CP-SAT's deterministic work units gives a week the same schedule on any
+    # machine under any load; more workers search wider but may answer differently from run to run.
+    # The wall-clock limit is only a safety net.
+    workers: int = 1
+    seed: int = 0
+    work_limit: float = 10.0
+    time_limit_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class DraftShift:
+    staff_id: str
+    starts_at: datetime  # aware, in the site's time zone
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Schedule:
+    site_id: str
+    shifts: tuple[DraftShift, ...]
+    proven_best: bool
+
+
+@dataclass(frozen=True)
+class Infeasible:
+    site_id: str
+    conflicts: tuple[str, ...]  # plain words, e.g. "Tuesday 18–19: demand 3, only 2 available"
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One shift a staff member could work: local hours [start, end) of a day, minutes from the week's start."""
+
+    staff: int
+    day: int
+    start: int
+    end: int
+    starts_min: int
+    ends_min: int
+
+    @property
+    def minutes(self) -> int:
+        return self.ends_min - self.starts_min
+
+
+class _Week:
+    """The week's open slots and every shift each staff member could work in it."""
+
+    def __init__(self, week: SiteWeek, staff: Sequence[StaffMember], rules: Rules) -> None:
+        self.week, self.staff, self.rules = week, staff, rules
+        self.zone = ZoneInfo(week.time_zone)
+        self.origin = self.instant(0, 0)
+        self._minutes = {
+            (day, hour): int((self.instant(day, hour) - self.origin).total_seconds()) // 60
+            for day in range(7) for hour in range(25)
+        }
+        self.slots = {
+            (day, hour): (self.minute(day, hour), self.minute(day, hour + 1))
+            for day, hours in enumerate(week.opening) if hours is not None
+            for hour in range(hours.opens, hours.closes)
+            if self.minute(day, hour + 1) > self.minute(day, hour)
+        }
+        self.options = [option for index in range(len(staff)) for option in self._options(index)]
+        self.covering: dict[tuple[int, int], list[int]] = defaultdict(list)
+        self.by_staff_day: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, option in enumerate(self.options):
+            self.by_staff_day[option.staff, option.day].append(i)
+            for hour in range(option.start, option.end):
+                if (option.day, hour) in self.slots:
+                    self.covering[option.day, hour].append(i)
+
+    def wall(self, day: int, hour: int) -> datetime:
+        return datetime.combine(self.week.starts_on, datetime.min.time()) + timedelta(days=day, hours=hour)
+
+    def instant(self, day: int, hour: int) -> datetime:
+        # fold=0: a wall time skipped by the clocks going forward maps to the same instant as the hour
+        # after it, and a repeated one to its first occurrence, which gives the slot lengths above.
+        return self.wall(day, hour).replace(tzinfo=self.zone).astimezone(UTC)
+
+    def minute(self, day: int, hour: int) -> int:
+        """Real minutes from the week's start to local hour:00 of the day."""
+        return self._minutes[day, hour]
+
+    def local(self, minute: int) -> datetime:
+        return (self.origin + timedelta(minutes=minute)).astimezone(self.zone)
+
+    def free(self, member: StaffMember, day: int, hour: int) -> bool:
+        starts, ends = self.wall(day, hour), self.wall(day, hour + 1)
+        return all(absence.ends <= starts or absence.starts >= ends for absence in member.absences)
+
+    def _options(self, index: int) -> list[_Option]:
+        member, rules = self.staff[index], self.rules
+        rested = (
+            None if member.last_shift_ended is None
+            else member.last_shift_ended.astimezone(UTC) + timedelta(hours=rules.min_rest_hours)
+        )
+        found = []
+        for day, hours in enumerate(self.week.opening):
+            if hours is None:
+                continue
+            for start in range(hours.opens, hours.closes):
+                if (day, start) not in self.slots or (rested is not None and self.instant(day, start) < rested):
+                    continue
+                for end in range(start + 1, hours.closes + 1):
+                    if not self.free(member, day, end - 1):
+                        break
+                    minutes = self.minute(day, end) - self.minute(day, start)
+                    if (day, end - 1) in self.slots and rules.min_shift_hours * 60 <= minutes <= min(
+                        rules.max_shift_hours, member.max_hours
+                    ) * 60:
+                        found.append(_Option(index, day, start, end, self.minute(day, start), self.minute(day, end)))
+        return found
+
+
+def _hour_name(day: int, hour: int) -> str:
+    return f"{DAYS[day]} {hour}–{hour + 1}"
+
+
+def check_capacity(week: SiteWeek, demand: Demand, staff: Sequence[StaffMember], rules: Rules = Rules()) -> list[str]:
+    """What no schedule can meet, hour by hour: each open hour's demand, manager-level and skill cover
+    against the staff who could work a shift through it. Empty when every hour could be covered on its own."""
+    return _capacity_conflicts(_Week(week, staff, rules), demand)
+
+
+def _capacity_conflicts(plan: _Week, demand: Demand) -> list[str]:
+    rules, conflicts = plan.rules, []
+    managers = ", ".join(sorted(rules.manager_level))
+    for day, hour in sorted(plan.slots):
+        people = [plan.staff[s] for s in {plan.options[i].staff for i in plan.covering[day, hour]}]
+        need = demand.get((day, hour), 0)
+        name = _hour_name(day, hour)
+        if len(people) < need:
+            conflicts.append(f"{name}: demand {need}, only {len(people)} available")
+        if not any(member.role in rules.manager_level for member in people):
+            conflicts.append(f"{name}: no manager-level person ({managers}) available")
+        required = [Skill.register, Skill.returns] + ([Skill.de_escalation] if need >= rules.busy_from else [])
+        for skill in required:
+            if not any(skill in member.skills for member in people):
+                conflicts.append(f"{name}: no {skill.replace('_', '-')}-trained person available")
+    return conflicts
+
+
+class _Model:
+    """The CP-SAT model of a week. With `explain`, every rule group is switched on by its own assumption
+    literal and there is no objective, so an infeasible week can be traced back to named rules."""
+
+    def __init__(self, plan: _Week, demand: Demand, explain: bool) -> None:
+        self.plan, self.model = plan, cp_model.CpModel()
+        self.explain = explain
+        self.groups: dict[str, cp_model.IntVar] = {}  # rule group in plain words -> its assumption literal
+        rules, model = plan.rules, self.model
+        self.works = [model.new_bool_var(f"option{i}") for i in range(len(plan.options))]
+        for indices in plan.by_staff_day.values():
+            model.add_at_most_one(self.works[i] for i in indices)  # one shift a day
+        overstaffing = []
+        for (day, hour) in sorted(plan.slots):
+            covering = plan.covering[day, hour]
+            need = demand.get((day, hour), 0)
+            staffed = sum(self.works[i] for i in covering)
+            model.add(staffed >= need).only_enforce_if(self.group(f"{DAYS[day]}: the demand of every open hour"))
+            overstaffing.append(staffed - need)
+            managers = [self.works[i] for i in covering if plan.staff[plan.options[i].staff].role in rules.manager_level]
+            model.add_bool_or(managers).only_enforce_if(self.group(f"{DAYS[day]}: a manager-level person every open hour"))
+            for skill in (Skill.register, Skill.returns):
+                model.add_bool_or(self.skilled(covering, skill)).only_enforce_if(
+                    self.group(f"{DAYS[day]}: register- and returns-trained people every open hour"))
+            if need >= rules.busy_from:
+                model.add_bool_or(self.skilled(covering, Skill.de_escalation)).only_enforce_if(
+                    self.group(f"{DAYS[day]}: a de-escalation-trained person every busy hour"))
+        shortfall, evenings, weekends = [], [], []
+        for s, member in enumerate(plan.staff):
+            mine = [i for day in range(7) for i in plan.by_staff_day.get((s, day), ())]
+            worked = sum(self.works[i] * plan.options[i].minutes for i in mine)
+            model.add(worked <= member.max_hours * 60).only_enforce_if(
+                self.group(f"{member.staff_id}: at most {member.max_hours} h a week"))
+            short = model.new_int_var(0, member.contracted_hours * 60, f"short{s}")
+            model.add(short >= member.contracted_hours * 60 - worked)
+            shortfall.append(short)
+            self.rest(s, member)
+            evening = [i for i in mine if plan.options[i].end > rules.evening_after]
+            weekend = [i for i in mine if plan.options[i].day in WEEKEND]
+            if evening:
+                evenings.append(sum(self.works[i] for i in evening))
+            if weekend:
+                weekends.append(sum(self.works[i] for i in weekend))
+        if not explain:
+            fairness = [self.spread(counts) for counts in (evenings, weekends) if counts]
+            model.minimize(
+                rules.overstaffing_weight * sum(overstaffing)
+                + rules.shortfall_weight * sum(shortfall)
+                + rules.fairness_weight * sum(fairness)
+            )
+
+    def group(self, name: str) -> list[cp_model.IntVar]:
+        """The literal that switches a rule group on; none outside `explain`, where every rule is simply hard."""
+        if not self.explain:
+            return []
+        if name not in self.groups:
+            self.groups[name] = self.model.new_bool_var(name)
+            self.model.add_assumption(self.groups[name])
+        return [self.groups[name]]
+
+    def skilled(self, covering: list[int], skill: Skill) -> list[cp_model.IntVar]:
+        return [self.works[i] for i in covering if skill in self.plan.staff[self.plan.options[i].staff].skills]
+
+    def rest(self, s: int, member: StaffMember) -> None:
+        """Rest from the end of one day's shift to the start of the next day's, as one at-most-one per
+        possible end: a shift ending at or after it, or a next-day shift starting too soon after it.
+        Shifts two days apart always rest long enough, since a shift stays inside its day."""
+        plan, rest = self.plan, self.plan.rules.min_rest_hours * 60
+        group = self.group(f"{member.staff_id}: {plan.rules.min_rest_hours} h rest between shifts")
+        for day in range(6):
+            today, tomorrow = plan.by_staff_day.get((s, day), ()), plan.by_staff_day.get((s, day + 1), ())
+            for end in sorted({plan.options[i].ends_min for i in today}):
+                too_soon = [self.works[j] for j in tomorrow if plan.options[j].starts_min < end + rest]
+                if too_soon:
+                    late = [self.works[i] for i in today if plan.options[i].ends_min >= end]
+                    self.model.add(sum(late) + sum(too_soon) <= 1).only_enforce_if(group)
+
+    def spread(self, counts: list) -> cp_model.IntVar:
+        most, fewest = self.model.new_int_var(0, 7, ""), self.model.new_int_var(0, 7, "")
+        self.model.add_max_equality(most, counts)
+        self.model.add_min_equality(fewest, counts)
+        return most - fewest
+
+
+def _solver(settings: SolverSettings) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = settings.workers
+    solver.parameters.random_seed = settings.seed
+    solver.parameters.max_deterministic_time = settings.work_limit
+    solver.parameters.max_time_in_seconds = settings.time_limit_seconds
+    return solver
+
+
+def solve(
+    week: SiteWeek,
+    demand: Demand,
+    staff: Sequence[StaffMember],
+    rules: Rules = Rules(),
+    settings: SolverSettings = SolverSettings(),
+) -> Schedule | Infeasible:
+    """The draft schedule of a site's week, or the conflicting rules in plain words."""
+    plan = _Week(week, staff, rules)
+    conflicts = _capacity_conflicts(plan, demand)
+    if conflicts:
+        return Infeasible(week.site_id, tuple(conflicts))
+    built = _Model(plan, demand, explain=False)
+    solver = _solver(settings)
+    status = solver.solve(built.model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = [plan.options[i] for i, works in enumerate(built.works) if solver.boolean_value(works)]
+        shifts = sorted(
+            (DraftShift(staff[o.staff].staff_id, plan.local(o.starts_min), plan.local(o.ends_min)) for o in chosen),
+            key=lambda shift: (shift.starts_at, shift.staff_id),
+        )
+        return Schedule(week.site_id, tuple(shifts), proven_best=status == cp_model.OPTIMAL)
+    if status == cp_model.INFEASIBLE:
+        return Infeasible(week.site_id, _explain(plan, demand, settings))
+    return Infeasible(week.site_id, (
+        f"no schedule found within the solver's limit ({settings.work_limit} work units); the week was not proven impossible",
+    ))
+
+
+def _explain(plan: _Week, demand: Demand, settings: SolverSettings) -> tuple[str, ...]:
+    built = _Model(plan, demand, explain=True)
+    solver = _solver(settings)
+    if solver.solve(built.model) != cp_model.INFEASIBLE:
+        return ("no schedule found, and the rules could not be narrowed down to a conflict",)
+    names = {literal.index: name for name, literal in built.groups.items()}
+    core = sorted({names[index] for index in solver.sufficient_assumptions_for_infeasibility()})
+    if not core:
+        return ("shift lengths, opening hours, availability and one shift a day leave no possible schedule",)
+    return (f"these rules cannot all hold together: {'; '.join(core)}",)
