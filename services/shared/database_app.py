@@ -5,7 +5,6 @@ the database and, with the relay on, Kafka."""
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -15,21 +14,14 @@ from services.shared.db import database_ready, make_engine
 from services.shared.kafka import kafka_ready
 from services.shared.outbox import Outbox, Relay, UnitOfWork
 from services.shared.retention import Retention, run_retention
-from services.shared.settings import PlatformSettings
+from services.shared.settings import DatabaseServiceSettings, PlatformSettings
 from services.shared.web import create_app
-
-
-class DatabaseSettings(Protocol):
-    database_url: str
-    migrate_on_start: bool
-    relay_enabled: bool
-    max_body_bytes: int
 
 
 def database_app(
     *,
     service: str,
-    settings: DatabaseSettings,
+    settings: DatabaseServiceSettings,
     platform: PlatformSettings,
     clock: Clock,
     outbox: Outbox,

@@ -96,3 +96,35 @@ def check_production_key(name: str, key: SecretStr, development_key: str) -> Non
                          "make one with `openssl rand -base64 48`")
     if any(word in value.lower() for word in PLACEHOLDERS):
         raise ValueError(f"{name} looks like a placeholder; make a random one with `openssl rand -base64 48`")
+
+
+class DatabaseServiceSettings(BaseSettings):
+    """What every service with a database (its store, outbox relay and retention) is configured by;
+    each service's settings add their own prefix, database URL and port."""
+
+    database_url: str
+    host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
+    port: int
+    migrate_on_start: bool = Field(True, description="Bring the database schema up to date when the service starts.")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest request body accepted (413 above it).")
+    relay_enabled: bool = Field(True, description="Run the outbox relay inside the service.")
+    relay_poll_ms: int = Field(200, ge=10, description="How often the relay looks for events written by other processes.")
+    relay_batch_size: int = Field(500, ge=1, description="Most events the relay publishes in one batch.")
+    relay_lease_s: float = Field(15.0, gt=0, description="How long a relay's claim lasts without renewal.")
+    idempotency_keep_hours: int = Field(
+        24, ge=1,
+        description="How long the first response to a POST with an Idempotency-Key is kept and replayed to "
+        "retries. After that (at the next retention pass) the key is forgotten: a retry with it is a new request "
+        "and creates anew.",
+    )
+    outbox_keep_days: int = Field(
+        7, ge=1,
+        description="How long an outbox event is kept after the relay published it; an unpublished one is kept "
+        "whatever its age.",
+    )
+    retention_interval_s: int = Field(
+        3600, ge=1, description="How often one replica deletes expired idempotency keys and published outbox events."
+    )
+    retention_batch_size: int = Field(
+        1000, ge=1, description="Most rows of each table the retention pass deletes in one transaction."
+    )
