@@ -5,13 +5,14 @@ the database and, with the relay on, Kafka."""
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.shared.clock import Clock
 from services.shared.db import database_ready, make_engine
 from services.shared.kafka import kafka_ready
+from services.shared.leases import LeaseColumns
 from services.shared.outbox import Outbox, Relay, UnitOfWork
 from services.shared.retention import Retention, run_retention
 from services.shared.settings import DatabaseServiceSettings, PlatformSettings
@@ -25,18 +26,23 @@ def database_app(
     platform: PlatformSettings,
     clock: Clock,
     outbox: Outbox,
-    relay: Callable[[async_sessionmaker], Relay],
+    leases: type[LeaseColumns],
     retention: Retention,
     upgrade: Callable[[str], Awaitable[None]],
     routers: Iterable[APIRouter],
     version: str,
     description: str,
 ) -> FastAPI:
-    """The app, with `settings`, `sessions`, `clock` and `uow` (the unit of work, which wakes the
-    relay) in its state for the routes' dependencies."""
+    """The app, its relay publishing `outbox` while it holds its lease in `leases`; `settings`,
+    `sessions`, `clock` and `uow` (the unit of work, which wakes the relay) are in its state for the
+    routes' dependencies."""
     engine = make_engine(settings.database_url)
     sessions = outbox.sessions(engine)
-    relaying_to_kafka = relay(sessions)
+    relaying_to_kafka = Relay(
+        sessions, outbox.table, leases, platform, clock, client_id=f"{service}-outbox",
+        poll_s=settings.relay_poll_ms / 1000, batch_size=settings.relay_batch_size,
+        lease_ttl=timedelta(seconds=settings.relay_lease_s),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

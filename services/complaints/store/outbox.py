@@ -1,25 +1,8 @@
-"""The complaints service's outbox (see `services.shared.outbox`): its table, the source its
-events are published under, and its relay."""
+"""The complaints service's outbox (see `services.shared.outbox`): its table and the source its
+events are published under."""
 
-from datetime import timedelta
-
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
-from services.complaints.settings import ComplaintsSettings
-from services.complaints.store.models import Lease, OutboxEvent
-from services.shared.clock import Clock
-from services.shared.outbox import Outbox, Relay
-from services.shared.settings import PlatformSettings
+from services.complaints.store.models import OutboxEvent
+from services.shared.outbox import Outbox
 
 OUTBOX = Outbox(OutboxEvent, source="/services/complaints")
-
-
-def make_relay(
-    sessions: async_sessionmaker, platform: PlatformSettings, clock: Clock, settings: ComplaintsSettings
-) -> Relay:
-    return Relay(
-        sessions, OutboxEvent, Lease, platform, clock, client_id="complaints-outbox",
-        poll_s=settings.relay_poll_ms / 1000, batch_size=settings.relay_batch_size,
-        lease_ttl=timedelta(seconds=settings.relay_lease_s),
-    )
 

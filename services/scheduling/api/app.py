@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from services.scheduling.api import directory, shifts
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.migrate import upgrade_async
-from services.scheduling.store.outbox import OUTBOX, make_relay
+from services.scheduling.store.models import Lease
+from services.scheduling.store.outbox import OUTBOX
 from services.scheduling.store.retention import make_retention
 from services.shared.clock import Clock, utc_now
 from services.shared.database_app import database_app
@@ -18,7 +19,7 @@ VERSION = "0.1.0"
 def build_app(settings: SchedulingSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
     return database_app(
         service="scheduling", settings=settings, platform=platform, clock=clock, outbox=OUTBOX,
-        relay=lambda sessions: make_relay(sessions, platform, clock, settings), retention=make_retention(settings),
+        leases=Lease, retention=make_retention(settings),
         upgrade=upgrade_async, routers=(directory.router, shifts.router), version=VERSION,
         description="Sites, the staff directory, shifts and the on-duty roster. Publishing a week and every later "
         "change publish each site's roster (compacted `roster` topic) through a transactional outbox.",
