@@ -1,13 +1,16 @@
 """The FastAPI app of a service with a database (complaints, scheduling) and what runs beside it:
 its migrations at start-up (when asked), the outbox relay and the retention passes. Readiness checks
-the database and, with the relay on, Kafka."""
+the database and, with the relay on, Kafka. And what its routes get from the app (`Sessions`, `Work`,
+`Now`, `IdempotencyKeyHeader`): routes never read `app.state` themselves."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.shared.clock import Clock
 from services.shared.db import database_ready, make_engine
@@ -72,3 +75,26 @@ def database_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def _sessions(request: Request) -> async_sessionmaker:
+    return request.app.state.sessions
+
+
+def _uow(request: Request) -> UnitOfWork:
+    return request.app.state.uow
+
+
+def _now(request: Request) -> datetime:
+    return request.app.state.clock()
+
+
+Sessions = Annotated[async_sessionmaker, Depends(_sessions)]
+Work = Annotated[UnitOfWork, Depends(_uow)]
+Now = Annotated[datetime, Depends(_now)]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key", description="Retrying with the same key returns the first response instead of acting twice."
+    ),
+]

@@ -1,16 +1,14 @@
 """What routes get from the application: the caller's context, sessions to read with, the unit of
 work to change things in, the settings and the time; routes never read `app.state` themselves."""
 
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from fastapi import Depends, Request
 
 from services.complaints.service.context import Context
 from services.complaints.settings import ComplaintsSettings
 from services.shared.auth import Authorize
-from services.shared.outbox import UnitOfWork
+from services.shared.database_app import IdempotencyKeyHeader, Now, Sessions, Work  # noqa: F401 - for the routes
 from services.shared.principal import Principal, Role
 
 
@@ -27,20 +25,8 @@ def context_for(*roles: Role):
     return Depends(dependency)
 
 
-def _sessions(request: Request) -> async_sessionmaker:
-    return request.app.state.sessions
-
-
-def _uow(request: Request) -> UnitOfWork:
-    return request.app.state.uow
-
-
 def _settings(request: Request) -> ComplaintsSettings:
     return request.app.state.settings
-
-
-def _now(request: Request) -> datetime:
-    return request.app.state.clock()
 
 
 def endpoint_of(request: Request) -> str:
@@ -48,15 +34,5 @@ def endpoint_of(request: Request) -> str:
     return f"{request.method} {request.scope['route'].path}"
 
 
-Sessions = Annotated[async_sessionmaker, Depends(_sessions)]
-Work = Annotated[UnitOfWork, Depends(_uow)]
 Settings = Annotated[ComplaintsSettings, Depends(_settings)]
-Now = Annotated[datetime, Depends(_now)]
 Endpoint = Annotated[str, Depends(endpoint_of)]
-
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key", description="Retrying with the same key returns the first response instead of acting twice."
-    ),
-]

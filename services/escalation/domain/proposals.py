@@ -15,6 +15,7 @@ from services.shared.events.coordination import Decision, Evidence, PolicyDecide
 from services.shared.principal import Principal
 from services.shared.topics import COORDINATION
 
+
 class Proposal(BaseModel):
     proposal_id: UUID
     title: str
