@@ -45,7 +45,7 @@ SERVICES: dict[str, Access] = {
         sees_groups=True,
     ),
     "reports": Access(follows=(analytics.CHANGELOGS[analytics.REPORTS_TABLE],)),
-    "scheduling": Access(reads=(COORDINATION,), writes=(SCHEDULING, ROSTER), group="scheduling"),
+    "scheduling": Access(reads=(COMPLAINTS, RETURNS, ESCALATIONS, COORDINATION), writes=(SCHEDULING, ROSTER), group="scheduling"),
     "notifications": Access(reads=(ESCALATIONS, COORDINATION, SCHEDULING), group="notifications"),
 }
 

@@ -13,7 +13,7 @@ from services.scheduling.settings import SchedulingSettings
 from services.shared.auth import mint_token
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.shared.settings import PlatformSettings
-from tests.support import eventually, ready_process
+from tests.support import ServiceProcess, eventually, ready_process
 from tests.support.infra import free_port
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -152,3 +152,26 @@ async def put_on_duty(api: Api, staff: str, site: str, hours: int = 8) -> dict:
 
     await eventually(begun, timeout_s=5, what=f"the shift of {staff} to begin")
     return shift
+
+
+async def running_worker(database_url: str, platform: PlatformSettings) -> AsyncIterator[ServiceProcess]:
+    """The scheduling worker as operators run it (`python -m services.scheduling.worker`), once ready."""
+    port = free_port()
+    process = await ready_process("services.scheduling.worker", {
+        "SCHEDULING_DATABASE_URL": database_url, "SCHEDULING_WORKER_PORT": str(port),
+        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
+    }, f"http://127.0.0.1:{port}")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+async def start_worker(database_url: str, platform: PlatformSettings, clock: Clock | None = None,
+                       **settings) -> AsyncIterator[object]:
+    """The scheduling worker in-process (its lifespan consuming from the real broker) with the test's clock."""
+    from services.scheduling.worker import build_worker
+
+    app = build_worker(SchedulingSettings(database_url=database_url, **settings), platform, clock or Clock())
+    async with app.router.lifespan_context(app):
+        yield app

@@ -3,7 +3,7 @@ retention)."""
 
 from fastapi import FastAPI
 
-from services.scheduling.api import directory, shifts
+from services.scheduling.api import development, directory, drafts, proposals, shifts, training
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.migrate import upgrade_async
 from services.scheduling.store.models import Lease
@@ -20,7 +20,8 @@ def build_app(settings: SchedulingSettings, platform: PlatformSettings, clock: C
     return database_app(
         service="scheduling", settings=settings, platform=platform, clock=clock, outbox=OUTBOX,
         leases=Lease, retention=make_retention(settings),
-        upgrade=upgrade_async, routers=(directory.router, shifts.router), version=VERSION,
+        upgrade=upgrade_async, version=VERSION,
+        routers=(directory.router, shifts.router, drafts.router, training.router, proposals.router, development.router),
         description="Sites, the staff directory, shifts and the on-duty roster. Publishing a week and every later "
         "change publish each site's roster (compacted `roster` topic) through a transactional outbox.",
     )

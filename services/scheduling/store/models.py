@@ -107,3 +107,14 @@ class Lease(LeaseColumns, Base):
     """Who runs a singleton job until when: the outbox relay, and the retention pass."""
 
     __tablename__ = "leases"
+
+
+class ProcessedEvent(Base):
+    """An event the scheduling worker has applied, recorded in the same transaction as its effects, so
+    that a replay (after a crash, a rebalance or a restart) changes nothing the second time."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(100))
+    processed_at: Mapped[datetime] = mapped_column(index=True)

@@ -100,6 +100,42 @@ class TrainingCompleted(StoreEvent):
     at: Timestamp
 
 
+class TrainingCause(StrEnum):
+    register_complaints = "register_complaints"  # billing/register complaints above the site's usual rate
+    hostile_escalations = "hostile_escalations"  # escalations of angry or hostile customers
+    common_problem = "common_problem"  # a common problem detected across the region's stores
+
+
+class TrainingProposed(StoreEvent):
+    """Training that complaints call for, proposed once per cause to the site's manager, who confirms
+    or dismisses it; `cause_ref` names the cause (a problem id, or the site and the window counted)."""
+
+    event_type: ClassVar[str] = "retail.training.proposed.v1"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_STORE,
+                    "proposal_id": "6d5c4b3a-2f1e-4d0c-9b8a-7f6e5d4c3b2a",
+                    "kind": "register",
+                    "cause": "register_complaints",
+                    "cause_ref": "hel-kamppi/2026-11-23",
+                    "staff_ids": ["emp-1042", "emp-1043"],
+                    "at": "2026-11-23T18:00:00Z",
+                }
+            ]
+        }
+    )
+
+    proposal_id: UUID
+    kind: TrainingKind
+    cause: TrainingCause
+    cause_ref: str = Field(min_length=1, max_length=200)
+    staff_ids: list[StaffId] = Field(default_factory=list, max_length=MAX_ITEMS)
+    problem_id: UUID | None = None
+    at: Timestamp
+
+
 class CoachingNoteRecorded(StoreEvent):
     """A coach observed a staff member's interactions; the note's text stays in the service."""
 
@@ -123,7 +159,8 @@ class CoachingNoteRecorded(StoreEvent):
     staff_id: StaffId
     coach: StaffId
     coach_role: Tier
+    complaint_ids: list[UUID] = Field(default_factory=list, max_length=20, description="The complaints the note is about.")
     at: Timestamp
 
 
-EVENTS = (ShiftScheduled, ShiftCancelled, TrainingScheduled, TrainingCompleted, CoachingNoteRecorded)
+EVENTS = (ShiftScheduled, ShiftCancelled, TrainingScheduled, TrainingCompleted, TrainingProposed, CoachingNoteRecorded)

@@ -1,0 +1,28 @@
+"""processed events of the scheduling worker
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('processed_events',
+    sa.Column('event_id', sa.Uuid(), nullable=False),
+    sa.Column('topic', sa.String(length=100), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('event_id')
+    )
+    op.create_index('ix_processed_events_processed_at', 'processed_events', ['processed_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_processed_events_processed_at', table_name='processed_events')
+    op.drop_table('processed_events')

@@ -1,0 +1,89 @@
+"""python -m services.scheduling.worker: the scheduling worker. It consumes complaints, returns,
+escalations and coordination (consumer group `scheduling`) and applies each event's effects to the
+scheduling store once (see `service.intake`); what those effects publish goes through the store's
+outbox, which the API's relay sends. Offsets are committed only after the effects are committed, so
+a crash replays events, and the replays change nothing. One worker or many: partitions are shared
+out by the group."""
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from services.scheduling.service import intake
+from services.scheduling.settings import SchedulingSettings
+from services.scheduling.store.migrate import upgrade_async
+from services.scheduling.store.outbox import OUTBOX
+from services.shared.clock import Clock, utc_now
+from services.shared.db import database_ready, make_engine
+from services.shared.events.envelope import Envelope
+from services.shared.kafka import consume, kafka_ready, make_producer, stop_producer
+from services.shared.logs import configure_logging
+from services.shared.settings import PlatformSettings
+from services.shared.topics import Topic
+from services.shared.web import create_app
+
+GROUP = "scheduling"
+log = structlog.get_logger()
+
+
+def build_worker(settings: SchedulingSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
+    """The worker as an app: its lifespan consumes; /readyz checks the store and Kafka."""
+    engine = make_engine(settings.database_url)
+    sessions = OUTBOX.sessions(engine)
+    producer = make_producer(platform, f"{GROUP}-worker")  # for dead letters
+    effects = intake.effects()
+
+    def handler(topic: Topic):
+        async def handle(envelope: Envelope) -> None:
+            await intake.apply(sessions, topic, envelope, clock(), effects)
+
+        return handle
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await upgrade_async(settings.database_url)
+        stop = asyncio.Event()
+        await producer.start()
+        consuming = [
+            asyncio.create_task(consume(topic, handler(topic), group_id=GROUP, settings=platform, producer=producer,
+                                        stop=stop), name=f"consume {topic.name}")
+            for topic in intake.TOPICS
+        ]
+        watching = asyncio.create_task(_stop_all_if_one_fails(consuming))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.gather(*consuming, return_exceptions=True)
+            watching.cancel()
+            await stop_producer(producer)
+            await engine.dispose()
+
+    return create_app(
+        service="scheduling-worker", platform=platform, lifespan=lifespan,
+        checks={"database": lambda: database_ready(engine), "kafka": lambda: kafka_ready(producer)},
+    )
+
+
+async def _stop_all_if_one_fails(tasks: list[asyncio.Task]) -> None:
+    """A consumer stopped by an error it cannot handle (the store unreachable) stops the process, for the
+    process manager to restart it; its uncommitted events are then consumed again."""
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    for task in done:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("consumer stopped; stopping the worker", task=task.get_name(), error=type(task.exception()).__name__)
+            signal.raise_signal(signal.SIGTERM)
+            return
+
+
+if __name__ == "__main__":
+    settings, platform = SchedulingSettings(), PlatformSettings()
+    configure_logging("scheduling-worker", platform.log_level)
+    uvicorn.run(build_worker(settings, platform), host=settings.host, port=settings.worker_port, log_config=None,
+                access_log=False)
