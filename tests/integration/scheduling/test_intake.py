@@ -1,0 +1,64 @@
+"""The scheduling worker applies each event once, on both databases: a replay (a crash before the
+offset commit, a rebalance, a restart) changes nothing, and an effect that fails leaves no trace, so
+the event is applied when it is consumed again."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from services.scheduling.service import intake
+from services.scheduling.store.migrate import upgrade_async
+from services.scheduling.store.models import ProcessedEvent, Region
+from services.scheduling.store.outbox import OUTBOX
+from services.shared.db import make_engine
+from services.shared.events.complaints import ComplaintFiled, ComplaintResolved
+from services.shared.events.envelope import wrap
+from services.shared.topics import COMPLAINTS
+from tests.support.builders import example, filed
+
+NOW = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def sessions(request, tmp_path, new_database):
+    url = f"sqlite:///{tmp_path / 'scheduling.db'}" if request.param == "sqlite" else await new_database()
+    await upgrade_async(url)
+    engine = make_engine(url)
+    yield OUTBOX.sessions(engine)
+    await engine.dispose()
+
+
+async def regions(sessions) -> list[str]:
+    async with sessions() as session:
+        return list((await session.execute(select(Region.id).order_by(Region.id))).scalars())
+
+
+async def add_region(session, envelope, now) -> None:
+    """An effect the test can see: a region named after the event."""
+    session.add(Region(id=f"r-{str(envelope.id)[:8]}", name=envelope.data.store_id))
+
+
+async def test_an_event_consumed_again_changes_nothing(sessions):
+    effects = {ComplaintFiled: (add_region,)}
+    event = filed()
+    assert await intake.apply(sessions, COMPLAINTS, event, NOW, effects) is True
+    assert await intake.apply(sessions, COMPLAINTS, event, NOW, effects) is False
+    assert await regions(sessions) == [f"r-{str(event.id)[:8]}"]
+    # An event nothing here uses is not even recorded.
+    resolved = wrap(example(ComplaintResolved), source="/tests", time=NOW, subject="resolved")
+    assert await intake.apply(sessions, COMPLAINTS, resolved, NOW, effects) is False
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
+
+
+async def test_an_effect_that_fails_leaves_nothing_and_the_event_is_applied_when_consumed_again(sessions):
+    async def fails(session, envelope, now) -> None:
+        raise ConnectionError("the store went away mid-transaction")
+
+    event = filed()
+    with pytest.raises(ConnectionError):
+        await intake.apply(sessions, COMPLAINTS, event, NOW, {ComplaintFiled: (add_region, fails)})
+    assert await regions(sessions) == []
+    assert await intake.apply(sessions, COMPLAINTS, event, NOW, {ComplaintFiled: (add_region,)}) is True
+    assert await regions(sessions) == [f"r-{str(event.id)[:8]}"]
