@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from services.shared.clock import Clock
 from services.shared.db import database_ready, make_engine
 from services.shared.kafka import kafka_ready
-from services.shared.leases import LeaseColumns
+from services.shared.leases import LeaseColumns, Turns, run_turns
 from services.shared.outbox import Outbox, Relay, UnitOfWork
-from services.shared.retention import Retention, run_retention
+from services.shared.retention import Retention, retention_turns
 from services.shared.settings import DatabaseServiceSettings, PlatformSettings
 from services.shared.web import create_app
 
@@ -31,12 +31,14 @@ def database_app(
     outbox: Outbox,
     leases: type[LeaseColumns],
     retention: Retention,
+    jobs: Iterable[Turns] = (),
     upgrade: Callable[[str], Awaitable[None]],
     routers: Iterable[APIRouter],
     version: str,
     description: str,
 ) -> FastAPI:
-    """The app, its relay publishing `outbox` while it holds its lease in `leases`; `settings`,
+    """The app, its relay publishing `outbox` while it holds its lease in `leases`, and the retention
+    passes and other `jobs` taking their turns on the same lease table; `settings`,
     `sessions`, `clock` and `uow` (the unit of work, which wakes the relay) are in its state for the
     routes' dependencies."""
     engine = make_engine(settings.database_url)
@@ -53,14 +55,17 @@ def database_app(
             await upgrade(settings.database_url)
         stop = asyncio.Event()
         relaying = asyncio.create_task(relaying_to_kafka.run(stop)) if settings.relay_enabled else None
-        purging = asyncio.create_task(run_retention(sessions, retention, clock, stop))
+        turns = [
+            asyncio.create_task(run_turns(sessions, leases, job, clock, stop))
+            for job in (retention_turns(retention, stop), *jobs)
+        ]
         try:
             yield
         finally:
             stop.set()
             if relaying:
                 await relaying
-            await purging
+            await asyncio.gather(*turns)
             await engine.dispose()
 
     checks = {"database": lambda: database_ready(engine)}

@@ -8,11 +8,22 @@ works and loses it to another replica only when it stops renewing; a job that ru
 schedule survives restarts and rolling deploys.
 """
 
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import String, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
+
+from services.shared.clock import Clock
+
+CLOCK_CHECK_S = 0.5  # the clock is injected (tests move it by hand), so it is read again rather than slept on
+log = structlog.get_logger()
 
 
 class LeaseColumns:
@@ -54,3 +65,36 @@ async def claim_turn(
     if claimed.rowcount == 1:
         return True, now + interval
     return False, (await session.execute(select(table.expires_at).where(table.name == name))).scalar_one()
+
+
+@dataclass(frozen=True)
+class Turns:
+    """A job one replica runs now and then (the retention pass, a refresh): `run(sessions, now)` at
+    every turn it claims on the lease row `lease`, one turn each `interval`."""
+
+    lease: str
+    interval: timedelta
+    run: Callable[[async_sessionmaker, datetime], Awaitable[None]]
+
+
+async def run_turns(sessions: async_sessionmaker, table: type[LeaseColumns], turns: Turns, clock: Clock,
+                    stop: asyncio.Event) -> None:
+    """Runs the job's turns that this replica claims until `stop` is set. Database trouble is logged,
+    and the turn left to the next interval."""
+    holder = f"{turns.lease}-{uuid.uuid4()}"
+    due = clock()
+    while not stop.is_set():
+        now = clock()
+        if now >= due:
+            try:
+                async with sessions() as session, session.begin():
+                    claimed, due = await claim_turn(session, table, turns.lease, holder, now, turns.interval)
+                if claimed:
+                    await turns.run(sessions, now)
+            except (SQLAlchemyError, OSError) as error:
+                log.warning("turn failed; next one at the next interval", job=turns.lease, error=type(error).__name__)
+                due = now + turns.interval
+        try:
+            await asyncio.wait_for(stop.wait(), CLOCK_CHECK_S)
+        except TimeoutError:
+            pass

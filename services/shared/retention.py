@@ -8,22 +8,18 @@ short transaction of its own, so a first pass over a big table never holds a lon
 """
 
 import asyncio
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import delete, inspect, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
-from services.shared.clock import Clock
-from services.shared.leases import LeaseColumns, claim_turn
+from services.shared.leases import LeaseColumns, Turns
 
 RETENTION_LEASE = "retention"
-CLOCK_CHECK_S = 0.5  # the clock is injected (tests move it by hand), so it is read again rather than slept on
 log = structlog.get_logger()
 
 
@@ -81,26 +77,10 @@ async def purge_all(
             return total
 
 
-async def run_retention(sessions: async_sessionmaker, retention: Retention, clock: Clock, stop: asyncio.Event) -> None:
-    """Runs a pass whenever one is due and this replica claims it, until `stop` is set. Database
-    trouble is logged, and the pass left to the next interval."""
-    holder = f"retention-{uuid.uuid4()}"
-    due = clock()
-    while not stop.is_set():
-        now = clock()
-        if now >= due:
-            try:
-                async with sessions() as session, session.begin():
-                    claimed, due = await claim_turn(
-                        session, retention.leases, retention.lease, holder, now, retention.interval
-                    )
-                if claimed:
-                    purged = await purge_all(sessions, now, retention, stop)
-                    log.info("retention pass", **{f"{table}_deleted": count for table, count in purged.items()})
-            except (SQLAlchemyError, OSError) as error:
-                log.warning("retention pass failed; next one at the next interval", error=type(error).__name__)
-                due = now + retention.interval
-        try:
-            await asyncio.wait_for(stop.wait(), CLOCK_CHECK_S)
-        except TimeoutError:
-            pass
+def retention_turns(retention: Retention, stop: asyncio.Event) -> Turns:
+    """The retention passes as turns of the `retention` lease (see `services.shared.leases.run_turns`)."""
+    async def run(sessions: async_sessionmaker, now: datetime) -> None:
+        purged = await purge_all(sessions, now, retention, stop)
+        log.info("retention pass", **{f"{table}_deleted": count for table, count in purged.items()})
+
+    return Turns(retention.lease, retention.interval, run)

@@ -1,13 +1,11 @@
 """What routes get from the application: the caller, sessions to read with, the unit of work to
 change things in, and the time; routes never read `app.state` themselves."""
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.scheduling.domain.shifts import Limits
-from services.scheduling.service.shifts import Actor
+from services.scheduling.service.shifts import Actor, limits_of
 from services.shared.auth import Authorize
 from services.shared.database_app import IdempotencyKeyHeader, Now, Sessions, Work  # noqa: F401 - for the routes
 from services.shared.principal import Principal, Role
@@ -18,6 +16,6 @@ def actor_for(*roles: Role):
 
     def dependency(request: Request, who: Annotated[Principal, Depends(authorize)]) -> Actor:
         state = request.app.state
-        return Actor(who, state.clock(), Limits(max_shift=timedelta(hours=state.settings.max_shift_hours)))
+        return Actor(who, state.clock(), limits_of(state.settings))
 
     return Depends(dependency)

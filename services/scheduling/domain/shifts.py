@@ -123,6 +123,7 @@ class Leave:
 @dataclass(frozen=True)
 class Limits:
     max_shift: timedelta
+    roster_shifts: int = MAX_ITEMS  # most shifts one roster event lists
 
 
 def tier_of(staff_id: str, role: str) -> Tier:
@@ -227,9 +228,11 @@ def on_duty(sites: Iterable[tuple[str, str]], shifts: Iterable[Shift], at: datet
     return OnDutyNow(answer, coordinators)
 
 
-def roster_of(site_id: str, region_id: str, shifts: Iterable[Shift], now: datetime) -> RosterPublished:
+def roster_of(site_id: str, region_id: str, shifts: Iterable[Shift], now: datetime,
+              limit: int = MAX_ITEMS) -> tuple[RosterPublished, bool]:
     """The site's roster from `now` on, as the escalation worker reads it: the published shifts of the
-    site and of its region's coordinators that have not ended, earliest first; at most MAX_ITEMS."""
+    site and of its region's coordinators that have not ended, earliest first, at most `limit` of them;
+    and whether some were left out."""
     upcoming = sorted(
         (
             shift for shift in shifts
@@ -237,8 +240,10 @@ def roster_of(site_id: str, region_id: str, shifts: Iterable[Shift], now: dateti
             and (shift.site_id == site_id or (shift.role is Tier.regional_coordinator and shift.region_id == region_id))
         ),
         key=lambda shift: (shift.starts_at, shift.staff_id),
-    )[:MAX_ITEMS]
-    return RosterPublished(
-        store_id=site_id, region_id=region_id, valid_from=now,
-        on_duty=[OnDuty(staff_id=s.staff_id, role=s.role, starts_at=s.starts_at, ends_at=s.ends_at) for s in upcoming],
     )
+    roster = RosterPublished(
+        store_id=site_id, region_id=region_id, valid_from=now,
+        on_duty=[OnDuty(staff_id=s.staff_id, role=s.role, starts_at=s.starts_at, ends_at=s.ends_at)
+                 for s in upcoming[:limit]],
+    )
+    return roster, len(upcoming) > limit

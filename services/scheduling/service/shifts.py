@@ -3,17 +3,18 @@ change takes its region's row lock first, so a region's changes (and their roste
 outbox) follow one order and no two transactions both pass an overlap check."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.scheduling.domain import shifts as rules
 from services.scheduling.domain.access import OWN_SHIFTS_ONLY
 from services.scheduling.domain.hours import week_of
 from services.scheduling.domain.shifts import Shift, ShiftStatus
 from services.scheduling.service.directory import UnknownSite, hours_of, leave_of, load_site, sites_in_scope, zone_of
+from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.models import PublishedWeek, Region, ShiftRow, Site, StaffMember
 from services.shared.errors import NotFound
 from services.shared.events.fields import Tier
@@ -28,6 +29,10 @@ class Actor:
     who: Principal
     now: datetime
     limits: rules.Limits
+
+
+def limits_of(settings: SchedulingSettings) -> rules.Limits:
+    return rules.Limits(max_shift=timedelta(hours=settings.max_shift_hours), roster_shifts=settings.roster_max_shifts)
 
 
 def shift_of(row: ShiftRow) -> Shift:
@@ -81,7 +86,7 @@ async def create_shift(session: AsyncSession, actor: Actor, site_id: str, staff_
     session.add(row)
     await session.flush()
     if published:
-        await _announce(session, [row], actor.now)
+        await _announce(session, [row], actor)
     return row
 
 
@@ -105,7 +110,7 @@ async def edit_shift(session: AsyncSession, actor: Actor, shift_id: UUID, start:
     await _check(session, site, staff, Tier(row.role), start, end, ignoring=row.id)
     row.starts_at, row.ends_at, row.week_start, row.updated_at = start, end, week_of(start, zone_of(site)), actor.now
     if row.status == ShiftStatus.published:
-        await _announce(session, [row], actor.now)
+        await _announce(session, [row], actor)
     return row
 
 
@@ -117,7 +122,7 @@ async def cancel_shift(session: AsyncSession, actor: Actor, shift_id: UUID) -> S
     if was_published:
         event = ShiftCancelled(store_id=row.site_id, region_id=row.region_id, shift_id=row.id, at=actor.now)
         add_events(session, SCHEDULING, [event], actor.now, subject=str(row.id))
-        await _publish_rosters(session, [row], actor.now)
+        await _publish_rosters(session, [row], actor.now, actor.limits.roster_shifts)
     return row
 
 
@@ -139,11 +144,12 @@ async def publish_week(session: AsyncSession, actor: Actor, site_id: str, week: 
     )
     for row in drafts:
         row.status = ShiftStatus.published
-    await _announce(session, drafts, actor.now, sites=[site])
+    await _announce(session, drafts, actor, sites=[site])
     return drafts
 
 
-async def _announce(session: AsyncSession, rows: list[ShiftRow], now: datetime, sites: list[Site] = ()) -> None:
+async def _announce(session: AsyncSession, rows: list[ShiftRow], actor: Actor, sites: list[Site] = ()) -> None:
+    now = actor.now
     events = [
         ShiftScheduled(store_id=row.site_id, region_id=row.region_id, shift_id=row.id, staff_id=row.staff_id,
                        role=Tier(row.role), starts_at=row.starts_at, ends_at=row.ends_at)
@@ -151,10 +157,11 @@ async def _announce(session: AsyncSession, rows: list[ShiftRow], now: datetime, 
     ]
     for event in events:
         add_events(session, SCHEDULING, [event], now, subject=str(event.shift_id))
-    await _publish_rosters(session, rows, now, sites)
+    await _publish_rosters(session, rows, now, actor.limits.roster_shifts, sites)
 
 
-async def _publish_rosters(session: AsyncSession, rows: list[ShiftRow], now: datetime, sites: list[Site] = ()) -> None:
+async def _publish_rosters(session: AsyncSession, rows: list[ShiftRow], now: datetime, limit: int,
+                           sites: list[Site] = ()) -> None:
     """A new roster of every site the changed shifts touch: their own sites, and every site of the
     region when the region's coordinator changed."""
     await session.flush()
@@ -163,7 +170,13 @@ async def _publish_rosters(session: AsyncSession, rows: list[ShiftRow], now: dat
     affected = list((await session.execute(
         select(Site).where(or_(Site.id.in_(site_ids), Site.region_id.in_(regions))).order_by(Site.id)
     )).scalars())
-    for site in affected:
+    await _roster_events(session, affected, now, limit)
+
+
+async def _roster_events(session: AsyncSession, sites: list[Site], now: datetime, limit: int) -> None:
+    """Each site's roster from now on, in the outbox; a site whose roster was cut at `limit` is marked
+    for the roster refresh."""
+    for site in sites:
         upcoming = (await session.execute(
             select(ShiftRow).where(
                 ShiftRow.status == ShiftStatus.published, ShiftRow.ends_at > now,
@@ -171,8 +184,21 @@ async def _publish_rosters(session: AsyncSession, rows: list[ShiftRow], now: dat
                     (ShiftRow.region_id == site.region_id) & (ShiftRow.role == Tier.regional_coordinator)),
             )
         )).scalars()
-        roster = rules.roster_of(site.id, site.region_id, [shift_of(row) for row in upcoming], now)
+        shifts = [shift_of(row) for row in upcoming]
+        roster, site.roster_cut = rules.roster_of(site.id, site.region_id, shifts, now, limit)
         add_events(session, ROSTER, [roster], now, subject=site.id)
+
+
+async def refresh_rosters(sessions: async_sessionmaker, now: datetime, limit: int) -> None:
+    """Publishes again the rosters that were cut, region by region under the region's lock, so that the
+    shifts left out come in as the earliest ones end."""
+    async with sessions() as session:
+        regions = list((await session.execute(select(Site.region_id).where(Site.roster_cut).distinct())).scalars())
+    for region_id in regions:
+        async with sessions() as session, session.begin():
+            await _lock_region(session, region_id)
+            cut = (await session.execute(select(Site).where(Site.region_id == region_id, Site.roster_cut).order_by(Site.id)))
+            await _roster_events(session, list(cut.scalars()), now, limit)
 
 
 @dataclass(frozen=True)

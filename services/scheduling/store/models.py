@@ -40,6 +40,7 @@ class Site(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     opening_hours: Mapped[dict] = mapped_column(JSON)
     exceptions: Mapped[dict] = mapped_column(JSON)
+    roster_cut: Mapped[bool] = mapped_column(default=False)  # its last roster left shifts out (see the roster refresh)
 
 
 class StaffMember(Base):
@@ -104,7 +105,7 @@ class OutboxEvent(OutboxColumns, Base):
 
 
 class Lease(LeaseColumns, Base):
-    """Who runs a singleton job until when: the outbox relay, and the retention pass."""
+    """Who runs a singleton job until when: the outbox relay, the retention pass and the roster refresh."""
 
     __tablename__ = "leases"
 

@@ -2,13 +2,15 @@
 topic (keyed by site) through the outbox, on real PostgreSQL and Kafka; the escalation worker's own
 lookup finds the right person in it, and no contact channel ever reaches Kafka."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from services.escalation.domain.routing import on_duty
 from services.shared.events.envelope import decode
 from services.shared.events.fields import Tier
-from services.shared.topics import ROSTER, SCHEDULING
+from services.shared.kafka import ensure_topics
+from services.shared.topics import ALL_TOPICS, ROSTER, SCHEDULING
 from tests.support import eventually, read_records
+from tests.support.scheduling import start_api
 
 
 def utc(*args) -> datetime:
@@ -75,3 +77,26 @@ async def test_publishing_and_changes_put_each_sites_roster_on_kafka(api):
     roster_bytes = await read_records(api.platform.kafka_bootstrap_servers, ROSTER.name, ROSTER.partitions)
     for record in [*shifts, *roster_bytes]:
         assert b"@chain.example" not in record.value and b"+358" not in record.value
+
+
+async def test_a_roster_cut_at_its_limit_is_published_again_as_its_earliest_shifts_end(new_database, platform):
+    ensure_topics(platform, ALL_TOPICS)
+    async for api in start_api(await new_database(), platform, roster_max_shifts=2, roster_refresh_minutes=1):
+        api.clock.now = utc(2027, 3, 1, 5, 19)
+        days = [utc(2027, 3, day, 7) for day in (1, 2, 3, 4)]
+        for start in days:
+            response = await api.shift("mgr-0007", "hel-kamppi", start, start + timedelta(hours=8))
+            assert response.status_code == 201, response.text
+        assert (await api.publish("hel-kamppi", "2027-03-01")).status_code == 200
+
+        async def kamppi_rosters(since: datetime) -> list:
+            return [env.data for key, env in await rosters_since(api, since) if key == "hel-kamppi"]
+
+        published = await eventually(lambda: kamppi_rosters(utc(2027, 3, 1, 5, 19)), what="the published roster")
+        assert [d.starts_at for d in published[-1].on_duty] == days[:2]  # the earliest two, at most
+
+        # Two days on, the first two shifts have ended: the next refresh lists the other two.
+        api.clock.now = utc(2027, 3, 2, 16)
+        refreshed = await eventually(lambda: kamppi_rosters(utc(2027, 3, 2, 16)), what="the refreshed roster")
+        assert [d.starts_at for d in refreshed[-1].on_duty] == days[2:]
+        assert on_duty(refreshed[-1], Tier.store_manager, utc(2027, 3, 3, 10)).staff_id == "mgr-0007"

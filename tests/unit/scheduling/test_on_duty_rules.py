@@ -86,5 +86,7 @@ def test_on_duty_and_roster():
     now = on_duty([("hel-kamppi", "uusimaa")], shifts, utc(2027, 3, 1, 15))
     (site,) = now.sites
     assert site.manager.staff_id == "mgr-2" and site.associates == [] and now.regional_coordinators["uusimaa"].staff_id == "rc-1"
-    roster = roster_of("hel-kamppi", "uusimaa", shifts, utc(2027, 3, 1, 15))
-    assert [d.staff_id for d in roster.on_duty] == ["rc-1", "mgr-2"]  # ended and draft shifts left out
+    roster, cut = roster_of("hel-kamppi", "uusimaa", shifts, utc(2027, 3, 1, 15))
+    assert [d.staff_id for d in roster.on_duty] == ["rc-1", "mgr-2"] and not cut  # ended and draft shifts left out
+    roster, cut = roster_of("hel-kamppi", "uusimaa", shifts, utc(2027, 3, 1, 15), limit=1)
+    assert [d.staff_id for d in roster.on_duty] == ["rc-1"] and cut  # the earliest first

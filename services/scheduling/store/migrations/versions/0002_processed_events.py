@@ -1,4 +1,4 @@
-"""processed events of the scheduling worker
+"""processed events of the scheduling worker, and the roster refresh
 
 Revision ID: 0002
 Revises: 0001
@@ -21,8 +21,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('event_id')
     )
     op.create_index('ix_processed_events_processed_at', 'processed_events', ['processed_at'], unique=False)
+    with op.batch_alter_table('sites', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('roster_cut', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.bulk_insert(sa.table('leases', sa.column('name', sa.String)), [{'name': 'roster-refresh'}])
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM leases WHERE name = 'roster-refresh'")
+    with op.batch_alter_table('sites', schema=None) as batch_op:
+        batch_op.drop_column('roster_cut')
     op.drop_index('ix_processed_events_processed_at', table_name='processed_events')
     op.drop_table('processed_events')
