@@ -68,6 +68,7 @@ for url in sys.argv[1:]:
                 sys.exit(f"{url} not ready after 60 s: {error}")
             time.sleep(0.5)
 PY
+start scheduling_worker scheduling-worker "$bin/python" -m services.scheduling.worker  # once the API has migrated the store
 
 # The demo only calls the APIs (it schedules the staff through the scheduling service): no Kafka user.
 setsid "$bin/retail" demo --url "$complaints" --scheduling-url "$scheduling" --rate "${RETAIL_DEMO_RATE:-1}" \

@@ -45,7 +45,8 @@ SERVICES: dict[str, Access] = {
         sees_groups=True,
     ),
     "reports": Access(follows=(analytics.CHANGELOGS[analytics.REPORTS_TABLE],)),
-    "scheduling": Access(reads=(COMPLAINTS, RETURNS, ESCALATIONS, COORDINATION), writes=(SCHEDULING, ROSTER), group="scheduling"),
+    "scheduling": Access(writes=(SCHEDULING, ROSTER)),
+    "scheduling_worker": Access(reads=(COMPLAINTS, RETURNS, ESCALATIONS, COORDINATION), group="scheduling"),
     "notifications": Access(reads=(ESCALATIONS, COORDINATION, SCHEDULING), group="notifications"),
 }
 

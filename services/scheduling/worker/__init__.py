@@ -1,4 +1,4 @@
-"""python -m services.scheduling.worker: the scheduling worker. It consumes complaints, returns,
+"""The scheduling worker (`python -m services.scheduling.worker`). It consumes complaints, returns,
 escalations and coordination (consumer group `scheduling`) and applies each event's effects to the
 scheduling store once (see `service.intake`); what those effects publish goes through the store's
 outbox, which the API's relay sends. Offsets are committed only after the effects are committed, so
@@ -11,7 +11,6 @@ import signal
 from collections.abc import AsyncIterator
 
 import structlog
-import uvicorn
 from fastapi import FastAPI
 
 from services.scheduling.service import intake
@@ -22,7 +21,6 @@ from services.shared.clock import Clock, utc_now
 from services.shared.db import database_ready, make_engine
 from services.shared.events.envelope import Envelope
 from services.shared.kafka import consume, kafka_ready, make_producer, stop_producer
-from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings
 from services.shared.topics import Topic
 from services.shared.web import create_app
@@ -80,10 +78,3 @@ async def _stop_all_if_one_fails(tasks: list[asyncio.Task]) -> None:
             log.error("consumer stopped; stopping the worker", task=task.get_name(), error=type(task.exception()).__name__)
             signal.raise_signal(signal.SIGTERM)
             return
-
-
-if __name__ == "__main__":
-    settings, platform = SchedulingSettings(), PlatformSettings()
-    configure_logging("scheduling-worker", platform.log_level)
-    uvicorn.run(build_worker(settings, platform), host=settings.host, port=settings.worker_port, log_config=None,
-                access_log=False)
