@@ -85,4 +85,10 @@ def _page(
     manager = on_duty(roster, Tier.store_manager, now, excluding=complaint.staff_involved)
     if manager is not None:
         return Assignee(tier=Tier.store_manager, staff_id=manager.staff_id), "; ".join(triggers)
+    # A schedule's manager-level person of an hour is a store manager or a coordinator; a complaint
+    # about the store manager on duty goes past the store, to the region.
+    in_charge = on_duty(roster, Tier.coordinator, now, excluding=complaint.staff_involved)
+    if in_charge is not None and on_duty(roster, Tier.store_manager, now) is None:
+        reason = "; ".join([*triggers, "no store manager on duty: the coordinator in charge"])
+        return Assignee(tier=Tier.coordinator, staff_id=in_charge.staff_id), reason
     return Assignee(tier=Tier.regional_coordinator), "; ".join([*triggers, "no store manager on duty"])

@@ -422,6 +422,15 @@ def test_with_no_store_manager_on_duty_the_regional_coordinator_is_paged_and_the
     assert decision.page_reason == f"{reason}; no store manager on duty"
 
 
+def test_with_no_store_manager_on_duty_the_coordinator_in_charge_of_the_shift_is_paged():
+    """The schedule puts one manager-level person on every open hour: a store manager or, when none
+    works, a coordinator; the page goes to that person, in the store, not to the region."""
+    without_manager = roster(shift(ASSOCIATE, Tier.associate), shift(COORDINATOR, Tier.coordinator))
+    decision = decide(complaint(severity="critical"), without_manager)
+    assert decision.page == Assignee(tier=Tier.coordinator, staff_id=COORDINATOR)
+    assert decision.page_reason == "severity critical; no store manager on duty: the coordinator in charge"
+
+
 @pytest.mark.parametrize("severity", [Severity.low, Severity.medium, Severity.high])
 @pytest.mark.parametrize("mood", [Mood.calm, Mood.upset, Mood.angry])
 def test_a_complaint_that_is_not_extreme_pages_nobody(severity, mood):
