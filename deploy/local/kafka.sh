@@ -309,7 +309,7 @@ EOF
   done
   if ((secure)); then
     (cd "$repo" && set -a && . "$secrets/admin.env" && RETAIL_KAFKA_BOOTSTRAP_SERVERS=$bootstrap \
-      "$python" -m services.cli acls >&2) || fail "applying the ACLs failed"
+      "$python" -m services.cli acls --users-from "$secrets" >&2) || fail "applying the ACLs failed"
   fi
   echo "$bootstrap" >"$dir/bootstrap"
   echo "$bootstrap"

@@ -7,9 +7,11 @@ no user may read or write a record there without a grant below. `admin` and the 
 super users (deploy/local/kafka.sh, docker-compose.yml)."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from kafka.admin import (
     ACL, ACLOperation, ACLPermissionType, ACLResourcePatternType, KafkaAdminClient, ResourcePattern, ResourceType,
+    ScramMechanism, UserScramCredentialUpsertion,
 )
 
 from services.analytics import topics as analytics
@@ -69,15 +71,31 @@ def bindings(user: str, access: Access) -> set[ACL]:
     return grants
 
 
-def apply(settings: PlatformSettings) -> int:
-    """Creates every service's grants (existing ones are kept); returns how many there are. Needs the admin user."""
+def apply(settings: PlatformSettings, users_from: Path | None = None) -> int:
+    """Creates every service's grants (existing ones are kept); returns how many there are. Needs the
+    admin user. With `users_from` (a folder of `<user>.env` files, as deploy/local/kafka.sh keeps them),
+    first creates each service's user the brokers do not know yet: a service added after the brokers'
+    storage was formatted."""
     acls = [acl for user, access in SERVICES.items() for acl in bindings(user, access)]
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, client_id="retail-acls",
                              **client_options(settings))
     try:
+        if users_from is not None:
+            _add_missing_users(admin, users_from)
         failed = admin.create_acls(acls)["failed"]
     finally:
         admin.close()
     if failed:
         raise RuntimeError(f"{len(failed)} ACLs were refused: {failed[0]}")
     return len(acls)
+
+
+def _add_missing_users(admin: KafkaAdminClient, folder: Path) -> None:
+    known = {user for user, found in admin.describe_user_scram_credentials().items() if not found["error"]}
+    added = []
+    for user in sorted(set(SERVICES) - known):
+        settings = dict(line.split("=", 1) for line in (folder / f"{user}.env").read_text().splitlines() if "=" in line)
+        added.append(UserScramCredentialUpsertion(user, ScramMechanism.SCRAM_SHA_512, settings["RETAIL_KAFKA_SASL_PASSWORD"]))
+    failed = {user: error for user, error in admin.alter_user_scram_credentials(added).items() if error} if added else {}
+    if failed:
+        raise RuntimeError(f"creating Kafka users failed: {failed}")

@@ -62,9 +62,13 @@ def topics() -> None:
 
 
 @app.command()
-def acls() -> None:
+def acls(
+    users_from: Annotated[Path | None, typer.Option(
+        exists=True, file_okay=False, help="A folder of <user>.env files: first create the users the brokers lack.",
+    )] = None,
+) -> None:
     """Grant each service's Kafka user what it may read and write on the locked brokers (as the admin user)."""
-    typer.echo(f"{kafka_acls.apply(PlatformSettings())} ACLs for {len(kafka_acls.SERVICES)} services")
+    typer.echo(f"{kafka_acls.apply(PlatformSettings(), users_from)} ACLs for {len(kafka_acls.SERVICES)} services")
 
 
 @app.command()

@@ -7,7 +7,9 @@ from uuid import uuid4
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaConnectionError, TopicAuthorizationFailedError
+from kafka.admin import KafkaAdminClient, ScramMechanism, UserScramCredentialDeletion
 
+from services.cli import acls
 from services.escalation.topics import CASES_CHANGELOG, CLOCK, INTERNAL_TOPICS
 from services.shared.kafka import client_options, ensure_topics, make_producer, publish, send_all, stop_producer
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, ESCALATIONS
@@ -101,3 +103,17 @@ async def test_a_wrong_password_is_refused(user):
 
 async def _contains(received, sent) -> bool:
     return sent in received
+
+
+async def test_a_user_the_brokers_lack_is_created_from_its_file_when_the_acls_are_applied(user, infra_dir):
+    """A service added after the brokers' storage was formatted (as `make run`'s data outlives a
+    version): `retail acls --users-from` creates its user, and it then reads what it consumes."""
+    admin = KafkaAdminClient(bootstrap_servers=user("admin").kafka_bootstrap_servers, **client_options(user("admin")))
+    try:
+        admin.alter_user_scram_credentials([UserScramCredentialDeletion("scheduling_worker", ScramMechanism.SCRAM_SHA_512)])
+    finally:
+        admin.close()
+    with pytest.raises(KafkaConnectionError):
+        await read(user("scheduling_worker"), COMPLAINTS.name)
+    acls.apply(user("admin"), users_from=infra_dir / "kafka-locked" / "secure")
+    await read(user("scheduling_worker"), COMPLAINTS.name)
