@@ -28,3 +28,49 @@ class SchedulingSettings(DatabaseServiceSettings):
         description="How long the worker remembers an event it applied, so that a replay changes nothing; keep it "
         "longer than the retention of the topics it reads (90 days).",
     )
+    training_window_days: int = Field(
+        7, ge=1, le=28,
+        description="The window training proposals count complaints in, in days of the site's local calendar, starting "
+        "on Mondays (7: the site's week). One proposal per site, cause and window.",
+    )
+    training_rise_factor: float = Field(
+        2.0, ge=1.0, le=100.0,
+        description="Register training is proposed when a window's billing/register complaints at a site are more than "
+        "this many times its usual count (the average of the training_baseline_windows windows before).",
+    )
+    training_min_complaints: int = Field(
+        3, ge=1, le=10_000, description="Fewest billing/register complaints in a window for register training."
+    )
+    training_baseline_windows: int = Field(
+        8, ge=1, le=52, description="How many windows before the counted one make a site's usual rate."
+    )
+    briefing_minutes: int = Field(30, ge=5, le=240, description="How long a promotion's briefing at a site lasts.")
+    briefing_lookback_days: int = Field(
+        7, ge=1, le=28,
+        description="How many days before a promotion starts its briefing may be held, the last of them first.",
+    )
+    role_play_scenarios: int = Field(5, ge=1, le=20, description="How many scenarios a de-escalation role-play plays.")
+    role_play_source_days: int = Field(
+        365, ge=1, le=3650, description="How far back a role-play draws on the site's resolved complaints."
+    )
+    demand_weeks: int = Field(
+        4, ge=1, le=52,
+        description="A week's demand is the site's complaints and returns per hour of the week averaged over this many "
+        "complete weeks before it (before the current week, for a week to come).",
+    )
+    demand_base_people: int = Field(2, ge=0, le=100, description="People every open hour needs before any load.")
+    demand_events_per_person: float = Field(
+        4.0, gt=0, le=1000,
+        description="Complaints and returns an hour brings on average that call for one more person on duty: an hour "
+        "averaging 8 gets two more people than the base.",
+    )
+    demand_busy_factor: float = Field(
+        2.0, ge=1, le=100,
+        description="An hour that calls for more people and whose load is at least this many times the site's usual "
+        "(the average over the week's open hours) is busy: it also needs a de-escalation-trained person.",
+    )
+    solver_work_limit: float = Field(
+        10.0, gt=0, le=1000,
+        description="CP-SAT deterministic work units one draft of a week may use: the same week gets the same draft on "
+        "any machine; a week not solved within them is answered as such (422), not waited for.",
+    )

@@ -2,12 +2,13 @@
 publishing, and a consumer that commits offsets only after the effect."""
 
 import asyncio
+import contextlib
 import base64
 import codecs
 import hashlib
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import structlog
@@ -162,7 +163,7 @@ Handler = Callable[[Envelope], Awaitable[None]]
 
 
 async def consume(
-    topic: Topic,
+    topics: Topic | Sequence[Topic],
     handler: Handler,
     *,
     group_id: str,
@@ -171,16 +172,17 @@ async def consume(
     stop: asyncio.Event,
     max_records: int = 500,
 ) -> None:
-    """Feeds each valid event of the topic to the handler until `stop` is set.
+    """Feeds each valid event of the topics to the handler until `stop` is set, with one consumer in
+    the group, however many topics.
 
-    A record that is not a valid event, or whose handler raises InvalidEvent, goes to the topic's
+    A record that is not a valid event, or whose handler raises InvalidEvent, goes to its topic's
     DLQ with the reason. A partition's offsets are committed only after the handler (or the DLQ
     send) finished for every record before them, so a crash replays instead of losing: handlers
     must be idempotent on the event id. Any other exception from the handler stops the consumer
     without committing that record.
     """
+    by_name = {topic.name: topic for topic in ((topics,) if isinstance(topics, Topic) else topics)}
     consumer = AIOKafkaConsumer(
-        topic.name,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=group_id,
         client_id=group_id,
@@ -190,11 +192,19 @@ async def consume(
     )
     await consumer.start()
     try:
+        # Subscribed to a topic that does not exist yet (its creation job still to run), the consumer fails.
+        while not set(by_name) <= await consumer.topics():
+            log.info("waiting for topics to be created", missing=sorted(set(by_name) - await consumer.topics()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1.0)
+            if stop.is_set():
+                return
+        consumer.subscribe(list(by_name))
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=max_records)
             for partition, records in batches.items():
                 for record in records:
-                    await _handle(record, topic, handler, group_id, settings, producer)
+                    await _handle(record, by_name[record.topic], handler, group_id, settings, producer)
                 await consumer.commit({TopicPartition(partition.topic, partition.partition): records[-1].offset + 1})
     finally:
         await consumer.stop()

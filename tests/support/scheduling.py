@@ -175,3 +175,66 @@ async def start_worker(database_url: str, platform: PlatformSettings, clock: Clo
     app = build_worker(SchedulingSettings(database_url=database_url, **settings), platform, clock or Clock())
     async with app.router.lifespan_context(app):
         yield app
+
+
+async def produce(platform: PlatformSettings, topic, envelopes: list) -> None:
+    """Publishes the envelopes on the real topic, as the service that owns it does (keyed, in order)."""
+    from services.shared.kafka import make_producer, publish, stop_producer
+
+    producer = make_producer(platform, client_id="test-producer")
+    await producer.start()
+    try:
+        await publish(producer, topic, envelopes, platform)
+    finally:
+        await stop_producer(producer)
+
+
+async def applied(database_url: str, event_ids: set) -> int:
+    """How many of the events the scheduling worker has applied (recorded in its processed_events)."""
+    from sqlalchemy import func, select
+
+    from services.scheduling.store.models import ProcessedEvent
+    from services.shared.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.scalar(
+                select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id.in_(event_ids))
+            )
+    finally:
+        await engine.dispose()
+
+
+async def add_site(api: Api, site: str, body: dict, staff: dict[str, dict]) -> None:
+    """A site of the test's own in the directory, with its staff (id → directory entry, see `staff_body`)."""
+    api.sites[site] = body
+    response = await api.client.put(f"/v1/sites/{site}", json=body, headers=api.admin())
+    assert response.status_code == 204, response.text
+    for staff_id, entry in staff.items():
+        response = await api.client.put(f"/v1/staff/{staff_id}", json=entry, headers=api.admin())
+        assert response.status_code == 204, response.text
+
+
+def complaints_filed(site: str, region: str, moments: list[datetime]) -> list:
+    """A complaint filed at the site at each moment, in its envelope, as the complaints service publishes it."""
+    from uuid import uuid4
+
+    from services.shared.events.complaints import ComplaintFiled
+    from services.shared.events.envelope import wrap
+    from tests.support.builders import example
+
+    events = [example(ComplaintFiled, store_id=site, region_id=region, complaint_id=uuid4(), filed_at=at) for at in moments]
+    return [wrap(event, source="/tests", time=event.filed_at, subject=str(event.complaint_id)) for event in events]
+
+
+def returns_requested(site: str, region: str, moments: list[datetime]) -> list:
+    """A return requested at the site at each moment, in its envelope, as the complaints service publishes it."""
+    from uuid import uuid4
+
+    from services.shared.events.envelope import wrap
+    from services.shared.events.returns import ReturnRequested
+    from tests.support.builders import example
+
+    events = [example(ReturnRequested, store_id=site, region_id=region, return_id=uuid4(), at=at) for at in moments]
+    return [wrap(event, source="/tests", time=event.at, subject=str(event.return_id)) for event in events]

@@ -6,7 +6,10 @@ of that day. Each slot's real length comes from the time zone, so on the night t
 the missing hour has no length (nobody covers it, nobody is paid for it) and on the night they go back
 the repeated hour lasts two. Shift lengths, weekly hours and rest are measured in real minutes.
 
-Shifts lie inside one day's opening hours, so a site open round the clock changes shifts at midnight.
+A shift starts in a day's opening hours and ends by its closing or, when the site stays open through
+midnight, by the next day's closing (a night shift 22–06); it is the shift of the day it starts on.
+Shifts a person already has (booked: the previous week's last one, shifts at other sites, a manager's
+hand-made drafts here) are kept as they are; the new ones plan around them.
 
 Objective, in falling order of weight (see `Rules`): staff-hours above the demand (a draft that does
 not overstaff), minutes short of each person's contracted hours, and the fairness spread — the most
@@ -72,6 +75,17 @@ class Absence:
 
 
 @dataclass(frozen=True)
+class Booked:
+    """A shift the person already has, kept as it is: their new shifts keep the rest from it and are not
+    on its day. One starting in the week counts toward their weekly hours, and one at this site (`here`)
+    toward the cover of the hours it spans."""
+
+    starts_at: datetime  # aware
+    ends_at: datetime
+    here: bool = False
+
+
+@dataclass(frozen=True)
 class StaffMember:
     staff_id: str
     role: Tier
@@ -79,16 +93,26 @@ class StaffMember:
     contracted_hours: int
     max_hours: int
     absences: tuple[Absence, ...] = ()
-    last_shift_ended: datetime | None = None  # aware; the previous week's last shift, for the rest rule
+    booked: tuple[Booked, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.contracted_hours <= self.max_hours:
             raise ValueError(f"{self.staff_id}: contracted_hours {self.contracted_hours} must be 0..max_hours {self.max_hours}")
 
 
-Demand = Mapping[tuple[int, int], int]
-"""People needed per open slot: (day, local hour) -> people, day 0 = Monday. Unlisted open hours need
-nobody beyond the manager-level and skill cover; hours the site is closed need nobody."""
+@dataclass(frozen=True)
+class Demand:
+    """People needed per open slot: (day, local hour) -> people, day 0 = Monday. Unlisted open hours need
+    nobody beyond the manager-level and skill cover; hours the site is closed need nobody. A busy slot
+    also needs a de-escalation-trained person."""
+
+    people: Mapping[tuple[int, int], int]
+    busy: frozenset[tuple[int, int]] = frozenset()
+
+    def skills(self, day: int, hour: int) -> tuple[Skill, ...]:
+        """The skills someone on duty in the slot must have."""
+        busy = (Skill.de_escalation,) if (day, hour) in self.busy else ()
+        return (Skill.register, Skill.returns, *busy)
 
 
 @dataclass(frozen=True)
@@ -96,7 +120,6 @@ class Rules:
     min_shift_hours: int = 4
     max_shift_hours: int = 8
     min_rest_hours: int = 11
-    busy_from: int = 6  # an hour needing this many people is busy: it also needs a de-escalation-trained person
     evening_after: int = 18  # a shift ending after this local hour is an evening shift
     manager_level: frozenset[Tier] = frozenset({Tier.coordinator, Tier.store_manager})  # the site tiers above associate
     overstaffing_weight: int = 1000  # per staff-hour above the demand
@@ -137,7 +160,8 @@ class Infeasible:
 
 @dataclass(frozen=True)
 class _Option:
-    """One shift a staff member could work: local hours [start, end) of a day, minutes from the week's start."""
+    """One shift a staff member could work: local hours [start, end) of the day it starts on (past 24: into
+    the next day), and minutes from the week's start."""
 
     staff: int
     day: int
@@ -168,14 +192,24 @@ class _Week:
             for hour in range(hours.opens, hours.closes)
             if self.minute(day, hour + 1) > self.minute(day, hour)
         }
+        self.kept: dict[tuple[int, int], list[int]] = defaultdict(list)  # staff whose booked shift here spans the slot
+        self.booked_minutes = [0] * len(staff)  # of booked shifts starting in the week
+        for s, member in enumerate(staff):
+            for shift in member.booked:
+                starts, ends = self.offset(shift.starts_at), self.offset(shift.ends_at)
+                if 0 <= starts < self.minute(6, 24):
+                    self.booked_minutes[s] += ends - starts
+                for slot, (begins, finishes) in self.slots.items() if shift.here else ():
+                    if starts <= begins and finishes <= ends:
+                        self.kept[slot].append(s)
         self.options = [option for index in range(len(staff)) for option in self._options(index)]
         self.covering: dict[tuple[int, int], list[int]] = defaultdict(list)
         self.by_staff_day: dict[tuple[int, int], list[int]] = defaultdict(list)
         for i, option in enumerate(self.options):
             self.by_staff_day[option.staff, option.day].append(i)
             for hour in range(option.start, option.end):
-                if (option.day, hour) in self.slots:
-                    self.covering[option.day, hour].append(i)
+                if self.slot(option.day, hour) in self.slots:
+                    self.covering[self.slot(option.day, hour)].append(i)
 
     def wall(self, day: int, hour: int) -> datetime:
         return datetime.combine(self.week.starts_on, datetime.min.time()) + timedelta(days=day, hours=hour)
@@ -185,9 +219,26 @@ class _Week:
         # after it, and a repeated one to its first occurrence, which gives the slot lengths above.
         return self.wall(day, hour).replace(tzinfo=self.zone).astimezone(UTC)
 
+    @staticmethod
+    def slot(day: int, hour: int) -> tuple[int, int]:
+        """The slot of an hour counted from the day's midnight, past 24 into the next day."""
+        return day + hour // 24, hour % 24
+
     def minute(self, day: int, hour: int) -> int:
-        """Real minutes from the week's start to local hour:00 of the day."""
-        return self._minutes[day, hour]
+        """Real minutes from the week's start to local hour:00 of the day (past 24: of the next day)."""
+        return self._minutes[day, hour] if hour <= 24 else self._minutes[day + 1, hour - 24]
+
+    def last_end(self, day: int) -> int:
+        """The latest hour a shift starting on the day may end: the day's closing, or the next day's when
+        the site stays open through midnight."""
+        hours, following = self.week.opening[day], self.week.opening[day + 1] if day < 6 else None
+        if hours.closes == 24 and following is not None and following.opens == 0:
+            return 24 + following.closes
+        return hours.closes
+
+    def offset(self, moment: datetime) -> int:
+        """Real minutes from the week's start to an aware moment (negative before it)."""
+        return int((moment - self.origin).total_seconds()) // 60
 
     def local(self, minute: int) -> datetime:
         return (self.origin + timedelta(minutes=minute)).astimezone(self.zone)
@@ -198,30 +249,38 @@ class _Week:
 
     def _options(self, index: int) -> list[_Option]:
         member, rules = self.staff[index], self.rules
-        rested = (
-            None if member.last_shift_ended is None
-            else member.last_shift_ended.astimezone(UTC) + timedelta(hours=rules.min_rest_hours)
-        )
+        rest, longest = rules.min_rest_hours * 60, min(rules.max_shift_hours, member.max_hours) * 60
+        booked = [(self.offset(shift.starts_at), self.offset(shift.ends_at)) for shift in member.booked]
+        booked_days = {(shift.starts_at.astimezone(self.zone).date() - self.week.starts_on).days for shift in member.booked}
         found = []
         for day, hours in enumerate(self.week.opening):
-            if hours is None:
+            if hours is None or day in booked_days:
                 continue
             for start in range(hours.opens, hours.closes):
-                if (day, start) not in self.slots or (rested is not None and self.instant(day, start) < rested):
+                if (day, start) not in self.slots:
                     continue
-                for end in range(start + 1, hours.closes + 1):
-                    if not self.free(member, day, end - 1):
+                for end in range(start + 1, self.last_end(day) + 1):
+                    starts, ends = self.minute(day, start), self.minute(day, end)
+                    if not self.free(member, day, end - 1) or ends - starts > longest:
                         break
-                    minutes = self.minute(day, end) - self.minute(day, start)
-                    if (day, end - 1) in self.slots and rules.min_shift_hours * 60 <= minutes <= min(
-                        rules.max_shift_hours, member.max_hours
-                    ) * 60:
-                        found.append(_Option(index, day, start, end, self.minute(day, start), self.minute(day, end)))
+                    rested = all(ends + rest <= begins or finishes + rest <= starts for begins, finishes in booked)
+                    if self.slot(day, end - 1) in self.slots and ends - starts >= rules.min_shift_hours * 60 and rested:
+                        found.append(_Option(index, day, start, end, starts, ends))
         return found
 
 
-def _hour_name(day: int, hour: int) -> str:
+def hour_name(day: int, hour: int) -> str:
     return f"{DAYS[day]} {hour}–{hour + 1}"
+
+
+def open_hours(week: SiteWeek) -> dict[tuple[int, int], tuple[datetime, datetime]]:
+    """Each open slot (day, local hour) of the week and the real instants it runs between; an hour the
+    clocks skip is none."""
+    plan = _Week(week, (), Rules())
+    return {
+        slot: (plan.origin + timedelta(minutes=begins), plan.origin + timedelta(minutes=ends))
+        for slot, (begins, ends) in sorted(plan.slots.items())
+    }
 
 
 def check_capacity(week: SiteWeek, demand: Demand, staff: Sequence[StaffMember], rules: Rules = Rules()) -> list[str]:
@@ -234,15 +293,14 @@ def _capacity_conflicts(plan: _Week, demand: Demand) -> list[str]:
     rules, conflicts = plan.rules, []
     managers = ", ".join(sorted(rules.manager_level))
     for day, hour in sorted(plan.slots):
-        people = [plan.staff[s] for s in {plan.options[i].staff for i in plan.covering[day, hour]}]
-        need = demand.get((day, hour), 0)
-        name = _hour_name(day, hour)
+        people = [plan.staff[s] for s in {plan.options[i].staff for i in plan.covering[day, hour]} | set(plan.kept[day, hour])]
+        need = demand.people.get((day, hour), 0)
+        name = hour_name(day, hour)
         if len(people) < need:
             conflicts.append(f"{name}: demand {need}, only {len(people)} available")
         if not any(member.role in rules.manager_level for member in people):
             conflicts.append(f"{name}: no manager-level person ({managers}) available")
-        required = [Skill.register, Skill.returns] + ([Skill.de_escalation] if need >= rules.busy_from else [])
-        for skill in required:
+        for skill in demand.skills(day, hour):
             if not any(skill in member.skills for member in people):
                 conflicts.append(f"{name}: no {skill.replace('_', '-')}-trained person available")
     return conflicts
@@ -262,23 +320,24 @@ class _Model:
             model.add_at_most_one(self.works[i] for i in indices)  # one shift a day
         overstaffing = []
         for (day, hour) in sorted(plan.slots):
-            covering = plan.covering[day, hour]
-            need = demand.get((day, hour), 0)
-            staffed = sum(self.works[i] for i in covering)
+            covering, present = plan.covering[day, hour], [plan.staff[s] for s in plan.kept[day, hour]]
+            need = demand.people.get((day, hour), 0)
+            staffed = sum(self.works[i] for i in covering) + len(present)
             model.add(staffed >= need).only_enforce_if(self.group(f"{DAYS[day]}: the demand of every open hour"))
             overstaffing.append(staffed - need)
-            managers = [self.works[i] for i in covering if plan.staff[plan.options[i].staff].role in rules.manager_level]
-            model.add_bool_or(managers).only_enforce_if(self.group(f"{DAYS[day]}: a manager-level person every open hour"))
-            for skill in (Skill.register, Skill.returns):
-                model.add_bool_or(self.skilled(covering, skill)).only_enforce_if(
-                    self.group(f"{DAYS[day]}: register- and returns-trained people every open hour"))
-            if need >= rules.busy_from:
-                model.add_bool_or(self.skilled(covering, Skill.de_escalation)).only_enforce_if(
-                    self.group(f"{DAYS[day]}: a de-escalation-trained person every busy hour"))
+            if not any(member.role in rules.manager_level for member in present):
+                managers = [self.works[i] for i in covering if plan.staff[plan.options[i].staff].role in rules.manager_level]
+                model.add_bool_or(managers).only_enforce_if(self.group(f"{DAYS[day]}: a manager-level person every open hour"))
+            for skill in demand.skills(day, hour):
+                if not any(skill in member.skills for member in present):
+                    model.add_bool_or(self.skilled(covering, skill)).only_enforce_if(self.group(
+                        f"{DAYS[day]}: a de-escalation-trained person every busy hour" if skill is Skill.de_escalation
+                        else f"{DAYS[day]}: register- and returns-trained people every open hour"
+                    ))
         shortfall, evenings, weekends = [], [], []
         for s, member in enumerate(plan.staff):
             mine = [i for day in range(7) for i in plan.by_staff_day.get((s, day), ())]
-            worked = sum(self.works[i] * plan.options[i].minutes for i in mine)
+            worked = plan.booked_minutes[s] + sum(self.works[i] * plan.options[i].minutes for i in mine)
             model.add(worked <= member.max_hours * 60).only_enforce_if(
                 self.group(f"{member.staff_id}: at most {member.max_hours} h a week"))
             short = model.new_int_var(0, member.contracted_hours * 60, f"short{s}")
@@ -312,18 +371,20 @@ class _Model:
         return [self.works[i] for i in covering if skill in self.plan.staff[self.plan.options[i].staff].skills]
 
     def rest(self, s: int, member: StaffMember) -> None:
-        """Rest from the end of one day's shift to the start of the next day's, as one at-most-one per
-        possible end: a shift ending at or after it, or a next-day shift starting too soon after it.
-        Shifts two days apart always rest long enough, since a shift stays inside its day."""
+        """Rest from the end of one day's shift to the start of a later day's, as one at-most-one per
+        possible end: a shift ending at or after it, or a later shift starting too soon after it. Shifts
+        three days apart always rest long enough (up to 24 h), since a shift ends by the next day's end."""
         plan, rest = self.plan, self.plan.rules.min_rest_hours * 60
         group = self.group(f"{member.staff_id}: {plan.rules.min_rest_hours} h rest between shifts")
         for day in range(6):
-            today, tomorrow = plan.by_staff_day.get((s, day), ()), plan.by_staff_day.get((s, day + 1), ())
-            for end in sorted({plan.options[i].ends_min for i in today}):
-                too_soon = [self.works[j] for j in tomorrow if plan.options[j].starts_min < end + rest]
-                if too_soon:
-                    late = [self.works[i] for i in today if plan.options[i].ends_min >= end]
-                    self.model.add(sum(late) + sum(too_soon) <= 1).only_enforce_if(group)
+            today = plan.by_staff_day.get((s, day), ())
+            for later in range(day + 1, min(day + 3, 7)):
+                after = plan.by_staff_day.get((s, later), ())
+                for end in sorted({plan.options[i].ends_min for i in today}):
+                    too_soon = [self.works[j] for j in after if plan.options[j].starts_min < end + rest]
+                    if too_soon:
+                        late = [self.works[i] for i in today if plan.options[i].ends_min >= end]
+                        self.model.add(sum(late) + sum(too_soon) <= 1).only_enforce_if(group)
 
     def spread(self, counts: list) -> cp_model.IntVar:
         most, fewest = self.model.new_int_var(0, 7, ""), self.model.new_int_var(0, 7, "")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scheduling.domain.access import may_edit_staff, sees_staff
 from services.scheduling.domain.hours import Opening, OpeningHours, Weekday
 from services.scheduling.domain.shifts import Leave
+from services.scheduling.service import training
 from services.scheduling.store.models import Region, Site, StaffMember
 from services.shared.errors import InvalidField, NotFound, OutOfScope
 from services.shared.principal import Principal
@@ -121,6 +122,8 @@ async def put_staff(session: AsyncSession, who: Principal, staff_id: str, spec: 
     if spec.work_email or spec.work_phone or spec.webhook_url:
         staff.contact_erased_at = None
     session.add(staff)
+    if staff in session.new:
+        await training.new_hire(session, staff, now)
 
 
 async def load_staff(session: AsyncSession, who: Principal, staff_id: str) -> StaffMember:

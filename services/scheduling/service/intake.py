@@ -30,7 +30,7 @@ def effects() -> Mapping[type[Event], tuple[Effect, ...]]:
     return {event_class: tuple(listed) for event_class, listed in found.items()}
 
 
-async def apply(sessions: async_sessionmaker, topic: Topic, envelope: Envelope, now: datetime,
+async def apply(sessions: async_sessionmaker, envelope: Envelope, now: datetime,
                 effects: Mapping[type[Event], tuple[Effect, ...]]) -> bool:
     """Applies the event once: False when it was applied before (or nothing here uses it)."""
     wanted = effects.get(type(envelope.data), ())
@@ -39,7 +39,7 @@ async def apply(sessions: async_sessionmaker, topic: Topic, envelope: Envelope, 
     async with sessions.begin() as session:
         first = await session.execute(
             insert_statement(session, ProcessedEvent)
-            .values(event_id=envelope.id, topic=topic.name, processed_at=now)
+            .values(event_id=envelope.id, type=envelope.type, processed_at=now)
             .on_conflict_do_nothing(index_elements=["event_id"])
         )
         if first.rowcount == 0:

@@ -117,5 +117,5 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
 
     event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    topic: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(100))
     processed_at: Mapped[datetime] = mapped_column(index=True)

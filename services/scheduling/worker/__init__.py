@@ -22,7 +22,6 @@ from services.shared.db import database_ready, make_engine
 from services.shared.events.envelope import Envelope
 from services.shared.kafka import consume, kafka_ready, make_producer, stop_producer
 from services.shared.settings import PlatformSettings
-from services.shared.topics import Topic
 from services.shared.web import create_app
 
 GROUP = "scheduling"
@@ -33,48 +32,39 @@ def build_worker(settings: SchedulingSettings, platform: PlatformSettings, clock
     """The worker as an app: its lifespan consumes; /readyz checks the store and Kafka."""
     engine = make_engine(settings.database_url)
     sessions = OUTBOX.sessions(engine)
-    producer = make_producer(platform, f"{GROUP}-worker")  # for dead letters
     effects = intake.effects()
 
-    def handler(topic: Topic):
-        async def handle(envelope: Envelope) -> None:
-            await intake.apply(sessions, topic, envelope, clock(), effects)
-
-        return handle
+    async def handle(envelope: Envelope) -> None:
+        await intake.apply(sessions, envelope, clock(), effects)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await upgrade_async(settings.database_url)
         stop = asyncio.Event()
+        running.state.producer = producer = make_producer(platform, f"{GROUP}-worker")  # for dead letters
         await producer.start()
-        consuming = [
-            asyncio.create_task(consume(topic, handler(topic), group_id=GROUP, settings=platform, producer=producer,
-                                        stop=stop), name=f"consume {topic.name}")
-            for topic in intake.TOPICS
-        ]
-        watching = asyncio.create_task(_stop_all_if_one_fails(consuming))
+        consuming = asyncio.create_task(
+            consume(intake.TOPICS, handle, group_id=GROUP, settings=platform, producer=producer, stop=stop)
+        )
+        consuming.add_done_callback(_stop_the_process_if_it_failed)
         try:
             yield
         finally:
             stop.set()
-            await asyncio.gather(*consuming, return_exceptions=True)
-            watching.cancel()
+            await asyncio.gather(consuming, return_exceptions=True)
             await stop_producer(producer)
             await engine.dispose()
 
-    return create_app(
-        service="scheduling-worker", platform=platform, lifespan=lifespan,
-        checks={"database": lambda: database_ready(engine), "kafka": lambda: kafka_ready(producer)},
-    )
+    app = create_app(service="scheduling-worker", platform=platform, lifespan=lifespan, checks={
+        "database": lambda: database_ready(engine), "kafka": lambda: kafka_ready(getattr(app.state, "producer", None)),
+    })
+    return app
 
 
-async def _stop_all_if_one_fails(tasks: list[asyncio.Task]) -> None:
+def _stop_the_process_if_it_failed(consuming: asyncio.Task) -> None:
     """A consumer stopped by an error it cannot handle (the store unreachable) stops the process, for the
-    process manager to restart it; its uncommitted events are then consumed again."""
-    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    for task in done:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("consumer stopped; stopping the worker", task=task.get_name(), error=type(task.exception()).__name__)
-            signal.raise_signal(signal.SIGTERM)
-            return
+    process manager to start it again; the events it had not committed are then consumed again."""
+    if not consuming.cancelled() and consuming.exception() is not None:
+        log.error("consumer stopped; stopping the worker", error=type(consuming.exception()).__name__)
+        signal.raise_signal(signal.SIGTERM)

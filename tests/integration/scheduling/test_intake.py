@@ -14,8 +14,8 @@ from services.scheduling.store.outbox import OUTBOX
 from services.shared.db import make_engine
 from services.shared.events.complaints import ComplaintFiled, ComplaintResolved
 from services.shared.events.envelope import wrap
-from services.shared.topics import COMPLAINTS
 from tests.support.builders import example, filed
+from tests.support.scheduling import running_worker
 
 NOW = datetime(2027, 3, 1, 9, tzinfo=UTC)
 
@@ -42,12 +42,12 @@ async def add_region(session, envelope, now) -> None:
 async def test_an_event_consumed_again_changes_nothing(sessions):
     effects = {ComplaintFiled: (add_region,)}
     event = filed()
-    assert await intake.apply(sessions, COMPLAINTS, event, NOW, effects) is True
-    assert await intake.apply(sessions, COMPLAINTS, event, NOW, effects) is False
+    assert await intake.apply(sessions, event, NOW, effects) is True
+    assert await intake.apply(sessions, event, NOW, effects) is False
     assert await regions(sessions) == [f"r-{str(event.id)[:8]}"]
     # An event nothing here uses is not even recorded.
     resolved = wrap(example(ComplaintResolved), source="/tests", time=NOW, subject="resolved")
-    assert await intake.apply(sessions, COMPLAINTS, resolved, NOW, effects) is False
+    assert await intake.apply(sessions, resolved, NOW, effects) is False
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
 
@@ -58,7 +58,12 @@ async def test_an_effect_that_fails_leaves_nothing_and_the_event_is_applied_when
 
     event = filed()
     with pytest.raises(ConnectionError):
-        await intake.apply(sessions, COMPLAINTS, event, NOW, {ComplaintFiled: (add_region, fails)})
+        await intake.apply(sessions, event, NOW, {ComplaintFiled: (add_region, fails)})
     assert await regions(sessions) == []
-    assert await intake.apply(sessions, COMPLAINTS, event, NOW, {ComplaintFiled: (add_region,)}) is True
+    assert await intake.apply(sessions, event, NOW, {ComplaintFiled: (add_region,)}) is True
     assert await regions(sessions) == [f"r-{str(event.id)[:8]}"]
+
+
+async def test_the_worker_runs_as_its_own_process_and_is_ready_with_its_store_and_kafka(new_database, platform):
+    async for worker in running_worker(await new_database(), platform):
+        assert worker.process.poll() is None, worker.logs()

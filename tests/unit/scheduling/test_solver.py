@@ -2,14 +2,16 @@
 it returns — never by the solver's own status."""
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.scheduling.domain.solver import (
     Absence,
+    Booked,
     DayOpening,
+    Demand,
     DraftShift,
     Infeasible,
     Rules,
@@ -26,20 +28,21 @@ HELSINKI = "Europe/Helsinki"
 MONDAY = date(2026, 11, 23)
 SETTINGS = SolverSettings(work_limit=4)
 SMALL = SolverSettings(work_limit=1)  # a small week needs less search
-RULES = Rules(busy_from=12)
+RULES = Rules()
 STORE_HOURS = (*[DayOpening(8, 21)] * 5, DayOpening(9, 18), DayOpening(12, 18))
 EVERY_SKILL = frozenset(Skill)
 COUNTER = frozenset({Skill.register, Skill.returns})
 
 
-def store_demand(opening: tuple[DayOpening | None, ...]) -> dict[tuple[int, int], int]:
+def store_demand(opening: tuple[DayOpening | None, ...]) -> Demand:
     """Mornings quiet, the afternoon rush busy (12 people), evenings in between; Sunday flat."""
     def people(day: int, hour: int) -> int:
         if day == 6:
             return 6
         return 6 if hour < 10 else 10 if hour < 16 else 12 if hour < 19 else 8
-    return {(day, hour): people(day, hour)
-            for day, hours in enumerate(opening) if hours for hour in range(hours.opens, hours.closes)}
+    needs = {(day, hour): people(day, hour)
+             for day, hours in enumerate(opening) if hours for hour in range(hours.opens, hours.closes)}
+    return Demand(needs, frozenset(slot for slot, need in needs.items() if need == 12))
 
 
 def store_staff() -> list[StaffMember]:
@@ -59,11 +62,38 @@ def store_staff() -> list[StaffMember]:
     return staff
 
 
-def violations(week: SiteWeek, demand, staff: list[StaffMember], rules: Rules, schedule: Schedule) -> list[str]:
-    """Every broken rule in the schedule, worked out from the shifts' aware datetimes alone."""
+def open_periods(week: SiteWeek) -> list[tuple[datetime, datetime]]:
+    """The week's open periods in real time; days that meet at midnight make one period."""
+    zone, merged = ZoneInfo(week.time_zone), []
+    for day, opening in enumerate(week.opening):
+        if opening is None:
+            continue
+        on = week.starts_on + timedelta(days=day)
+        begins = datetime.combine(on, time(opening.opens), zone).astimezone(UTC)
+        ends = datetime.combine(on + timedelta(days=opening.closes // 24), time(opening.closes % 24), zone).astimezone(UTC)
+        if merged and merged[-1][1] == begins:
+            merged[-1] = (merged[-1][0], ends)
+        else:
+            merged.append((begins, ends))
+    return merged
+
+
+def violations(week: SiteWeek, demand: Demand, staff: list[StaffMember], rules: Rules, schedule: Schedule) -> list[str]:
+    """Every broken rule in the schedule together with the shifts the staff had booked, worked out from
+    the shifts' aware datetimes alone."""
     zone, members, found = ZoneInfo(week.time_zone), {m.staff_id: m for m in staff}, []
     by_staff: dict[str, list] = defaultdict(list)
     on_duty: dict[tuple[date, int], set[str]] = defaultdict(set)  # local (date, hour) -> staff on duty
+    week_starts = datetime.combine(week.starts_on, datetime.min.time(), zone)
+    week_ends = datetime.combine(week.starts_on + timedelta(days=7), datetime.min.time(), zone)
+    for member in staff:
+        for booked in member.booked:
+            by_staff[member.staff_id].append((booked.starts_at.astimezone(UTC), booked.ends_at.astimezone(UTC)))
+            instant = booked.starts_at
+            while booked.here and instant < booked.ends_at:
+                local = instant.astimezone(zone)
+                on_duty[local.date(), local.hour].add(member.staff_id)
+                instant += timedelta(minutes=30)
     for shift in schedule.shifts:
         starts, ends = shift.starts_at.astimezone(UTC), shift.ends_at.astimezone(UTC)
         local_start, local_end = starts.astimezone(zone), ends.astimezone(zone)
@@ -72,10 +102,7 @@ def violations(week: SiteWeek, demand, staff: list[StaffMember], rules: Rules, s
         hours = (ends - starts) / timedelta(hours=1)
         if not rules.min_shift_hours <= hours <= rules.max_shift_hours:
             found.append(f"{shift}: {hours} h long")
-        day = (local_start.date() - week.starts_on).days
-        opening = week.opening[day] if 0 <= day < 7 else None
-        closes = opening and datetime.combine(local_start.date(), datetime.min.time()) + timedelta(hours=opening.closes)
-        if opening is None or local_start.hour < opening.opens or local_end.replace(tzinfo=None) > closes:
+        if not any(begins <= starts and ends <= finishes for begins, finishes in open_periods(week)):
             found.append(f"{shift}: outside opening hours")
         for absence in member.absences:
             if absence.starts < local_end.replace(tzinfo=None) and absence.ends > local_start.replace(tzinfo=None):
@@ -94,7 +121,8 @@ def violations(week: SiteWeek, demand, staff: list[StaffMember], rules: Rules, s
         for (_, ended), (started, _) in zip(shifts, shifts[1:], strict=False):
             if started - ended < timedelta(hours=rules.min_rest_hours):
                 found.append(f"{staff_id}: only {started - ended} rest before {started}")
-        worked = sum((ends - starts for starts, ends in shifts), timedelta()) / timedelta(hours=1)
+        in_week = [ends - starts for starts, ends in shifts if week_starts <= starts < week_ends]
+        worked = sum(in_week, timedelta()) / timedelta(hours=1)
         if worked > member.max_hours:
             found.append(f"{staff_id}: {worked} h over the maximum {member.max_hours}")
     for day, opening in enumerate(week.opening):
@@ -103,12 +131,12 @@ def violations(week: SiteWeek, demand, staff: list[StaffMember], rules: Rules, s
             if local.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) != local:
                 continue  # skipped by the clocks going forward
             people = [members[s] for s in on_duty[local.date(), hour]]
-            need = demand.get((day, hour), 0)
+            need = demand.people.get((day, hour), 0)
             if len(people) < need:
                 found.append(f"{local}: {len(people)} on duty, demand {need}")
             if not any(m.role in (Tier.coordinator, Tier.store_manager) for m in people):
                 found.append(f"{local}: no manager-level person")
-            required = [Skill.register, Skill.returns] + ([Skill.de_escalation] if need >= rules.busy_from else [])
+            required = [Skill.register, Skill.returns] + ([Skill.de_escalation] if (day, hour) in demand.busy else [])
             found += [f"{local}: nobody {skill}-trained" for skill in required if not any(skill in m.skills for m in people)]
     return found
 
@@ -145,7 +173,7 @@ def test_an_hour_with_more_demand_than_staff_available_is_named():
         StaffMember("emp-0001", Tier.associate, COUNTER, 8, 20, (tuesday_evening,)),
         StaffMember("emp-0002", Tier.associate, COUNTER, 8, 20, (tuesday_evening,)),
     ]
-    demand = {(1, 18): 3}
+    demand = Demand({(1, 18): 3})
 
     result = solve(week, demand, staff, RULES, SETTINGS)
 
@@ -160,7 +188,7 @@ def test_rules_that_conflict_only_together_are_named():
     staff = [StaffMember("mgr-0001", Tier.store_manager, EVERY_SKILL, 8, 40)]
     staff += [StaffMember(f"emp-{i:04}", Tier.associate, COUNTER, 8, 20) for i in range(4)]
 
-    result = solve(week, {}, staff, RULES, SETTINGS)
+    result = solve(week, Demand({}), staff, RULES, SETTINGS)
 
     assert isinstance(result, Infeasible)
     assert result.conflicts == ("these rules cannot all hold together: Monday: a manager-level person every open hour",)
@@ -173,23 +201,44 @@ def test_rules_that_conflict_only_together_are_named():
 )
 def test_a_round_the_clock_sunday_when_the_clocks_change(monday: date, clocks: str):
     """On the last Sunday of March 03:00 does not exist; on the last Sunday of October 03–04 happens
-    twice. DraftShift lengths and rest are real hours, and every real hour is covered."""
+    twice. DraftShift lengths and rest are real hours, and every real hour is covered, through the night too."""
     opening = (None, None, None, None, None, DayOpening(0, 24), DayOpening(0, 24))
     week = SiteWeek("hel-service-desk", HELSINKI, monday, opening)
     staff = [StaffMember(f"coord-{i:04}", Tier.coordinator, EVERY_SKILL, 8, 16) for i in range(8)]
-    demand = {(day, hour): 1 for day in (5, 6) for hour in range(24)}
+    demand = Demand({(day, hour): 1 for day in (5, 6) for hour in range(24)})
 
-    schedule = solve(week, demand, staff, RULES, SMALL)
+    schedule = solve(week, demand, staff, RULES, SETTINGS)
 
     assert isinstance(schedule, Schedule), schedule
     assert violations(week, demand, staff, RULES, schedule) == []
-    sunday = [s for s in schedule.shifts if s.starts_at.date() == monday + timedelta(days=6)]
-    real_hours = sum((s.ends_at.astimezone(UTC) - s.starts_at.astimezone(UTC) for s in sunday), timedelta())
+    sunday, next_monday = (datetime.combine(monday + timedelta(days=days), time(), ZoneInfo(HELSINKI)).astimezone(UTC)
+                           for days in (6, 7))
+    real_hours = sum((
+        max(timedelta(), min(s.ends_at.astimezone(UTC), next_monday) - max(s.starts_at.astimezone(UTC), sunday))
+        for s in schedule.shifts
+    ), timedelta())
     assert real_hours == timedelta(hours=23 if clocks == "forward" else 25)
-    through_the_change = [s for s in sunday if s.starts_at.hour < 3 < s.ends_at.hour]
+    through_the_change = [s for s in schedule.shifts if s.starts_at.utcoffset() != s.ends_at.utcoffset()]
     wall_clock = through_the_change[0].ends_at.replace(tzinfo=None) - through_the_change[0].starts_at.replace(tzinfo=None)
     real = through_the_change[0].ends_at.astimezone(UTC) - through_the_change[0].starts_at.astimezone(UTC)
     assert real - wall_clock == timedelta(hours=-1 if clocks == "forward" else 1)
+
+
+def test_a_night_shift_crosses_midnight_when_the_site_stays_open():
+    """Open Monday 20–24 and Tuesday 0–4, with one person who needs 11 h rest between shifts: only a
+    night shift 20–04 covers it."""
+    opening = (DayOpening(20, 24), DayOpening(0, 4), None, None, None, None, None)
+    week = SiteWeek("hel-service-desk", HELSINKI, MONDAY, opening)
+    staff = [StaffMember("coord-0001", Tier.coordinator, EVERY_SKILL, 8, 8)]
+    demand = Demand({**{(0, hour): 1 for hour in range(20, 24)}, **{(1, hour): 1 for hour in range(4)}})
+
+    schedule = solve(week, demand, staff, RULES, SMALL)
+
+    zone = ZoneInfo(HELSINKI)
+    assert schedule == Schedule("hel-service-desk", (
+        DraftShift("coord-0001", datetime(2026, 11, 23, 20, tzinfo=zone), datetime(2026, 11, 24, 4, tzinfo=zone)),
+    ), proven_best=True)
+    assert violations(week, demand, staff, RULES, schedule) == []
 
 
 def small_store_staff() -> list[StaffMember]:
@@ -203,27 +252,62 @@ def small_store_staff() -> list[StaffMember]:
 def test_raising_the_demand_of_busy_hours_changes_coverage_in_exactly_those_hours():
     opening = (*[DayOpening(9, 17)] * 5, None, None)
     week = SiteWeek("tre-koskikeskus", HELSINKI, MONDAY, opening)
-    rules = Rules(busy_from=4)
     base = {(day, hour): 2 for day in range(5) for hour in range(9, 17)}
-    friday_afternoon = {(4, hour) for hour in range(13, 17)}
-    raised = {**base, **{hour: 4 for hour in friday_afternoon}}
+    friday_afternoon = frozenset((4, hour) for hour in range(13, 17))
+    raised = Demand({**base, **{hour: 4 for hour in friday_afternoon}}, friday_afternoon)
     staff = small_store_staff()
 
-    before = solve(week, base, staff, rules, SMALL)
-    after = solve(week, raised, staff, rules, SMALL)
+    before = solve(week, Demand(base), staff, RULES, SMALL)
+    after = solve(week, raised, staff, RULES, SMALL)
 
     assert isinstance(before, Schedule) and isinstance(after, Schedule)
-    assert violations(week, raised, staff, rules, after) == []
+    assert violations(week, raised, staff, RULES, after) == []
     counts_before, counts_after = staffed(before, HELSINKI), staffed(after, HELSINKI)
     changed = {key for key in counts_before.keys() | counts_after.keys() if counts_before[key] != counts_after[key]}
     assert changed == {(MONDAY + timedelta(days=day), hour) for day, hour in friday_afternoon}
     assert all(counts_after[MONDAY + timedelta(days=4), hour] == 4 for _, hour in friday_afternoon)
 
 
+def test_booked_shifts_are_kept_and_planned_around():
+    """The manager's hand-made shift here covers Monday (manager-level included) and fills part of their
+    week; a shift elsewhere that ended at 23 on Sunday keeps its 11 h rest into Monday."""
+    opening = (DayOpening(9, 17), DayOpening(9, 17), None, None, None, None, None)
+    week = SiteWeek("tre-koskikeskus", HELSINKI, MONDAY, opening)
+    zone = ZoneInfo(HELSINKI)
+    hand_made = Booked(datetime(2026, 11, 23, 9, tzinfo=zone), datetime(2026, 11, 23, 17, tzinfo=zone), here=True)
+    late_sunday = Booked(datetime(2026, 11, 22, 15, tzinfo=zone), datetime(2026, 11, 22, 23, tzinfo=zone))
+    staff = [
+        StaffMember("mgr-0001", Tier.store_manager, EVERY_SKILL, 16, 16, booked=(hand_made,)),
+        StaffMember("emp-0001", Tier.associate, COUNTER, 8, 16, booked=(late_sunday,)),
+        StaffMember("emp-0002", Tier.associate, COUNTER, 0, 8),
+    ]
+    demand = Demand({(day, hour): 2 for day in range(2) for hour in range(9, 17)})
+
+    schedule = solve(week, demand, staff, RULES, SMALL)
+
+    assert isinstance(schedule, Schedule), schedule
+    assert violations(week, demand, staff, RULES, schedule) == []
+    assert "mgr-0001" not in {s.staff_id for s in schedule.shifts if s.starts_at.date() == MONDAY}
+    assert all(staffed(schedule, HELSINKI)[MONDAY, hour] == 1 for hour in range(9, 17))
+
+
+def test_the_checker_counts_booked_shifts():
+    opening = (DayOpening(9, 17), None, None, None, None, None, None)
+    week = SiteWeek("tre-koskikeskus", HELSINKI, MONDAY, opening)
+    zone = ZoneInfo(HELSINKI)
+    late_sunday = Booked(datetime(2026, 11, 22, 15, tzinfo=zone), datetime(2026, 11, 22, 23, tzinfo=zone))
+    staff = [StaffMember("mgr-0001", Tier.store_manager, EVERY_SKILL, 0, 8, booked=(late_sunday,))]
+    shifts = (DraftShift("mgr-0001", datetime(2026, 11, 23, 9, tzinfo=zone), datetime(2026, 11, 23, 17, tzinfo=zone)),)
+
+    found = violations(week, Demand({}), staff, RULES, Schedule("tre-koskikeskus", shifts, proven_best=False))
+
+    assert found == ["mgr-0001: only 10:00:00 rest before 2026-11-23 07:00:00+00:00"]
+
+
 def test_the_same_week_gets_the_same_schedule():
     opening = (*[DayOpening(9, 17)] * 5, None, None)
     week = SiteWeek("tre-koskikeskus", HELSINKI, MONDAY, opening)
-    demand = {(day, hour): 3 for day in range(5) for hour in range(9, 17)}
+    demand = Demand({(day, hour): 3 for day in range(5) for hour in range(9, 17)})
 
     assert solve(week, demand, small_store_staff(), RULES, SMALL) == solve(week, demand, small_store_staff(), RULES, SMALL)
 
@@ -246,7 +330,7 @@ def test_the_checker_catches_each_broken_rule():
         DraftShift("emp-0001", datetime(2026, 11, 24, 6, tzinfo=zone), datetime(2026, 11, 24, 21, tzinfo=zone)),
     )
 
-    found = violations(week, {(0, 8): 2}, staff, RULES, Schedule("hel-kamppi", shifts, proven_best=False))
+    found = violations(week, Demand({(0, 8): 2}), staff, RULES, Schedule("hel-kamppi", shifts, proven_best=False))
 
     for broken in ("outside opening hours", "during an absence", "two shifts on one day", "rest before", "over the maximum",
                    "h long", "demand 2", "no manager-level person", "nobody returns-trained"):

@@ -16,7 +16,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('processed_events',
     sa.Column('event_id', sa.Uuid(), nullable=False),
-    sa.Column('topic', sa.String(length=100), nullable=False),
+    sa.Column('type', sa.String(length=100), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('event_id')
     )

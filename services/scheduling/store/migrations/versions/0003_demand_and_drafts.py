@@ -4,8 +4,8 @@ Revision ID: 0003
 Revises: 0002
 """
 
-import sqlalchemy as sa  # noqa: F401 - for the tables to come
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'
@@ -14,8 +14,22 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('demand_counts',
+    sa.Column('site_id', sa.String(length=63), nullable=False),
+    sa.Column('week_start', sa.Date(), nullable=False),
+    sa.Column('weekday', sa.Integer(), nullable=False),
+    sa.Column('hour', sa.Integer(), nullable=False),
+    sa.Column('events', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['site_id'], ['sites.id'], ),
+    sa.PrimaryKeyConstraint('site_id', 'week_start', 'weekday', 'hour')
+    )
+    op.create_table('drafted_shifts',
+    sa.Column('shift_id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['shift_id'], ['shifts.id'], ),
+    sa.PrimaryKeyConstraint('shift_id')
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('drafted_shifts')
+    op.drop_table('demand_counts')
