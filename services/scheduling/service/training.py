@@ -33,7 +33,7 @@ from services.shared.events.complaints import (
 )
 from services.shared.events.envelope import Envelope
 from services.shared.events.fields import MAX_ITEMS, Tier
-from services.shared.events.scheduling import TrainingCompleted, TrainingKind, TrainingScheduled
+from services.shared.events.scheduling import TrainingCancelled, TrainingCompleted, TrainingKind, TrainingScheduled
 from services.shared.outbox import add_events
 from services.shared.principal import REGION_ROLES, Principal, Role
 from services.shared.topics import SCHEDULING
@@ -276,6 +276,11 @@ async def cancel(session: AsyncSession, who: Principal, now: datetime, session_i
     """Cancels the session; its new hires are awaiting onboarding again."""
     row, _ = await _load_for_change(session, who, session_id)
     row.status, row.updated_at = SessionStatus.cancelled, now
+    trainees = await _enrolled(session, row.id)
+    if trainees:  # announced: the trainees and their managers learn it is off
+        event = TrainingCancelled(store_id=row.site_id, region_id=row.region_id, session_id=row.id,
+                                  kind=TrainingKind(row.kind), trainees=trainees, at=now)
+        add_events(session, SCHEDULING, [event], now, subject=str(row.id))
     return row
 
 

@@ -100,6 +100,22 @@ class TrainingCompleted(StoreEvent):
     at: Timestamp
 
 
+class TrainingCancelled(StoreEvent):
+    """A training session called off; `trainees` were enrolled in it (published once it had any)."""
+
+    event_type: ClassVar[str] = "retail.training.cancelled.v1"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{**_SESSION, "kind": "returns", "trainees": ["emp-1042"], "at": "2026-11-25T12:00:00Z"}]
+        }
+    )
+
+    session_id: UUID
+    kind: TrainingKind
+    trainees: list[StaffId] = Field(max_length=MAX_ITEMS)
+    at: Timestamp
+
+
 class TrainingCause(StrEnum):
     register_complaints = "register_complaints"  # billing/register complaints above the site's usual rate
     hostile_escalations = "hostile_escalations"  # escalations of angry or hostile customers
@@ -163,4 +179,7 @@ class CoachingNoteRecorded(StoreEvent):
     at: Timestamp
 
 
-EVENTS = (ShiftScheduled, ShiftCancelled, TrainingScheduled, TrainingCompleted, TrainingProposed, CoachingNoteRecorded)
+EVENTS = (
+    ShiftScheduled, ShiftCancelled, TrainingScheduled, TrainingCompleted, TrainingCancelled, TrainingProposed,
+    CoachingNoteRecorded,
+)

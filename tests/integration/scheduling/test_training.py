@@ -96,18 +96,28 @@ async def test_sessions_keep_capacity_shifts_and_bookings_and_completion_adds_th
     own = await api.client.get("/v1/staff/emp-1042/training", headers=api.token(Role.associate, sub="emp-1042"))
     assert [(r["kind"], r["status"]) for r in own.json()] == [("register", "completed")]
 
-    # What went to the `scheduling` topic through the relay: the session with its trainee, then its completion.
-    ours = {session["session_id"]}
+    called_off = await schedule(api, "returns", local(2027, 3, 2, 15), local(2027, 3, 2, 16), staff_ids=("emp-1043",))
+    assert called_off.status_code == 201, called_off.text
+    cancelled = await api.client.post(f"/v1/training/sessions/{called_off.json()['session_id']}/cancel", headers=api.admin())
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+    # What went to the `scheduling` topic through the relay: the session with its trainee, then its
+    # completion; the other session, then that it is off, with whom it concerned.
+    ours = {session["session_id"]: {"TrainingScheduled", "TrainingCompleted"},
+            called_off.json()["session_id"]: {"TrainingScheduled", "TrainingCancelled"}}
+
+    def of(envelopes: list, session_id: str) -> dict:
+        return {type(e.data).__name__: e.data for e in envelopes if str(getattr(e.data, "session_id", "")) == session_id}
 
     def arrived(envelopes: list) -> bool:
-        return {type(e.data).__name__ for e in envelopes if str(getattr(e.data, "session_id", "")) in ours} == {
-            "TrainingScheduled", "TrainingCompleted"}
+        return all(set(of(envelopes, session_id)) == kinds for session_id, kinds in ours.items())
 
     envelopes = await read_topic(api.platform.kafka_bootstrap_servers, SCHEDULING, arrived)
-    scheduled = next(e.data for e in envelopes if type(e.data).__name__ == "TrainingScheduled" and str(e.data.session_id) in ours)
-    completed = next(e.data for e in envelopes if type(e.data).__name__ == "TrainingCompleted" and str(e.data.session_id) in ours)
+    scheduled, completed = of(envelopes, session["session_id"]).values()
     assert scheduled.trainees == ["emp-1042"] and scheduled.trainer == "mgr-0007" and scheduled.kind == "register"
     assert completed.attended == ["emp-1042"] and completed.store_id == "hel-kamppi"
+    off = of(envelopes, called_off.json()["session_id"])["TrainingCancelled"]
+    assert off.trainees == ["emp-1043"] and off.kind == "returns" and off.at == api.clock.now
 
 
 async def test_a_new_hire_is_enrolled_in_onboarding_automatically(api_per_database):
