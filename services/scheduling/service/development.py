@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scheduling.domain.development import Progress, Readiness, may_coach, readiness, sees_development
 from services.scheduling.domain.training import TrainingRecord, TrainingStatus
 from services.scheduling.service.training import training_history
-from services.scheduling.store.development import CoachingNote, ComplaintFact, keep_fact
+from services.scheduling.store.complaints import ComplaintFact, keep_fact
+from services.scheduling.store.development import CoachingNote
 from services.scheduling.store.models import StaffMember
 from services.shared.errors import NotFound, OutOfScope
-from services.shared.events.complaints import ComplaintResolved, CsatSubmitted
+from services.shared.events.complaints import ComplaintReopened, ComplaintResolved, CsatSubmitted
 from services.shared.events.envelope import Envelope
 from services.shared.events.fields import Tier
 from services.shared.events.scheduling import CoachingNoteRecorded
@@ -29,7 +30,15 @@ NOTES_IN_RECORD = 100
 
 async def on_resolved(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
     resolved: ComplaintResolved = envelope.data  # type: ignore[assignment]
-    await keep_fact(session, resolved.complaint_id, resolved.store_id, resolved.region_id, resolved_by=resolved.by)
+    await keep_fact(session, resolved.complaint_id, resolved.store_id, resolved.region_id, resolved_by=resolved.by,
+                    technique=resolved.technique, outcome=resolved.outcome, resolved_at=resolved.at)
+
+
+async def on_reopened(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
+    """A reopened complaint's resolution did not hold: it counts for nobody, and role-play does not replay it."""
+    reopened: ComplaintReopened = envelope.data  # type: ignore[assignment]
+    await keep_fact(session, reopened.complaint_id, reopened.store_id, reopened.region_id, resolved_by=None,
+                    technique=None, outcome=None, resolved_at=None)
 
 
 async def on_csat(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
@@ -37,7 +46,7 @@ async def on_csat(session: AsyncSession, envelope: Envelope, now: datetime) -> N
     await keep_fact(session, answer.complaint_id, answer.store_id, answer.region_id, csat_score=answer.score)
 
 
-EFFECTS = {ComplaintResolved: on_resolved, CsatSubmitted: on_csat}
+EFFECTS = {ComplaintResolved: on_resolved, ComplaintReopened: on_reopened, CsatSubmitted: on_csat}
 
 
 async def _staff_seen_by(session: AsyncSession, who: Principal, staff_id: str) -> StaffMember:

@@ -1,11 +1,11 @@
 """A site's week drafted by the solver: its staff planned against the week's demand, the result written
 as the week's draft shifts for the site manager to review, edit and publish.
 
-A run replaces the draft shifts an earlier run of the week wrote. Hand-made draft shifts are kept, and
-the new shifts are planned around them: they cover the hours they span and fill their person's week.
-The planned staff are the site's own staff of the site tiers and anyone with a hand-made draft there
-that week; their other shifts (elsewhere, or in the weeks either side) are kept too, for rest and
-weekly hours. Of the current week only the hours not yet begun are drafted.
+A run replaces the draft shifts an earlier run of the week wrote, edited or not. Hand-made draft shifts
+are kept, and the new shifts are planned around them: they cover the hours they span and fill their
+person's week. The planned staff are the site's own staff of the site tiers and anyone with a hand-made
+draft there that week; their other shifts (elsewhere, or in the weeks either side) are kept too, for
+rest and weekly hours. Of the current week only the hours not yet begun are drafted.
 
 The solve runs in a thread and holds no lock on PostgreSQL (SQLite, the single-process default, keeps its
 one writer's lock from the start): afterwards, under the region's lock, the week's staff and shifts are

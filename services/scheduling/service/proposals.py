@@ -16,7 +16,8 @@ from services.scheduling.domain import proposals as rules
 from services.scheduling.domain.proposals import ProposalStatus, RateRule, ShiftSpan, Window
 from services.scheduling.domain.shifts import ShiftStatus
 from services.scheduling.settings import SchedulingSettings
-from services.scheduling.store.development import ComplaintFact, TrainingProposal, keep_fact
+from services.scheduling.store.complaints import ComplaintFact, keep_fact
+from services.scheduling.store.development import TrainingProposal
 from services.scheduling.store.models import ShiftRow, Site, StaffMember
 from services.shared.db import insert_statement
 from services.shared.errors import Conflict, NotFound
@@ -43,8 +44,8 @@ def rate_rule(settings: SchedulingSettings) -> RateRule:
 
 async def on_filed(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
     filed: ComplaintFiled = envelope.data  # type: ignore[assignment]
-    fact = await keep_fact(session, filed.complaint_id, filed.store_id, filed.region_id,
-                           category=filed.category, mood=filed.mood, filed_at=filed.filed_at)
+    fact = await keep_fact(session, filed.complaint_id, filed.store_id, filed.region_id, category=filed.category,
+                           mood=filed.mood, severity=filed.severity, channel=filed.channel, filed_at=filed.filed_at)
     site = await session.get(Site, filed.store_id)
     if site is None:  # a site this service does not schedule: nobody to train
         return

@@ -23,15 +23,14 @@ from services.scheduling.domain.training import (
 )
 from services.scheduling.service import directory
 from services.scheduling.store.models import Region, ShiftRow, Site, StaffMember
+from services.scheduling.store.complaints import ComplaintFact
 from services.scheduling.store.training import (
-    ComplaintSituation, Enrolment, OnboardingDue, Promotion, PromotionBriefing, Scenario, ScenarioAnswer, TrainingSession,
+    Enrolment, OnboardingDue, Promotion, PromotionBriefing, Scenario, ScenarioAnswer, TrainingSession,
 )
-from services.shared.db import insert_statement
 from services.shared.errors import InvalidField, NotFound, OutOfScope
 from services.shared.events.complaints import (
-    Category, Channel, ComplaintFiled, ComplaintReopened, ComplaintResolved, Mood, Outcome, Severity, Technique,
+    Category, Channel, Mood, Outcome, Severity, Technique,
 )
-from services.shared.events.envelope import Envelope
 from services.shared.events.fields import MAX_ITEMS, Tier
 from services.shared.events.scheduling import TrainingCancelled, TrainingCompleted, TrainingKind, TrainingScheduled
 from services.shared.outbox import add_events
@@ -516,9 +515,10 @@ async def briefings(session: AsyncSession, who: Principal, promotion: Promotion)
 
 
 async def _draw_scenarios(session: AsyncSession, row: TrainingSession, now: datetime, training: TrainingRules) -> None:
-    query = select(ComplaintSituation).where(
-        ComplaintSituation.site_id == row.site_id, ComplaintSituation.resolved_at >= now - training.role_play_source
-    ).order_by(ComplaintSituation.resolved_at.desc()).limit(MAX_ITEMS)
+    query = select(ComplaintFact).where(
+        ComplaintFact.site_id == row.site_id, ComplaintFact.resolved_at >= now - training.role_play_source,
+        ComplaintFact.category.is_not(None),  # its filing not seen (before this service kept complaints)
+    ).order_by(ComplaintFact.resolved_at.desc()).limit(MAX_ITEMS)
     resolved = [
         rules.ResolvedComplaint(Category(c.category), Severity(c.severity), Mood(c.mood), Channel(c.channel),
                                 Technique(c.technique), Outcome(c.outcome), c.resolved_at)
@@ -562,39 +562,3 @@ async def answer(session: AsyncSession, who: Principal, now: datetime, session_i
     chosen.technique, chosen.outcome, chosen.answered_at = technique, outcome, now
     session.add(chosen)
     return chosen
-
-
-# What the worker learns from the complaints topic
-
-
-async def _complaint_filed(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
-    filed: ComplaintFiled = envelope.data
-    await session.execute(
-        insert_statement(session, ComplaintSituation).values(
-            complaint_id=filed.complaint_id, site_id=filed.store_id, category=filed.category, severity=filed.severity,
-            mood=filed.mood, channel=filed.channel,
-        ).on_conflict_do_nothing(index_elements=["complaint_id"])
-    )
-
-
-async def _complaint_resolved(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
-    """A resolution of a complaint filed before this service kept complaints changes nothing."""
-    resolved: ComplaintResolved = envelope.data
-    await session.execute(
-        update(ComplaintSituation).where(ComplaintSituation.complaint_id == resolved.complaint_id)
-        .values(technique=resolved.technique, outcome=resolved.outcome, resolved_at=resolved.at)
-    )
-
-
-async def _complaint_reopened(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
-    await session.execute(
-        update(ComplaintSituation).where(ComplaintSituation.complaint_id == envelope.data.complaint_id)
-        .values(technique=None, outcome=None, resolved_at=None)
-    )
-
-
-EFFECTS = {
-    ComplaintFiled: _complaint_filed,
-    ComplaintResolved: _complaint_resolved,
-    ComplaintReopened: _complaint_reopened,
-}

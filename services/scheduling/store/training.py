@@ -79,24 +79,6 @@ class PromotionBriefing(Base):
     problem: Mapped[str | None] = mapped_column(String(300))
 
 
-class ComplaintSituation(Base):
-    """A complaint filed at a site, as role-play may replay it; resolved once its resolution holds
-    (a reopened complaint's resolution did not)."""
-
-    __tablename__ = "complaint_situations"
-    __table_args__ = (Index("ix_complaint_situations_site_resolved", "site_id", "resolved_at"),)
-
-    complaint_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    site_id: Mapped[str] = mapped_column(String(63))  # sites the directory does not know yet are kept too
-    category: Mapped[str] = mapped_column(String(30))
-    severity: Mapped[str] = mapped_column(String(20))
-    mood: Mapped[str] = mapped_column(String(20))
-    channel: Mapped[str] = mapped_column(String(20))
-    technique: Mapped[str | None] = mapped_column(String(30))
-    outcome: Mapped[str | None] = mapped_column(String(30))
-    resolved_at: Mapped[datetime | None]
-
-
 class Scenario(Base):
     """A role-play scenario of a session, copied from one of its site's resolved complaints."""
 

@@ -80,19 +80,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], ),
     sa.PrimaryKeyConstraint('promotion_id', 'site_id')
     )
-    op.create_table('complaint_situations',
-    sa.Column('complaint_id', sa.Uuid(), nullable=False),
-    sa.Column('site_id', sa.String(length=63), nullable=False),
-    sa.Column('category', sa.String(length=30), nullable=False),
-    sa.Column('severity', sa.String(length=20), nullable=False),
-    sa.Column('mood', sa.String(length=20), nullable=False),
-    sa.Column('channel', sa.String(length=20), nullable=False),
-    sa.Column('technique', sa.String(length=30), nullable=True),
-    sa.Column('outcome', sa.String(length=30), nullable=True),
-    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('complaint_id')
-    )
-    op.create_index('ix_complaint_situations_site_resolved', 'complaint_situations', ['site_id', 'resolved_at'], unique=False)
     op.create_table('role_play_scenarios',
     sa.Column('session_id', sa.Uuid(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
@@ -121,8 +108,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('role_play_answers')
     op.drop_table('role_play_scenarios')
-    op.drop_index('ix_complaint_situations_site_resolved', table_name='complaint_situations')
-    op.drop_table('complaint_situations')
     op.drop_table('promotion_briefings')
     op.drop_index('ix_onboarding_due_site_id', table_name='onboarding_due')
     op.drop_table('onboarding_due')

@@ -40,14 +40,20 @@ def upgrade() -> None:
     sa.Column('region_id', sa.String(length=63), nullable=False),
     sa.Column('category', sa.String(length=30), nullable=True),
     sa.Column('mood', sa.String(length=20), nullable=True),
+    sa.Column('severity', sa.String(length=20), nullable=True),
+    sa.Column('channel', sa.String(length=20), nullable=True),
     sa.Column('filed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('escalated', sa.Boolean(), nullable=False),
     sa.Column('resolved_by', sa.String(length=63), nullable=True),
+    sa.Column('technique', sa.String(length=30), nullable=True),
+    sa.Column('outcome', sa.String(length=30), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('csat_score', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('complaint_id')
     )
     op.create_index('ix_complaint_facts_site_filed', 'complaint_facts', ['site_id', 'filed_at'], unique=False)
     op.create_index('ix_complaint_facts_resolved_by', 'complaint_facts', ['resolved_by'], unique=False)
+    op.create_index('ix_complaint_facts_site_resolved', 'complaint_facts', ['site_id', 'resolved_at'], unique=False)
     op.create_table('coaching_notes',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('staff_id', sa.String(length=63), nullable=False),
@@ -65,6 +71,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_coaching_notes_staff_time', table_name='coaching_notes')
     op.drop_table('coaching_notes')
+    op.drop_index('ix_complaint_facts_site_resolved', table_name='complaint_facts')
     op.drop_index('ix_complaint_facts_resolved_by', table_name='complaint_facts')
     op.drop_index('ix_complaint_facts_site_filed', table_name='complaint_facts')
     op.drop_table('complaint_facts')
