@@ -90,10 +90,21 @@ DASHBOARDS = (
               kind="stat"),
         Panel("Loss-prevention signals by metric", f"sum by (metric) (retail_lossprevention_signals_total{{{SCOPE}}})",
               legend="{{metric}}"),
+        Panel("Loss-prevention signals by training status",
+              f"sum by (training) (retail_lossprevention_signals_by_training_total{{{SCOPE}}})", legend="{{training}}",
+              description="Signals about a staff member by whether they had completed the returns training when "
+              "signalled (both metrics are about returns)."),
     )),
     Dashboard("retail-region", "Retail care — regional coordinator", panels=(
         Panel("Complaints by store", f"sum by (store) (retail_complaints_filed_total{{{SCOPE}}})", legend="{{store}}"),
         Panel("SLA breaches by store", f"sum by (store) (retail_sla_breaches_total{{{SCOPE}}})", legend="{{store}}"),
+        Panel("Complaints per staffed hour by store (last hour)",
+              f"(sum by (store) (increase(retail_complaints_filed_total{{{SCOPE}}}[1h]))"
+              f" or 0 * sum by (store) (avg_over_time(retail_staff_on_duty{{{SCOPE}}}[1h])))"
+              f" / sum by (store) (avg_over_time(retail_staff_on_duty{{{SCOPE}}}[1h]) > 0)",
+              legend="{{store}}",
+              description="Complaints filed in the last hour per hour of scheduled shifts of the store's associates, "
+              "coordinators and store managers; none while no one was on duty."),
         Panel("SLA-breach rate by store (last day)",
               f"(sum by (store) (increase(retail_sla_breaches_total{{{SCOPE}}}[1d]))"
               f" or 0 * sum by (store) (increase(retail_escalations_routed_total{{{SCOPE}}}[1d])))"

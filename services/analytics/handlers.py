@@ -17,7 +17,9 @@ from pydantic import BaseModel
 
 from services.analytics.domain.signals import SignalRules
 from services.analytics.domain.totals import StoreTotals, count
-from services.analytics.domain.windows import Granularity, OpenSignals, Window, WindowRules, signals_key, start_of, window_key
+from services.analytics.domain.windows import (
+    Granularity, OpenSignals, Window, WindowRules, restaffed_seconds, signals_key, start_of, window_key,
+)
 from services.analytics.topics import SOURCE, signal_id
 from services.shared.events.envelope import Envelope, StoreEvent, wrap
 from services.shared.events.returns import ReturnEvent
@@ -97,21 +99,24 @@ class StoreTally:
 
     def _record_windows(self, reported: Reported[T], store: StoreTotals, previous: datetime | None,
                         event: Received[T]) -> None:
-        """Adds the event's changes to its hour's and day's windows, and deletes the windows that the
-        store's latest time left behind."""
+        """Adds the event's changes to its hour's and day's windows, and what it changed of the store's
+        shifts to the windows they overlap; deletes the windows that the store's latest time left behind."""
         data: StoreEvent = event.envelope.data  # type: ignore[assignment]
-        rules, changes = self.window_rules, store.take_changes()
+        rules, changes, restaffed = self.window_rules, store.take_changes(), store.take_restaffed()
         for granularity in Granularity:
             for start in rules.expired(previous, store.latest, granularity):
                 if (old := window_key(data.region_id, data.store_id, granularity, start)) in reported or old in self.reports:
                     reported[old] = None, event.origin
-            start = start_of(event.envelope.time, granularity, rules.timezone)
-            if start < rules.oldest(store.latest, granularity):
-                continue  # too late for a window that is kept
-            key = window_key(data.region_id, data.store_id, granularity, start)
-            window = cached[0] if (cached := reported.get(key)) else readable(Window, self.reports.get(key), "reports")
-            window.record(changes, event.position)  # a window that knows the position is written again as it stands
-            reported[key] = window, event.origin
+            happened = start_of(event.envelope.time, granularity, rules.timezone)
+            staffed = restaffed_seconds(restaffed, granularity, rules.timezone)
+            for start in sorted({happened, *staffed}):
+                if start < rules.oldest(store.latest, granularity):
+                    continue  # too late for a window that is kept
+                key = window_key(data.region_id, data.store_id, granularity, start)
+                window = cached[0] if (cached := reported.get(key)) else readable(Window, self.reports.get(key), "reports")
+                # A window that knows the position is written again as it stands.
+                window.record(changes if start == happened else [], event.position, staffed.get(start, 0))
+                reported[key] = window, event.origin
 
 
 def raise_signals(store: StoreTotals, envelope: Envelope, rules: SignalRules) -> tuple[list[Envelope], bool]:

@@ -1,5 +1,5 @@
-"""The analytics worker: counts every complaint, escalation and return event into its store's
-running totals, hourly and daily windows and open loss-prevention signals, and every coordination
+"""The analytics worker: counts every complaint, escalation, return and scheduling event into its
+store's running totals, hourly and daily windows and open loss-prevention signals, and every coordination
 event into its region's totals, exactly once (each remembers how far it counted). The agents read
 and write; what a batch changes is worked out in `services.analytics.handlers`."""
 

@@ -4,11 +4,11 @@ derives from the event that raised it, so that a replay after a crash publishes 
 
 from uuid import UUID, uuid5
 
-from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, RETURNS, STORE_PARTITIONS, changelog
+from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, RETURNS, SCHEDULING, STORE_PARTITIONS, changelog
 
 APP_ID = "analytics"
 SOURCE = "/services/analytics"
-SOURCES = (COMPLAINTS, ESCALATIONS, RETURNS)  # keyed by store on the same partition count: one agent counts a store
+SOURCES = (COMPLAINTS, ESCALATIONS, RETURNS, SCHEDULING)  # keyed by store on the same partition count: one agent counts a store
 SIGNAL_IDS = UUID("5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5")
 
 TOTALS_TABLE = "totals"  # each store's running totals, served to Prometheus

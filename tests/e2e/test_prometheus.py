@@ -17,9 +17,9 @@ from services.shared.events.coordination import PolicyDecided, PolicyProposed, P
 from services.shared.events.envelope import wrap
 from services.shared.kafka import make_producer, publish
 from services.shared.principal import Role
-from services.shared.topics import COORDINATION
+from services.shared.topics import COORDINATION, SCHEDULING
 from tests.support import eventually
-from tests.support.analytics import REGION, chain_api, publish_returns, scenario
+from tests.support.analytics import REGION, chain_api, key, publish_events, publish_returns, scenario, shift, train
 from tests.support.builders import example
 from tests.support.complaints import add_stores
 from tests.support.infra import REPO, free_port
@@ -77,10 +77,22 @@ async def query(prometheus, expr: str) -> list[dict]:
     return response.json()["data"]["result"]
 
 
-async def test_prometheus_scrapes_the_scenarios_exact_totals_and_every_panel_has_data(api, platform, prometheus):  # noqa: F811
+async def test_prometheus_scrapes_the_scenarios_exact_totals_and_every_panel_has_data(api, platform, analytics, prometheus):  # noqa: F811
     await add_stores(api, REGION, [STORE])
+    now = datetime.now(UTC)  # a staff member on a shift while the scenario's complaints are filed: complaints per staffed hour
+    await publish_events(platform, SCHEDULING, [wrap(shift(STORE, now - timedelta(hours=1), now + timedelta(hours=8)),
+                                                     source="/tests", time=now)])
     expected = await scenario(api, platform, STORE)
-    await publish_returns(platform, SIGNALLING_STORE)  # one outlier: the loss-prevention panels have a signal to show
+    # One outlier, who completed the returns training: the loss-prevention panels have a signal to show.
+    await train(platform, SIGNALLING_STORE, "returns", ["emp-7004"])
+    on_duty = key("retail_staff_on_duty", SIGNALLING_STORE)
+    await eventually(lambda: _has(analytics, on_duty), timeout_s=90, what="the training counted before the returns")
+    await publish_returns(platform, SIGNALLING_STORE)
+    expected |= {
+        key("retail_staff_on_duty", STORE): 1,
+        key("retail_lossprevention_signals_by_training_total", SIGNALLING_STORE, metric="policy_exception_rate",
+            training="completed"): 1,
+    }
     producer = make_producer(platform, client_id="test-coordination")
     await producer.start()
     try:  # a common problem proposed and decided, for the regional coordinator's panels
@@ -119,3 +131,7 @@ async def test_prometheus_scrapes_the_scenarios_exact_totals_and_every_panel_has
 
 async def _none(probe) -> bool:
     return await probe() is None
+
+
+async def _has(analytics, sample: tuple) -> bool:
+    return sample in await analytics.samples()

@@ -11,13 +11,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from services.shared.auth import mint_token
-from services.shared.events.envelope import wrap
+from services.shared.events.envelope import Envelope, wrap
 from services.shared.events.escalations import EscalationBreached, EscalationPaged, EscalationRouted
 from services.shared.events.returns import ReturnExceptionGranted, ReturnRequested
+from services.shared.events.scheduling import ShiftScheduled, TrainingCompleted
 from services.shared.kafka import ensure_topics, make_producer, publish
 from services.shared.principal import Role
-from services.shared.topics import ALL_TOPICS, ESCALATIONS, RETURNS
+from services.shared.topics import ALL_TOPICS, ESCALATIONS, RETURNS, SCHEDULING, Topic
 from tests.support import ServiceProcess
+from tests.support.builders import example
 from tests.support.complaints import Api, add_stores, reject_returns, start_api
 from tests.support.infra import free_port
 
@@ -125,12 +127,7 @@ async def scenario(api, platform, store: str = STORE, region: str = REGION) -> d
         EscalationPaged(**common, page_id=filed[2], recipient={"tier": "store_manager"}, reason="x", at=now),
         EscalationBreached(**common, tier="coordinator", deadline_kind="acknowledge", deadline=now, at=now),
     ]
-    producer = make_producer(platform, client_id="test-escalations")
-    await producer.start()
-    try:
-        await publish(producer, ESCALATIONS, [wrap(e, source="/tests", time=now) for e in escalations], platform)
-    finally:
-        await producer.stop()
+    await publish_events(platform, ESCALATIONS, [wrap(e, source="/tests", time=now) for e in escalations])
 
     def k(name: str, **labels: str) -> tuple:
         return key(name, store, region=region, **labels)
@@ -176,10 +173,34 @@ def returns_by(staff_id: str, exceptions: int, store: str) -> list:
 async def publish_returns(platform, store: str) -> None:
     """Ten return requests by each staff member of the store, and their exceptions (see EXCEPTIONS)."""
     events = [event for staff_id, count in EXCEPTIONS.items() for event in returns_by(staff_id, count, store)]
-    producer = make_producer(platform, client_id="test-returns")
+    await publish_events(platform, RETURNS, [wrap(e, source="/tests", time=e.at) for e in events])
+
+
+def shift(store: str, starts_at: datetime, ends_at: datetime, role: str = "associate", region: str = REGION,
+          **changes) -> ShiftScheduled:
+    """A shift at the store as the scheduling service publishes it (a new shift id unless given)."""
+    return example(ShiftScheduled, store_id=store, region_id=region, shift_id=uuid4(), role=role, starts_at=starts_at,
+                   ends_at=ends_at, **changes)
+
+
+async def train(platform, store: str, kind: str, attended: list[str], region: str = REGION) -> None:
+    """A training session of the kind completed an hour ago by `attended`, then a shift under way at the
+    store: once the worker shows that staff member on duty, it has counted the training too (one store's
+    scheduling events are read in order)."""
+    now = datetime.now(UTC)
+    session = example(TrainingCompleted, store_id=store, region_id=region, session_id=uuid4(), kind=kind, attended=attended,
+                      at=now - timedelta(hours=1))
+    on_duty = shift(store, now - timedelta(hours=1), now + timedelta(hours=8), region=region)
+    await publish_events(platform, SCHEDULING, [wrap(session, source="/tests", time=session.at),
+                                                wrap(on_duty, source="/tests", time=now)])
+
+
+async def publish_events(platform, topic: Topic, envelopes: list[Envelope]) -> None:
+    """Publishes the events on the topic as the service that owns it does, and waits for the broker's acknowledgements."""
+    producer = make_producer(platform, client_id=f"test-{topic.name}")
     await producer.start()
     try:
-        await publish(producer, RETURNS, [wrap(e, source="/tests", time=e.at) for e in events], platform)
+        await publish(producer, topic, envelopes, platform)
     finally:
         await producer.stop()
 

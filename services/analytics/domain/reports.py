@@ -1,12 +1,14 @@
-"""Satisfaction and loss-prevention summaries of a set of windows (the stores and the time range of
-a report). Rates are None when there is nothing to divide by."""
+"""Satisfaction, loss-prevention and staffing summaries of a set of windows (the stores and the time
+range of a report). Rates are None when there is nothing to divide by."""
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from pydantic import BaseModel
 
 from services.analytics.domain.totals import CSAT_BUCKETS, METRICS, Histogram
+from services.analytics.domain.training import TrainingStatus
 from services.analytics.domain.windows import Window, parse_key
 
 
@@ -65,6 +67,30 @@ class LossPrevention(BaseModel):
     exceptions_by_rule: dict[str, int]
     rejections_by_rule: dict[str, int]
     signals_raised: dict[str, int]  # by metric
+    signals_by_training: dict[str, int]  # by whether the staff member had completed the relevant training
+
+
+class Staffed(BaseModel):
+    """Complaints filed (whatever the channel) against the hours the store's staff were scheduled."""
+
+    complaints_filed: int
+    staffed_hours: float
+    complaints_per_staffed_hour: float | None
+
+
+class StaffedWindow(Staffed):
+    start: datetime
+
+
+class StoreStaffed(Staffed):
+    store_id: str
+    windows: list[StaffedWindow]  # those with complaints or staffed time, in order
+
+
+class Staffing(Staffed):
+    """All the stores together, and each store by window."""
+
+    stores: list[StoreStaffed]
 
 
 class Sums:
@@ -73,7 +99,9 @@ class Sums:
     def __init__(self, windows: Iterable[Window]) -> None:
         self.counters: dict[str, float] = defaultdict(float)
         self.histograms: dict[str, Histogram] = {}
+        self.staffed_seconds = 0
         for window in windows:
+            self.staffed_seconds += window.staffed_seconds
             for key, value in window.counters.items():
                 self.counters[key] += value
             for key, histogram in window.histograms.items():
@@ -149,7 +177,25 @@ def loss_prevention(sums: Sums) -> LossPrevention:
         exceptions_by_rule=_ints(sums.by("retail_policy_exceptions", "rule")),
         rejections_by_rule=_ints(sums.by("retail_return_rejections", "rule")),
         signals_raised=_ints(sums.by("retail_lossprevention_signals", "metric")),
+        signals_by_training={status: round(sums.total("retail_lossprevention_signals_by_training", training=status))
+                             for status in TrainingStatus},
     )
+
+
+def staffed(sums: Sums) -> Staffed:
+    filed, hours = sums.total("retail_complaints_filed"), sums.staffed_seconds / 3600
+    return Staffed(complaints_filed=filed, staffed_hours=round(hours, 4), complaints_per_staffed_hour=_rate(filed, hours))
+
+
+def staffing(stores: Mapping[str, list[tuple[datetime, Window]]]) -> Staffing:
+    """Complaints per staffed hour of the stores' windows (by store: each window by its start)."""
+    by_store = []
+    for store, found in stores.items():
+        windows = [StaffedWindow(start=start, **staffed(Sums([window])).model_dump()) for start, window in found]
+        windows = [window for window in windows if window.complaints_filed or window.staffed_hours]
+        if windows:
+            by_store.append(StoreStaffed(store_id=store, **staffed(Sums(w for _, w in found)).model_dump(), windows=windows))
+    return Staffing(**staffed(Sums(w for found in stores.values() for _, w in found)).model_dump(), stores=by_store)
 
 
 def _duration(histogram: Histogram, metric: str) -> Duration:

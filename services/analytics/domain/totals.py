@@ -2,7 +2,8 @@
 (a region's totals of common problems and policy proposals are kept in the same shape).
 
 One `StoreTotals` per store holds every counter and histogram of the store, the unresolved
-complaints (to time acknowledgement and resolution) and where its counting got to; an event
+complaints (to time acknowledgement and resolution), the shifts that can still change and each staff
+member's completed training, and where its counting got to; an event
 changes one store's totals, so counting it and remembering it is one write, and a replay counts
 nothing twice."""
 
@@ -11,11 +12,14 @@ from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from services.analytics.domain import training
 from services.analytics.domain.signals import SignalRules, StaffDay, Standing, day_of, outliers
+from services.analytics.domain.staffing import Shift, ShiftChange, Staffing, counted
 from services.shared.events import complaints as c
 from services.shared.events import coordination as co
 from services.shared.events import escalations as e
 from services.shared.events import returns as r
+from services.shared.events import scheduling as s
 from services.shared.events.envelope import Envelope
 from services.shared.events.fields import Money
 from services.shared.events.signals import LossMetric, LossPreventionSignal
@@ -23,6 +27,7 @@ from services.shared.events.signals import LossMetric, LossPreventionSignal
 STAFF_DAYS_KEPT = timedelta(days=90)  # the longest signal window allowed
 RECENT_IDS = 500  # for copies of an event published twice; a replay after a restart is caught by offset
 MAX_OPEN = 1000  # unresolved complaints a store's totals time; beyond it the oldest are forgotten
+MAX_TRAINED = 1000  # staff members whose training a store keeps; beyond it the first recorded are forgotten
 DURATION_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 8 * 3600.0, 24 * 3600.0, 3 * 24 * 3600.0)
 CSAT_BUCKETS = (1.0, 2.0, 3.0, 4.0, 5.0)
 
@@ -79,6 +84,9 @@ METRICS = {
         Metric(name="retail_lossprevention_signals", kind="counter",
                help="Staff members whose rate stood out against the store's peers (who is in the events).",
                labels=(*STORE, "metric")),
+        Metric(name="retail_lossprevention_signals_by_training", kind="counter",
+               help="Loss-prevention signals by whether the staff member had completed the training relevant to the "
+               "metric (returns) when signalled.", labels=(*STORE, "metric", "training")),
         Metric(name="retail_common_problems_detected", kind="counter",
                help="Common problems detected across a region's stores, by category.", labels=("region", "category")),
         Metric(name="retail_common_problems_acknowledged", kind="counter",
@@ -133,15 +141,23 @@ class StoreTotals(BaseModel):
     staff: dict[str, dict[str, StaffDay]] = Field(default_factory=dict)  # staff id → day → return counts
     signalled: set[str] = Field(default_factory=set)  # "staff|metric" standing out now, reported once
     open_signals: dict[str, LossPreventionSignal] = Field(default_factory=dict)  # of those, the signal raised
+    staffing: Staffing | None = None  # from the store's first shift on
+    trained: dict[str, training.Completed] = Field(default_factory=dict)  # staff id → training completed
     recent_ids: list[str] = Field(default_factory=list)
     offsets: dict[str, int] = Field(default_factory=dict)  # topic → the last offset counted (a store is on one partition)
     latest: datetime | None = None  # the latest time of an event counted: how far the store's windows go
     _changes: list[Change] = PrivateAttr(default_factory=list)
+    _restaffed: list[ShiftChange] = PrivateAttr(default_factory=list)
 
     def take_changes(self) -> list[Change]:
         """The changes to the series since the last call (for the store's windows)."""
         changes, self._changes = self._changes, []
         return changes
+
+    def take_restaffed(self) -> list[ShiftChange]:
+        """The changes to the store's shifts since the last call (for the windows they overlap)."""
+        restaffed, self._restaffed = self._restaffed, []
+        return restaffed
 
     def signals(self, region: str, store: str, now: datetime, rules: SignalRules) -> list[Standing]:
         """The staff rates that began to stand out with the latest event (each reported once, and
@@ -150,8 +166,18 @@ class StoreTotals(BaseModel):
         fresh = [s for key, s in standing.items() if key not in self.signalled]
         self.signalled = set(standing)
         for signal in fresh:
-            self.add("retail_lossprevention_signals", {"region": region, "store": store, "metric": signal.metric})
+            labels = {"region": region, "store": store, "metric": signal.metric}
+            self.add("retail_lossprevention_signals", labels)
+            status = training.status(self.trained.get(signal.staff_id, {}), signal.metric, now)
+            self.add("retail_lossprevention_signals_by_training", {**labels, "training": status})
         return fresh
+
+    def restaff(self, region: str, store: str, shift_id: str, shift: Shift | None) -> None:
+        """Sets a shift's times (None: it counts no more)."""
+        staffing = self.staffing = self.staffing or Staffing(region_id=region, store_id=store)
+        change = staffing.change(shift_id, shift, self.latest)
+        if change.before != change.after:
+            self._restaffed.append(change)
 
     def add(self, metric: str, labels: dict[str, str], amount: float = 1.0) -> None:
         self._series(metric, labels).value += amount
@@ -232,6 +258,8 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
             totals.add("retail_return_requests", {**store, "kind": event.kind, "tender": event.tender, "receipt": receipt})
             for metric in LossMetric:  # at 0 from the first request: Prometheus sees the first signal as an increase
                 totals.declare("retail_lossprevention_signals", {**store, "metric": metric})
+                for status in training.TrainingStatus:
+                    totals.declare("retail_lossprevention_signals_by_training", {**store, "metric": metric, "training": status})
             day = _staff_day(totals, event.requested_by, event.at)
             day.requests += 1
             day.no_receipt += int(event.receipt_number is None)
@@ -247,6 +275,15 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
                 totals.add("retail_policy_exceptions", {**store, "rule": rule})
             totals.add("retail_policy_exceptions_value_euros", store, _euros(event.amount))
             _staff_day(totals, event.requested_by, event.at).exceptions += 1
+        case s.ShiftScheduled():
+            totals.restaff(event.region_id, event.store_id, str(event.shift_id), counted(event))
+        case s.ShiftCancelled():
+            totals.restaff(event.region_id, event.store_id, str(event.shift_id), None)
+        case s.TrainingCompleted():
+            for staff_id in event.attended:
+                training.complete(totals.trained.setdefault(staff_id, {}), event.kind, event.at)
+            for forgotten in list(totals.trained)[:-MAX_TRAINED]:
+                del totals.trained[forgotten]
         case co.ProblemDetected():
             totals.add("retail_common_problems_detected", {"region": event.region_id, "category": event.evidence.category})
         case co.ProblemAcknowledged():

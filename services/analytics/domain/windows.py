@@ -2,10 +2,12 @@
 days), each keyed by region, store and start, so that a report for any range of whole hours or
 days adds up the windows inside it.
 
-An event is counted into the windows of the time it happened. Like the running totals, a window
-remembers the last offset it counted of each topic (a store's events come from one partition of
-each), so a replay never counts an event twice."""
+An event is counted into the windows of the time it happened; a shift's staffed time into the
+windows the shift overlaps, each its share, and taken out again when the shift moves or is
+cancelled. Like the running totals, a window remembers the last offset it counted of each topic (a
+store's events come from one partition of each), so a replay never counts an event twice."""
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from services.analytics.domain.staffing import Shift, ShiftChange
 from services.analytics.domain.totals import METRICS, Change, Histogram
 from services.shared.events.signals import LossPreventionSignal
 
@@ -28,14 +31,17 @@ class Window(BaseModel):
 
     counters: dict[str, float] = Field(default_factory=dict)
     histograms: dict[str, Histogram] = Field(default_factory=dict)
+    staffed_seconds: int = 0  # of the store's shifts in the window, as they stand
     offsets: dict[str, int] = Field(default_factory=dict)
 
-    def record(self, changes: Iterable[Change], position: tuple[str, int]) -> bool:
-        """Adds an event's changes; False (and nothing changed) when this window counted it before."""
+    def record(self, changes: Iterable[Change], position: tuple[str, int], staffed_seconds: int = 0) -> bool:
+        """Adds an event's changes and what it changed of the staffed time; False (and nothing changed)
+        when this window counted it before."""
         topic, offset = position
         if offset <= self.offsets.get(topic, -1):
             return False
         self.offsets[topic] = offset
+        self.staffed_seconds += staffed_seconds
         for change in changes:
             key = series_key(change.metric, change.labels)
             if change.observed:
@@ -93,6 +99,26 @@ def starts(first: datetime, end: datetime, granularity: Granularity, zone: ZoneI
         found.append(start)
         start = next_start(start, granularity, zone)
     return found
+
+
+def overlaps(shift: Shift, granularity: Granularity, zone: ZoneInfo) -> dict[datetime, int]:
+    """The whole seconds of the shift in each window it overlaps, by the window's start."""
+    found = {}
+    for start in starts(shift.starts_at, shift.ends_at, granularity, zone):
+        end = next_start(start, granularity, zone)
+        found[start] = int((min(shift.ends_at, end) - max(shift.starts_at, start)).total_seconds())
+    return found
+
+
+def restaffed_seconds(changes: Iterable[ShiftChange], granularity: Granularity, zone: ZoneInfo) -> dict[datetime, int]:
+    """What the shifts' changes add to the staffed seconds of each window (less where a shift left), by
+    the window's start; windows whose staffed time stays as it was are left out."""
+    found: dict[datetime, int] = defaultdict(int)
+    for before, after in changes:
+        for shift, sign in ((before, -1), (after, 1)):
+            for start, seconds in (overlaps(shift, granularity, zone) if shift else {}).items():
+                found[start] += sign * seconds
+    return {start: seconds for start, seconds in found.items() if seconds}
 
 
 class WindowRules(BaseModel):

@@ -13,7 +13,9 @@ from aiokafka import ConsumerRecord
 from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import BaseModel, Field
 
-from services.analytics.domain.reports import LossPrevention, Satisfaction, Sums, loss_prevention, satisfaction
+from services.analytics.domain.reports import (
+    LossPrevention, Satisfaction, Staffing, Sums, loss_prevention, satisfaction, staffing,
+)
 from services.analytics.domain.windows import (
     Granularity, OpenSignals, RangeError, Window, parse_window_key, start_of, windows_for,
 )
@@ -31,6 +33,7 @@ from services.shared.topics import STORE_PARTITIONS
 from services.shared.web import create_app
 
 DEFAULT_RANGE = timedelta(hours=24)
+Found = dict[str, list[tuple[datetime, Window]]]  # store → its windows in a period, each with its start
 
 # Staff-level signals are for the managers who act on them; summaries also for the coordinators.
 Reader = Annotated[Principal, Depends(Authorize(Role.store_manager, Role.coordinator, Role.regional_coordinator,
@@ -63,6 +66,11 @@ class SatisfactionReport(BaseModel):
 class LossPreventionReport(BaseModel):
     period: Period
     loss_prevention: LossPrevention
+
+
+class StaffingReport(BaseModel):
+    period: Period
+    staffing: Staffing
 
 
 class OpenSignalsReport(BaseModel):
@@ -99,15 +107,10 @@ class ReportWindows:
     def stores(self, region: str | None, store: str | None) -> list[tuple[str, str]]:
         return sorted(key for key in {*self.windows, *self.signals} if region in (None, key[0]) and store in (None, key[1]))
 
-    def sums(self, stores: list[tuple[str, str]], granularity: Granularity, starts: list[datetime]) -> tuple[Sums, list[str]]:
-        found, with_events = [], []
-        for key in stores:
-            kept = self.windows.get(key, {})
-            windows = [kept[granularity, at] for at in starts if (granularity, at) in kept]
-            found += [Window.model_validate_json(raw) for raw in windows]
-            if windows:
-                with_events.append(key[1])
-        return Sums(found), with_events
+    def found(self, store: tuple[str, str], granularity: Granularity, starts: list[datetime]) -> list[tuple[datetime, Window]]:
+        """The store's windows that start at `starts`, each with its start."""
+        kept = self.windows.get(store, {})
+        return [(at, Window.model_validate_json(kept[granularity, at])) for at in starts if (granularity, at) in kept]
 
 
 def build_app(settings: AnalyticsSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
@@ -127,12 +130,13 @@ def build_app(settings: AnalyticsSettings, platform: PlatformSettings, clock: Cl
             raise ConnectionError("still reading the analytics worker's windows")
 
     app = create_app(service="analytics-reports", platform=platform, lifespan=lifespan, checks={"windows": reports_ready},
-                     description="Satisfaction and loss-prevention reports by region or store and time range, "
-                                 "and the open loss-prevention signals.")
+                     description="Satisfaction, loss-prevention and staffing reports by region or store and time "
+                                 "range, and the open loss-prevention signals.")
     router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
     def period(principal: Principal, region: str | None, store: str | None, first: datetime | None,
-               end: datetime | None) -> tuple[Period, Sums]:
+               end: datetime | None) -> tuple[Period, Found]:
+        """The period a report covers, and each of its stores' windows in it."""
         region, store = scope(principal, region, store)
         end = end or start_of(clock(), Granularity.hour, rules.timezone) + timedelta(hours=1)
         first = first or end - DEFAULT_RANGE
@@ -140,20 +144,27 @@ def build_app(settings: AnalyticsSettings, platform: PlatformSettings, clock: Cl
             granularity, starts = windows_for(first, end, clock(), rules)
         except RangeError as error:
             raise InvalidField(error.field, str(error), location="query") from None
-        sums, stores = windows.sums(windows.stores(region, store), granularity, starts)
-        return Period(region_id=region, store_id=store, from_=first, to=end, granularity=granularity, stores=stores), sums
+        found = {key[1]: windows.found(key, granularity, starts) for key in windows.stores(region, store)}
+        stores = [name for name, kept in found.items() if kept]
+        return Period(region_id=region, store_id=store, from_=first, to=end, granularity=granularity, stores=stores), found
 
     @router.get("/satisfaction", summary="Customer satisfaction in a region or store over a time range")
     async def satisfaction_report(principal: Reader, region_id: RegionQuery = None, store_id: StoreQuery = None,
                                   first: FromQuery = None, to: ToQuery = None) -> SatisfactionReport:
-        scoped, sums = period(principal, region_id, store_id, first, to)
-        return SatisfactionReport(period=scoped, satisfaction=satisfaction(sums))
+        scoped, found = period(principal, region_id, store_id, first, to)
+        return SatisfactionReport(period=scoped, satisfaction=satisfaction(all_of(found)))
 
     @router.get("/loss-prevention", summary="Returns, refunds, exceptions and rejections in a region or store over a time range")
     async def loss_prevention_report(principal: Reader, region_id: RegionQuery = None, store_id: StoreQuery = None,
                                      first: FromQuery = None, to: ToQuery = None) -> LossPreventionReport:
-        scoped, sums = period(principal, region_id, store_id, first, to)
-        return LossPreventionReport(period=scoped, loss_prevention=loss_prevention(sums))
+        scoped, found = period(principal, region_id, store_id, first, to)
+        return LossPreventionReport(period=scoped, loss_prevention=loss_prevention(all_of(found)))
+
+    @router.get("/staffing", summary="Complaints per staffed hour in a region or store over a time range, by store and window")
+    async def staffing_report(principal: Reader, region_id: RegionQuery = None, store_id: StoreQuery = None,
+                              first: FromQuery = None, to: ToQuery = None) -> StaffingReport:
+        scoped, found = period(principal, region_id, store_id, first, to)
+        return StaffingReport(period=scoped, staffing=staffing(found))
 
     @router.get("/signals", summary="Open loss-prevention signals: staff members whose rates still stand out")
     async def open_signals(principal: SignalReader, region_id: RegionQuery = None, store_id: StoreQuery = None) -> OpenSignalsReport:
@@ -164,6 +175,10 @@ def build_app(settings: AnalyticsSettings, platform: PlatformSettings, clock: Cl
 
     app.include_router(router)
     return app
+
+
+def all_of(found: Found) -> Sums:
+    return Sums(window for kept in found.values() for _, window in kept)
 
 
 def scope(principal: Principal, region: str | None, store: str | None) -> tuple[str | None, str | None]:

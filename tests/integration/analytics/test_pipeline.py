@@ -1,13 +1,14 @@
 """The analytics worker's pipeline metrics on the real broker: a consumer group's lag as it falls
 behind and catches up, and the records a DLQ gains when the worker dead-letters poison; and poison
-(a record near the size limit, events far ahead) that stops none of the events after it; and garbage
-on the reports changelog, which a reports replica skips."""
+(a record near the size limit, events far ahead, a record on the scheduling topic) that stops none of
+the events after it; and garbage on the reports changelog, which a reports replica skips."""
 
 import asyncio
 import hashlib
 import json
 import os
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
@@ -17,12 +18,12 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from services.analytics.pipeline import DLQ, DLQ_TOPICS, LAG
 from services.analytics.topics import CHANGELOGS, REPORTS_TABLE
-from services.shared.events.envelope import encode
+from services.shared.events.envelope import encode, wrap
 from services.shared.kafka import ensure_topics, make_producer
 from services.shared.settings import PlatformSettings
-from services.shared.topics import COMPLAINTS, Topic
+from services.shared.topics import COMPLAINTS, SCHEDULING, Topic
 from tests.support import eventually, read_all
-from tests.support.analytics import Analytics, Reports
+from tests.support.analytics import REGION, Analytics, Reports, shift
 from tests.support.builders import filed
 from tests.support.infra import kafka_broker
 
@@ -178,6 +179,22 @@ async def test_events_far_ahead_stop_nothing_and_the_events_after_them_are_count
     letters = await read_all(platform.kafka_bootstrap_servers, COMPLAINTS.dlq)
     assert [e.data.reason for e in letters if e.data.consumer == "analytics" and e.data.offset == sent[1].offset
             and e.data.partition == sent[1].partition], "the event beyond the contract's times is dead-lettered"
+
+
+async def test_poison_on_the_scheduling_topic_is_dead_lettered_and_the_shift_after_it_counted(platform, worker):
+    store, now = "mhm-poisoned-shifts", datetime.now(UTC)
+    on_duty = wrap(shift(store, now - timedelta(hours=1), now + timedelta(hours=8)), source="/tests", time=now)
+    sent = await send(platform, [(SCHEDULING.name, None, store.encode(), value) for value in (POISON[1], encode(on_duty))])
+    on_duty_key = ("retail_staff_on_duty", (("region", REGION), ("store", store)))
+
+    async def counted() -> bool:
+        return (await worker.samples()).get(on_duty_key) == 1
+
+    await eventually(counted, timeout_s=90, what="the shift after the poison on duty")
+    letters = await read_all(platform.kafka_bootstrap_servers, SCHEDULING.dlq)
+    [letter] = [e.data for e in letters if e.data.consumer == "analytics" and e.data.offset == sent[0].offset
+                and e.data.partition == sent[0].partition]
+    assert "is not an event type of this topic" in letter.reason
 
 
 def far_ahead(store: str, at: str) -> bytes:

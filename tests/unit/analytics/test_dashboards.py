@@ -9,11 +9,12 @@ import yaml
 
 from services.analytics.dashboards import DASHBOARDS_DIR
 from services.analytics.domain.totals import METRICS
+from services.analytics.metrics import ON_DUTY
 from services.analytics.pipeline import DLQ, LAG
 
 REPO = Path(__file__).resolve().parents[3]
 GRAFANA = REPO / "deploy" / "grafana"
-SHARED_METRICS = {"http_requests_total", "http_request_duration_seconds_bucket", "up", LAG, DLQ}
+SHARED_METRICS = {"http_requests_total", "http_request_duration_seconds_bucket", "up", LAG, DLQ, ON_DUTY}
 
 
 def dashboards() -> dict[str, dict]:

@@ -116,6 +116,7 @@ def test_a_report_of_no_windows_counts_nothing_and_has_no_rates():
         return_requests=0, by_kind={}, by_tender={}, without_receipt=0, no_receipt_share=None, decisions={},
         value_euros=0.0, value_euros_by_tender={}, policy_exceptions=0, policy_exception_rate=None,
         policy_exception_value_euros=0.0, exceptions_by_rule={}, rejections_by_rule={}, signals_raised={},
+        signals_by_training={"completed": 0, "not_completed": 0},
     )
 
 

@@ -348,7 +348,7 @@ def exposition(*stores: StoreTotals) -> str:
     """The text a scrape of a worker owning these stores' totals returns."""
     table = {str(i).encode(): totals.model_dump_json().encode() for i, totals in enumerate(stores)}  # like faust's
     registry = CollectorRegistry()
-    registry.register(TotalsCollector([table]))
+    registry.register(TotalsCollector([table], clock=lambda: FILED))
     return generate_latest(registry).decode()
 
 
