@@ -1,7 +1,8 @@
 """The FastAPI app of a service with a database (complaints, scheduling) and what runs beside it:
 its migrations at start-up (when asked), the outbox relay and the retention passes. Readiness checks
 the database and, with the relay on, Kafka. And what its routes get from the app (`Sessions`, `Work`,
-`Now`, `IdempotencyKeyHeader`): routes never read `app.state` themselves."""
+`Now`, `IdempotencyKeyHeader`, and `run_once` for a POST with an Idempotency-Key): routes never
+read `app.state` themselves."""
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -9,14 +10,16 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.shared.clock import Clock
 from services.shared.db import database_ready, make_engine
 from services.shared.kafka import kafka_ready
+from services.shared import idempotency
 from services.shared.leases import LeaseColumns, Turns, run_turns
 from services.shared.outbox import Outbox, Relay, UnitOfWork
+from services.shared.principal import Principal
 from services.shared.retention import Retention, retention_turns
 from services.shared.settings import DatabaseServiceSettings, PlatformSettings
 from services.shared.web import create_app
@@ -30,6 +33,7 @@ def database_app(
     clock: Clock,
     outbox: Outbox,
     leases: type[LeaseColumns],
+    idempotency_keys: type[idempotency.IdempotencyKeyColumns],
     retention: Retention,
     jobs: Iterable[Turns] = (),
     upgrade: Callable[[str], Awaitable[None]],
@@ -76,6 +80,7 @@ def database_app(
         version=version, description=description,
     )
     app.state.settings, app.state.sessions, app.state.clock = settings, sessions, clock
+    app.state.idempotency_keys = idempotency_keys
     app.state.uow = UnitOfWork(sessions, relaying_to_kafka.wake)
     for router in routers:
         app.include_router(router)
@@ -103,3 +108,10 @@ IdempotencyKeyHeader = Annotated[
         alias="Idempotency-Key", description="Retrying with the same key returns the first response instead of acting twice."
     ),
 ]
+
+
+async def run_once(request: Request, who: Principal, key: str | None, work: idempotency.Work) -> Response:
+    """Runs a route's `work` in one transaction and answers with its (status, body), once per
+    Idempotency-Key of the caller (see `services.shared.idempotency`)."""
+    state = request.app.state
+    return await idempotency.run_once(state.uow, state.idempotency_keys, state.clock, request, who.sub, key, work)

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from services.complaints.api import admin, complaints, contact_reads, csat, returns
 from services.complaints.settings import DEVELOPMENT_CUSTOMER_REF_KEY, ComplaintsSettings
 from services.complaints.store.migrate import upgrade_async
-from services.complaints.store.models import Lease
+from services.complaints.store.models import IdempotencyKey, Lease
 from services.complaints.store.outbox import OUTBOX
 from services.complaints.store.retention import make_retention
 from services.shared.clock import Clock, utc_now
@@ -21,7 +21,7 @@ def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: C
         check_production_key("COMPLAINTS_CUSTOMER_REF_KEY", settings.customer_ref_key, DEVELOPMENT_CUSTOMER_REF_KEY)
     app = database_app(
         service="complaints", settings=settings, platform=platform, clock=clock, outbox=OUTBOX,
-        leases=Lease, retention=make_retention(settings),
+        leases=Lease, idempotency_keys=IdempotencyKey, retention=make_retention(settings),
         upgrade=upgrade_async, routers=(complaints.router, returns.router, csat.router, admin.router, contact_reads.router),
         version=VERSION,
         description="System of record for complaints, returns and CSAT. Every change is published to Kafka "

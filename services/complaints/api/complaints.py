@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.api import schemas
 from services.complaints.api.deps import Endpoint, IdempotencyKeyHeader, Sessions, Settings, context_for, endpoint_of
-from services.complaints.api.idempotency import run_once
+from services.shared.database_app import run_once
 from services.complaints.api.views import ComplaintOut, ComplaintPage, ResolvedOut, complaint_out
 from services.complaints.domain.access import FRONT_LINE, READERS
 from services.complaints.domain.lifecycle import Status

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from services.complaints.api import schemas
 from services.complaints.api.deps import IdempotencyKeyHeader, Sessions, context_for
-from services.complaints.api.idempotency import run_once
+from services.shared.database_app import run_once
 from services.complaints.api.views import ReturnOut, return_out
 from services.complaints.domain.access import FRONT_LINE, READERS
 from services.complaints.domain.returns import APPROVERS

@@ -10,7 +10,7 @@ from services.scheduling.api import development, directory, drafts, proposals, s
 from services.scheduling.service.shifts import refresh_rosters
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.migrate import upgrade_async
-from services.scheduling.store.models import Lease
+from services.scheduling.store.models import IdempotencyKey, Lease
 from services.scheduling.store.outbox import OUTBOX
 from services.scheduling.store.retention import make_retention
 from services.shared.clock import Clock, utc_now
@@ -31,7 +31,7 @@ def roster_refresh(settings: SchedulingSettings) -> Turns:
 def build_app(settings: SchedulingSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
     return database_app(
         service="scheduling", settings=settings, platform=platform, clock=clock, outbox=OUTBOX,
-        leases=Lease, retention=make_retention(settings), jobs=(roster_refresh(settings),),
+        leases=Lease, idempotency_keys=IdempotencyKey, retention=make_retention(settings), jobs=(roster_refresh(settings),),
         upgrade=upgrade_async, version=VERSION,
         routers=(directory.router, shifts.router, drafts.router, training.router, proposals.router, development.router),
         description="Sites, the staff directory, shifts and the on-duty roster. Publishing a week and every later "

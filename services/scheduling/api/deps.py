@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 
 from services.scheduling.service.shifts import Actor, limits_of
 from services.shared.auth import Authorize
-from services.shared.database_app import IdempotencyKeyHeader, Now, Sessions, Work  # noqa: F401 - for the routes
+from services.shared.database_app import IdempotencyKeyHeader, Now, Sessions, Work, run_once  # noqa: F401 - for the routes
 from services.shared.principal import Principal, Role
 
 

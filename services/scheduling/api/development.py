@@ -9,14 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.scheduling.api import schemas
-from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions
+from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions, run_once
 from services.scheduling.domain.access import READERS
 from services.scheduling.domain.development import COACHES, Readiness
 from services.scheduling.domain.training import TrainingStatus
 from services.scheduling.service import development
 from services.scheduling.store.development import NOTE_MAX_CHARS, CoachingNote
-from services.scheduling.store.models import IdempotencyKey
-from services.shared import idempotency
 from services.shared.auth import Authorize
 from services.shared.events.fields import StaffId, Tier
 from services.shared.events.scheduling import TrainingKind
@@ -108,8 +106,7 @@ async def record_note(staff_id: StaffId, body: NoteIn, request: Request, who: Co
         complaint_ids = list(dict.fromkeys(body.complaint_ids))
         return 201, _note(await development.record_note(session, who, staff_id, body.text, complaint_ids, now))
 
-    state = request.app.state
-    return await idempotency.run_once(state.uow, IdempotencyKey, state.clock, request, who.sub, idempotency_key, work)
+    return await run_once(request, who, idempotency_key, work)
 
 
 @router.get("/staff/{staff_id}/coaching-notes", response_model=list[NoteOut],

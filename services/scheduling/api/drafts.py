@@ -7,8 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from services.scheduling.api import schemas
-from services.scheduling.api.deps import IdempotencyKeyHeader, Sessions, actor_for
-from services.scheduling.api.shifts import _once
+from services.scheduling.api.deps import IdempotencyKeyHeader, Sessions, actor_for, run_once
 from services.scheduling.domain.access import SCHEDULERS
 from services.scheduling.service import drafts
 from services.scheduling.service.drafts import Drafting, Hour
@@ -74,7 +73,7 @@ async def draft_week(
             hours=[DraftHourOut(**_hour(hour), planned=hour.planned) for hour in draft.hours],
         )
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.get(

@@ -8,12 +8,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from services.scheduling.api import schemas
-from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions
+from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions, run_once
 from services.scheduling.domain.proposals import DECIDERS, READERS, ProposalStatus
 from services.scheduling.service import proposals
 from services.scheduling.store.development import REASON_MAX_CHARS, TrainingProposal
-from services.scheduling.store.models import IdempotencyKey
-from services.shared import idempotency
 from services.shared.auth import Authorize
 from services.shared.events.fields import RegionId, StaffId
 from services.shared.events.scheduling import TrainingCause, TrainingKind
@@ -75,8 +73,7 @@ async def _decide(proposal_id: UUID, status: ProposalStatus, body: DecisionIn | 
         reason = body.reason if body else None
         return 200, _out(await proposals.decide(session, who, proposal_id, status, reason, now))
 
-    state = request.app.state
-    return await idempotency.run_once(state.uow, IdempotencyKey, state.clock, request, who.sub, key, work)
+    return await run_once(request, who, key, work)
 
 
 @router.post(

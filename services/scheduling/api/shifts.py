@@ -7,12 +7,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.scheduling.api import schemas
-from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions, Work, actor_for
+from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions, Work, actor_for, run_once
 from services.scheduling.domain.access import READERS, SCHEDULERS
 from services.scheduling.service import shifts
 from services.scheduling.service.shifts import Actor, ShiftFilters
-from services.scheduling.store.models import IdempotencyKey
-from services.shared import idempotency
 from services.shared.auth import Authorize
 from services.shared.events.fields import RegionId, StaffId
 from services.shared.principal import Principal
@@ -23,11 +21,6 @@ Reader = Annotated[Principal, Depends(Authorize(*READERS))]
 PAGE_MAX = 1000
 
 
-async def _once(request: Request, who: Principal, key: str | None, work) -> Response:
-    state = request.app.state
-    return await idempotency.run_once(state.uow, IdempotencyKey, state.clock, request, who.sub, key, work)
-
-
 @router.post("/shifts", status_code=201, response_model=schemas.ShiftOut, summary="Schedule a shift")
 async def create_shift(
     body: schemas.ShiftIn, request: Request, actor: Scheduler, idempotency_key: IdempotencyKeyHeader = None
@@ -36,7 +29,7 @@ async def create_shift(
         row = await shifts.create_shift(session, actor, body.site_id, body.staff_id, body.starts_at, body.ends_at)
         return 201, schemas.shift_out(row)
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.patch("/shifts/{shift_id}", response_model=schemas.ShiftOut, summary="Move a shift's start or end")
@@ -52,7 +45,7 @@ async def cancel_shift(
     async def work(session):
         return 200, schemas.shift_out(await shifts.cancel_shift(session, actor, shift_id))
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.post(
@@ -66,7 +59,7 @@ async def publish_week(
         rows = await shifts.publish_week(session, actor, site_id, week)
         return 200, schemas.WeekPublished(site_id=site_id, week=week, published=[schemas.shift_out(r) for r in rows])
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.get("/shifts", response_model=list[schemas.ShiftOut], summary="Shifts in your scope, earliest first")

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from services.scheduling.api import schemas
-from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions, Work, actor_for
-from services.scheduling.api.shifts import _once
+from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions, Work, actor_for, run_once
 from services.scheduling.domain.access import ADMINS, READERS, SCHEDULERS
 from services.scheduling.domain.training import (
     OWN_TRAINING_ONLY, PROGRAMMES, EnrolmentStatus, SessionStatus, TrainingStatus, training_status,
@@ -234,7 +233,7 @@ async def schedule(body: SessionIn, request: Request, actor: Scheduler, rules: R
         row = await training.schedule_session(session, actor.who, actor.now, rules, body.spec())
         return 201, await _out(session, actor.who, row)
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.get("/training/sessions", response_model=list[SessionOut], summary="Training sessions in your scope, earliest first")
@@ -263,7 +262,7 @@ async def enrol(session_id: UUID, body: EnrolIn, request: Request, actor: Schedu
         row = await training.enrol(session, actor.who, actor.now, session_id, body.staff_ids)
         return 200, await _out(session, actor.who, row)
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.put("/training/sessions/{session_id}/attendance", response_model=SessionOut,
@@ -281,7 +280,7 @@ async def complete(session_id: UUID, request: Request, actor: Scheduler,
     async def work(session):
         return 200, await _out(session, actor.who, await training.complete(session, actor.who, actor.now, session_id))
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.post("/training/sessions/{session_id}/cancel", response_model=SessionOut, summary="Cancel a training session")
@@ -289,7 +288,7 @@ async def cancel(session_id: UUID, request: Request, actor: Scheduler, idempoten
     async def work(session):
         return 200, await _out(session, actor.who, await training.cancel(session, actor.who, actor.now, session_id))
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.get("/training/sessions/{session_id}/scenarios", response_model=list[ScenarioOut],
@@ -345,7 +344,7 @@ async def create_promotion(body: PromotionIn, request: Request, actor: Promoter,
         promotion = await training.create_promotion(session, actor.who, actor.now, rules, spec)
         return 201, await _promotion_detail(session, actor.who, promotion)
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.post("/promotions/{promotion_id}/briefings", response_model=PromotionDetail,
@@ -356,7 +355,7 @@ async def replan(promotion_id: UUID, request: Request, actor: Promoter, rules: R
         promotion = await training.replan_briefings(session, actor.who, actor.now, rules, promotion_id)
         return 200, await _promotion_detail(session, actor.who, promotion)
 
-    return await _once(request, actor.who, idempotency_key, work)
+    return await run_once(request, actor.who, idempotency_key, work)
 
 
 @router.get("/promotions", response_model=list[PromotionOut], summary="The promotion calendar in your scope, earliest first")
