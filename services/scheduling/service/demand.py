@@ -104,4 +104,5 @@ async def count_return(session: AsyncSession, envelope: Envelope, _now: datetime
     await _count(session, envelope.data.store_id, envelope.data.at)
 
 
-EFFECTS = {ComplaintFiled: count_complaint, ReturnRequested: count_return}  # see services.scheduling.service.intake
+def effects(_settings: SchedulingSettings) -> dict:  # event class -> effect (see service.intake)
+    return {ComplaintFiled: count_complaint, ReturnRequested: count_return}

@@ -14,6 +14,7 @@ from services.scheduling.domain.development import Progress, Readiness, may_coac
 from services.scheduling.domain.training import TrainingRecord, TrainingStatus
 from services.scheduling.service.training import training_history
 from services.scheduling.store.complaints import ComplaintFact, keep_fact
+from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.development import CoachingNote
 from services.scheduling.store.models import StaffMember
 from services.shared.errors import NotFound, OutOfScope
@@ -46,7 +47,8 @@ async def on_csat(session: AsyncSession, envelope: Envelope, now: datetime) -> N
     await keep_fact(session, answer.complaint_id, answer.store_id, answer.region_id, csat_score=answer.score)
 
 
-EFFECTS = {ComplaintResolved: on_resolved, ComplaintReopened: on_reopened, CsatSubmitted: on_csat}
+def effects(_settings: SchedulingSettings) -> dict:  # event class -> effect (see service.intake)
+    return {ComplaintResolved: on_resolved, ComplaintReopened: on_reopened, CsatSubmitted: on_csat}
 
 
 async def _staff_seen_by(session: AsyncSession, who: Principal, staff_id: str) -> StaffMember:

@@ -30,7 +30,7 @@ from services.scheduling.domain.hours import Weekday, week_end
 from services.scheduling.domain.shifts import SITE_TIERS, TIER_OF_ROLE, NotAMonday, ShiftStatus, check_week
 from services.scheduling.service.demand import DemandRule, HourDemand, Slot, week_demand
 from services.scheduling.service.directory import hours_of, leave_of, load_site, zone_of
-from services.scheduling.service.shifts import Actor, _lock_region
+from services.scheduling.service.shifts import Actor, lock_region
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.demand import DraftedShift
 from services.scheduling.store.models import PublishedWeek, ShiftRow, Site, StaffMember
@@ -235,7 +235,7 @@ async def draft_week(session: AsyncSession, actor: Actor, site_id: str, week: da
                                      drafting.solver)
     if isinstance(result, solver.Infeasible):
         raise WeekInfeasible(result.conflicts)
-    await _lock_region(session, site.region_id)
+    await lock_region(session, site.region_id)
     await _check_unpublished(session, site, week)
     if await _staff(session, site, week) != staff:
         raise WeekChanged()

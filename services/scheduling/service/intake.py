@@ -1,6 +1,6 @@
 """What the scheduling worker does with the events it consumes: each module that learns from the
 other services' topics (the demand of each hour; training proposals, and the complaint facts that
-role-play and development records read) lists its effects per event class, and every effect of one event runs in one
+role-play and development records read) gives its effects per event class (`effects(settings)`), and every effect of one event runs in one
 transaction with the record that the event was applied, so a replay changes nothing twice."""
 
 from collections import defaultdict
@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.scheduling.service import demand, development, proposals
+from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.models import ProcessedEvent
 from services.shared.db import insert_statement
 from services.shared.events.envelope import Envelope, Event
@@ -22,10 +23,10 @@ event it cannot apply, which then goes to the topic's DLQ."""
 TOPICS: tuple[Topic, ...] = (COMPLAINTS, RETURNS, ESCALATIONS, COORDINATION)
 
 
-def effects() -> Mapping[type[Event], tuple[Effect, ...]]:
+def effects(settings: SchedulingSettings) -> Mapping[type[Event], tuple[Effect, ...]]:
     found: dict[type[Event], list[Effect]] = defaultdict(list)
     for module in (demand, proposals, development):
-        for event_class, effect in module.EFFECTS.items():
+        for event_class, effect in module.effects(settings).items():
             found[event_class].append(effect)
     return {event_class: tuple(listed) for event_class, listed in found.items()}
 

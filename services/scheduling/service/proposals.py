@@ -7,6 +7,7 @@ in the same transaction, so a replay, a restart or a second worker never propose
 
 import uuid
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -42,27 +43,26 @@ def rate_rule(settings: SchedulingSettings) -> RateRule:
                     settings.training_baseline_windows)
 
 
-async def on_filed(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
+async def on_filed(session: AsyncSession, envelope: Envelope, now: datetime, *, rule: RateRule) -> None:
     filed: ComplaintFiled = envelope.data  # type: ignore[assignment]
     fact = await keep_fact(session, filed.complaint_id, filed.store_id, filed.region_id, category=filed.category,
                            mood=filed.mood, severity=filed.severity, channel=filed.channel, filed_at=filed.filed_at)
     site = await session.get(Site, filed.store_id)
     if site is None:  # a site this service does not schedule: nobody to train
         return
-    rule = rate_rule(SchedulingSettings())
     if filed.category is rules.REGISTER_CATEGORY:
         await _register_training(session, site, filed.filed_at, rule, now)
     await _role_play(session, site, fact, rule.window_days, now)
 
 
-async def on_escalated(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
+async def on_escalated(session: AsyncSession, envelope: Envelope, now: datetime, *, rule: RateRule) -> None:
     event: EscalationEvent = envelope.data  # type: ignore[assignment]
     if not rules.is_escalation(event):
         return
     fact = await keep_fact(session, event.complaint_id, event.store_id, event.region_id, escalated=True)
     site = await session.get(Site, event.store_id)
     if site is not None:
-        await _role_play(session, site, fact, SchedulingSettings().training_window_days, now)
+        await _role_play(session, site, fact, rule.window_days, now)
 
 
 async def on_problem(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
@@ -78,13 +78,16 @@ async def on_problem(session: AsyncSession, envelope: Envelope, now: datetime) -
                        problem_id=problem.problem_id)
 
 
-EFFECTS = {
-    ComplaintFiled: on_filed,
-    EscalationRouted: on_escalated,
-    EscalationPaged: on_escalated,
-    EscalationRaised: on_escalated,
-    ProblemDetected: on_problem,
-}
+def effects(settings: SchedulingSettings) -> dict:  # event class -> effect (see service.intake)
+    rule = rate_rule(settings)
+    escalated = partial(on_escalated, rule=rule)
+    return {
+        ComplaintFiled: partial(on_filed, rule=rule),
+        EscalationRouted: escalated,
+        EscalationPaged: escalated,
+        EscalationRaised: escalated,
+        ProblemDetected: on_problem,
+    }
 
 
 async def _register_training(session: AsyncSession, site: Site, filed_at: datetime, rule: RateRule, now: datetime) -> None:

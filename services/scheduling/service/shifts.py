@@ -40,7 +40,7 @@ def shift_of(row: ShiftRow) -> Shift:
                  ShiftStatus(row.status))
 
 
-async def _lock_region(session: AsyncSession, region_id: str) -> None:
+async def lock_region(session: AsyncSession, region_id: str) -> None:
     await session.execute(select(Region.id).where(Region.id == region_id).with_for_update())
 
 
@@ -67,7 +67,7 @@ async def create_shift(session: AsyncSession, actor: Actor, site_id: str, staff_
     if site is None:
         raise UnknownSite(site_id)
     actor.who.require_scope(site.region_id, site.id)
-    await _lock_region(session, site.region_id)
+    await lock_region(session, site.region_id)
     staff = await session.get(StaffMember, staff_id)
     if staff is None:
         raise rules.UnknownStaff(staff_id)
@@ -95,7 +95,7 @@ async def _load_for_change(session: AsyncSession, actor: Actor, shift_id: UUID) 
     if row is None:
         raise NotFound(f"no shift {shift_id}")
     actor.who.require_scope(row.region_id, row.site_id)
-    await _lock_region(session, row.region_id)
+    await lock_region(session, row.region_id)
     await session.refresh(row)
     rules.check_changeable(shift_of(row), actor.now)
     return row, await session.get(Site, row.site_id)
@@ -130,7 +130,7 @@ async def publish_week(session: AsyncSession, actor: Actor, site_id: str, week: 
     """Publishes the site's draft shifts of the local week starting on Monday `week`; shifts added to
     the week later are published at once."""
     site = await load_site(session, actor.who, site_id)
-    await _lock_region(session, site.region_id)
+    await lock_region(session, site.region_id)
     rules.check_week(week, zone_of(site), actor.now)
     if await session.get(PublishedWeek, (site.id, week)) is None:
         session.add(PublishedWeek(site_id=site.id, week_start=week, published_by=actor.who.sub, published_at=actor.now))
@@ -196,7 +196,7 @@ async def refresh_rosters(sessions: async_sessionmaker, now: datetime, limit: in
         regions = list((await session.execute(select(Site.region_id).where(Site.roster_cut).distinct())).scalars())
     for region_id in regions:
         async with sessions() as session, session.begin():
-            await _lock_region(session, region_id)
+            await lock_region(session, region_id)
             cut = (await session.execute(select(Site).where(Site.region_id == region_id, Site.roster_cut).order_by(Site.id)))
             await _roster_events(session, list(cut.scalars()), now, limit)
 

@@ -32,7 +32,7 @@ def build_worker(settings: SchedulingSettings, platform: PlatformSettings, clock
     """The worker as an app: its lifespan consumes; /readyz checks the store and Kafka."""
     engine = make_engine(settings.database_url)
     sessions = OUTBOX.sessions(engine)
-    effects = intake.effects()
+    effects = intake.effects(settings)
 
     async def handle(envelope: Envelope) -> None:
         await intake.apply(sessions, envelope, clock(), effects)
