@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from services.shared.events.fields import MAX_ITEMS
 from services.shared.settings import DatabaseServiceSettings, settings_config
@@ -58,6 +58,11 @@ class SchedulingSettings(DatabaseServiceSettings):
         description="A week's demand is the site's complaints and returns per hour of the week averaged over this many "
         "complete weeks before it (before the current week, for a week to come).",
     )
+    demand_keep_weeks: int = Field(
+        53, ge=2, le=520,
+        description="How many weeks of each site's hourly counts are kept (at least demand_weeks + 1 are needed); "
+        "older ones are deleted by the retention pass.",
+    )
     demand_base_people: int = Field(2, ge=0, le=100, description="People every open hour needs before any load.")
     demand_events_per_person: float = Field(
         4.0, gt=0, le=1000,
@@ -75,3 +80,9 @@ class SchedulingSettings(DatabaseServiceSettings):
         "any machine; a week not solved within them is answered as such (422), not waited for. In bench/scheduling.py "
         "a 40-person store's week is drafted within 4, a 200-person round-the-clock call centre's needs about 120.",
     )
+
+    @model_validator(mode="after")
+    def _demand_kept_long_enough(self) -> "SchedulingSettings":
+        if self.demand_keep_weeks <= self.demand_weeks:
+            raise ValueError(f"demand_keep_weeks ({self.demand_keep_weeks}) must be more than demand_weeks ({self.demand_weeks})")
+        return self

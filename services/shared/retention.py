@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import Date, delete, inspect, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -25,7 +25,8 @@ log = structlog.get_logger()
 
 @dataclass(frozen=True)
 class Kept:
-    """The rows of one table (with a one-column primary key) are kept for `keep` after `since`."""
+    """The rows of one table are kept for `keep` after `since` (a timestamp, or a date: kept for
+    `keep` after that day began)."""
 
     since: InstrumentedAttribute
     keep: timedelta
@@ -53,10 +54,12 @@ async def purge(session: AsyncSession, now: datetime, retention: Retention) -> P
     """Deletes, in the caller's transaction, at most `batch_size` expired rows of each table."""
     purged = Purged()
     for kept in retention.kept:
-        (key,) = inspect(kept.table).primary_key
-        expired = select(key).where(kept.since < now - kept.keep).limit(retention.batch_size)
+        key = tuple_(*inspect(kept.table).primary_key)
+        cutoff = now - kept.keep
+        expired = select(*key.clauses).where(kept.since < (cutoff.date() if isinstance(kept.since.type, Date) else cutoff))
         deleted = await session.execute(
-            delete(kept.table).where(key.in_(expired)), execution_options={"synchronize_session": False}
+            delete(kept.table).where(key.in_(expired.limit(retention.batch_size))),
+            execution_options={"synchronize_session": False},
         )
         purged[kept.table.__tablename__] = deleted.rowcount
     return purged
