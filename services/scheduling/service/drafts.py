@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scheduling.domain import solver
 from services.scheduling.domain.hours import Weekday, week_end
 from services.scheduling.domain.shifts import SITE_TIERS, TIER_OF_ROLE, NotAMonday, ShiftStatus, check_week
-from services.scheduling.service.demand import DemandRule, HourDemand, Slot, week_demand
+from services.scheduling.domain.demand import DemandRule, HourDemand, Slot
+from services.scheduling.service.demand import rule_of, week_demand
 from services.scheduling.service.directory import hours_of, leave_of, load_site, zone_of
 from services.scheduling.service.shifts import Actor, lock_region
 from services.scheduling.settings import SchedulingSettings
@@ -80,7 +81,7 @@ class Drafting:
 
     @classmethod
     def of(cls, settings: SchedulingSettings) -> "Drafting":
-        return cls(DemandRule.of(settings), solver.SolverSettings(work_limit=settings.solver_work_limit))
+        return cls(rule_of(settings), solver.SolverSettings(work_limit=settings.solver_work_limit))
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ over the last complete weeks, one more person per full `events_per_person`, busy
 
 from datetime import date
 
-from services.scheduling.service.demand import DemandRule, HourDemand, demand_of, history
+from services.scheduling.domain.demand import DemandRule, HourDemand, demand_of, history
 
 RULE = DemandRule(weeks=4, base_people=2, events_per_person=4.0, busy_factor=2.0)
 MONDAY_TO_FRIDAY_9_TO_17 = [(day, hour) for day in range(5) for hour in range(9, 17)]
