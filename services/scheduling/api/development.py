@@ -6,18 +6,17 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.scheduling.api import schemas
+from services.scheduling.api.training import TrainingRecordOut
 from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions, run_once
 from services.scheduling.domain.access import READERS
 from services.scheduling.domain.development import COACHES, Readiness
-from services.scheduling.domain.training import TrainingStatus
 from services.scheduling.service import development
 from services.scheduling.store.development import NOTE_MAX_CHARS, CoachingNote
 from services.shared.auth import Authorize
 from services.shared.events.fields import StaffId, Tier
-from services.shared.events.scheduling import TrainingKind
 from services.shared.principal import Principal, Role
 
 router = APIRouter(prefix="/v1", tags=["coaching and development"], responses=schemas.ERRORS)
@@ -48,17 +47,6 @@ def _note(row: CoachingNote) -> NoteOut:
                    complaint_ids=row.complaint_ids, recorded_at=row.recorded_at)
 
 
-class TrainingOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    session_id: UUID
-    kind: TrainingKind
-    site_id: schemas.SiteId
-    starts_at: datetime
-    ends_at: datetime
-    status: TrainingStatus
-
-
 class CriterionOut(BaseModel):
     name: str = Field(description="tenure_months, training_completed, complaints_resolved, csat_responses, average_csat "
                       "or coaching_notes")
@@ -87,7 +75,7 @@ class DevelopmentOut(BaseModel):
     role: Role
     home_site_id: schemas.SiteId
     hire_date: date
-    training: list[TrainingOut]
+    training: list[TrainingRecordOut]
     coaching_notes: list[NoteOut] = Field(description=f"The latest {development.NOTES_IN_RECORD}.")
     coaching_notes_count: int
     complaints_resolved: int
@@ -125,7 +113,7 @@ async def development_record(staff_id: StaffId, who: Reader, sessions: Sessions,
     return DevelopmentOut(
         staff_id=record.staff.id, role=Role(record.staff.role), home_site_id=record.staff.home_site_id,
         hire_date=record.staff.hire_date,
-        training=[TrainingOut.model_validate(entry) for entry in record.training],
+        training=[TrainingRecordOut.model_validate(entry, from_attributes=True) for entry in record.training],
         coaching_notes=[_note(row) for row in record.notes], coaching_notes_count=progress.coaching_notes,
         complaints_resolved=progress.complaints_resolved, csat_responses=len(progress.csat_scores),
         average_csat=progress.average_csat, readiness=_readiness(record.staff.id, record.readiness),

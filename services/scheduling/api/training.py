@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field, model_validator
 
 from services.scheduling.api import schemas
 from services.scheduling.api.deps import IdempotencyKeyHeader, Now, Sessions, Work, actor_for, run_once
-from services.scheduling.domain.access import ADMINS, READERS, SCHEDULERS
+from services.scheduling.domain.access import ADMINS, OWN_ONLY, READERS, SCHEDULERS
 from services.scheduling.domain.training import (
-    OWN_TRAINING_ONLY, PROGRAMMES, EnrolmentStatus, SessionStatus, TrainingStatus, training_status,
+    PROGRAMMES, EnrolmentStatus, SessionStatus, TrainingStatus, training_status,
 )
 from services.scheduling.service import training
 from services.scheduling.service.shifts import Actor
@@ -302,7 +302,7 @@ async def scenarios(session_id: UUID, who: Reader, sessions: Sessions) -> list[S
         mine = [a for a in answers if a.number == scenario.number]
         shown.append(ScenarioOut(
             number=scenario.number, category=scenario.category, severity=scenario.severity, mood=scenario.mood,
-            channel=scenario.channel, resolved_with=actual if mine or who.role not in OWN_TRAINING_ONLY else None,
+            channel=scenario.channel, resolved_with=actual if mine or who.role not in OWN_ONLY else None,
             answers=[AnswerOut(staff_id=a.staff_id, technique=a.technique, outcome=a.outcome,
                                same_technique=a.technique == scenario.technique, same_outcome=a.outcome == scenario.outcome)
                      for a in mine],

@@ -11,7 +11,7 @@ READERS = frozenset(
      Role.senior_manager, Role.service, Role.ops}
 )
 FRONT_LINE_ROLES = frozenset({Role.associate, Role.call_centre_agent, Role.coordinator})
-OWN_SHIFTS_ONLY = frozenset({Role.associate, Role.call_centre_agent})
+OWN_ONLY = frozenset({Role.associate, Role.call_centre_agent})  # see their own shifts and training only
 
 
 def sees_staff(who: Principal, staff_id: str, site_id: str, region_id: str) -> bool:

@@ -54,7 +54,6 @@ PROGRAMMES: dict[TrainingKind, Programme] = {
 NEW_HIRE_WITHIN = timedelta(days=30)
 TRAINER_TIERS = frozenset({Tier.coordinator, Tier.store_manager, Tier.regional_coordinator})
 BRIEFED_TIERS = frozenset({Tier.associate, Tier.coordinator, Tier.store_manager})  # a site's own staff
-OWN_TRAINING_ONLY = frozenset({Role.associate, Role.call_centre_agent})  # they see the sessions they are in
 
 
 class SessionStatus(StrEnum):

@@ -4,16 +4,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.scheduling.domain.access import may_edit_staff, sees_staff
+from services.scheduling.domain.access import OWN_ONLY, may_edit_staff, sees_staff
 from services.scheduling.domain.hours import Opening, OpeningHours, Weekday
 from services.scheduling.domain.shifts import Leave
 from services.scheduling.service import training
 from services.scheduling.store.models import Region, Site, StaffMember
 from services.shared.errors import InvalidField, NotFound, OutOfScope
-from services.shared.principal import Principal
+from services.shared.principal import REGION_ROLES, Principal, Role
 
 
 class UnknownSite(InvalidField):
@@ -148,3 +148,20 @@ async def erase_contact(session: AsyncSession, who: Principal, staff_id: str, no
     staff = await load_staff(session, who, staff_id)
     staff.work_email = staff.work_phone = staff.webhook_url = None
     staff.contact_erased_at = now
+
+
+def in_scope(query: Select, who: Principal, table: type, own: ColumnElement[bool] | None = None, **filters: object) -> Select:
+    """The query of `table` (with site_id and region_id) narrowed to what the caller may see — their
+    own rows (`own`; nothing without it) for the front line, their site's for a store manager, their
+    region's for the region's roles, all for the chain's — and to the `filters` given (column name →
+    value; None filters nothing)."""
+    if who.role in OWN_ONLY:
+        query = query.where(own if own is not None else false())
+    elif who.role is Role.store_manager:
+        query = query.where(table.site_id == who.store_id)
+    elif who.role in REGION_ROLES:
+        query = query.where(table.region_id == who.region_id)
+    for name, value in filters.items():
+        if value is not None:
+            query = query.where(getattr(table, name) == value)
+    return query

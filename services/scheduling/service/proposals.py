@@ -17,6 +17,7 @@ from services.scheduling.domain import proposals as rules
 from services.scheduling.domain.proposals import ProposalStatus, RateRule, ShiftSpan, Window
 from services.scheduling.domain.shifts import ShiftStatus
 from services.scheduling.settings import SchedulingSettings
+from services.scheduling.service.directory import in_scope
 from services.scheduling.store.complaints import ComplaintFact, keep_fact
 from services.scheduling.store.development import TrainingProposal
 from services.scheduling.store.models import ShiftRow, Site, StaffMember
@@ -29,7 +30,7 @@ from services.shared.events.escalations import EscalationEvent, EscalationPaged,
 from services.shared.events.fields import MAX_ITEMS
 from services.shared.events.scheduling import TrainingCause, TrainingKind, TrainingProposed
 from services.shared.outbox import add_events
-from services.shared.principal import REGION_ROLES, Principal, Role
+from services.shared.principal import Principal
 from services.shared.topics import SCHEDULING
 
 
@@ -158,15 +159,8 @@ async def list_proposals(session: AsyncSession, who: Principal, site_id: str | N
     """The proposals of the caller's sites, newest first."""
     who.require_scope(region_id, site_id)
     query = select(TrainingProposal).order_by(TrainingProposal.proposed_at.desc(), TrainingProposal.id).limit(limit)
-    if who.role is Role.store_manager:
-        query = query.where(TrainingProposal.site_id == who.store_id)
-    elif who.role in REGION_ROLES:
-        query = query.where(TrainingProposal.region_id == who.region_id)
-    for column, value in ((TrainingProposal.site_id, site_id), (TrainingProposal.region_id, region_id),
-                          (TrainingProposal.status, status)):
-        if value is not None:
-            query = query.where(column == value)
-    return list(await session.scalars(query))
+    return list(await session.scalars(in_scope(query, who, TrainingProposal, site_id=site_id, region_id=region_id,
+                                               status=status)))
 
 
 async def load_proposal(session: AsyncSession, who: Principal, proposal_id: uuid.UUID, *, for_update: bool = False

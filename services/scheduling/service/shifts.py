@@ -10,17 +10,16 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.scheduling.domain import shifts as rules
-from services.scheduling.domain.access import OWN_SHIFTS_ONLY
 from services.scheduling.domain.hours import week_of
 from services.scheduling.domain.shifts import Shift, ShiftStatus
-from services.scheduling.service.directory import UnknownSite, hours_of, leave_of, load_site, sites_in_scope, zone_of
+from services.scheduling.service.directory import UnknownSite, in_scope, hours_of, leave_of, load_site, sites_in_scope, zone_of
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.models import PublishedWeek, Region, ShiftRow, Site, StaffMember
 from services.shared.errors import NotFound
 from services.shared.events.fields import Tier
 from services.shared.events.scheduling import ShiftCancelled, ShiftScheduled
 from services.shared.outbox import add_events
-from services.shared.principal import REGION_ROLES, Principal, Role
+from services.shared.principal import Principal
 from services.shared.topics import ROSTER, SCHEDULING
 
 
@@ -214,16 +213,9 @@ async def list_shifts(session: AsyncSession, who: Principal, filters: ShiftFilte
     """Shifts in the caller's scope, earliest first: an associate sees their own published ones."""
     who.require_scope(filters.region_id, filters.site_id)
     query = select(ShiftRow).order_by(ShiftRow.starts_at, ShiftRow.id).limit(limit)
-    if who.role in OWN_SHIFTS_ONLY:
-        query = query.where(ShiftRow.staff_id == who.sub, ShiftRow.status != ShiftStatus.draft)
-    elif who.role is Role.store_manager:
-        query = query.where(ShiftRow.site_id == who.store_id)
-    elif who.role in REGION_ROLES:
-        query = query.where(ShiftRow.region_id == who.region_id)
-    for column, value in ((ShiftRow.site_id, filters.site_id), (ShiftRow.region_id, filters.region_id),
-                          (ShiftRow.staff_id, filters.staff_id)):
-        if value is not None:
-            query = query.where(column == value)
+    own = (ShiftRow.staff_id == who.sub) & (ShiftRow.status != ShiftStatus.draft)
+    query = in_scope(query, who, ShiftRow, own, site_id=filters.site_id, region_id=filters.region_id,
+                     staff_id=filters.staff_id)
     if filters.starts_from is not None:
         query = query.where(ShiftRow.starts_at >= filters.starts_from)
     if filters.starts_before is not None:

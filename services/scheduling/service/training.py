@@ -16,10 +16,10 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scheduling.domain import training as rules
-from services.scheduling.domain.access import ADMINS, SCHEDULERS
+from services.scheduling.domain.access import ADMINS, OWN_ONLY, SCHEDULERS
 from services.scheduling.domain.shifts import ShiftStatus
 from services.scheduling.domain.training import (
-    OWN_TRAINING_ONLY, Booking, EnrolmentStatus, OnShift, Period, SessionClosed, SessionStatus, TrainingRecord, training_status,
+    Booking, EnrolmentStatus, OnShift, Period, SessionClosed, SessionStatus, TrainingRecord, training_status,
 )
 from services.scheduling.service import directory
 from services.scheduling.store.models import Region, ShiftRow, Site, StaffMember
@@ -34,7 +34,7 @@ from services.shared.events.complaints import (
 from services.shared.events.fields import MAX_ITEMS, Tier
 from services.shared.events.scheduling import TrainingCancelled, TrainingCompleted, TrainingKind, TrainingScheduled
 from services.shared.outbox import add_events
-from services.shared.principal import REGION_ROLES, Principal, Role
+from services.shared.principal import Principal
 from services.shared.topics import SCHEDULING
 
 
@@ -305,16 +305,8 @@ async def list_sessions(session: AsyncSession, who: Principal, filters: SessionF
     """Sessions in the caller's scope, earliest first: a front-line person sees their own."""
     who.require_scope(filters.region_id, filters.site_id)
     query = select(TrainingSession).order_by(TrainingSession.starts_at, TrainingSession.id).limit(limit)
-    if who.role in OWN_TRAINING_ONLY:
-        query = query.where(_own(who))
-    elif who.role is Role.store_manager:
-        query = query.where(TrainingSession.site_id == who.store_id)
-    elif who.role in REGION_ROLES:
-        query = query.where(TrainingSession.region_id == who.region_id)
-    for column, value in ((TrainingSession.site_id, filters.site_id), (TrainingSession.region_id, filters.region_id),
-                          (TrainingSession.kind, filters.kind)):
-        if value is not None:
-            query = query.where(column == value)
+    query = directory.in_scope(query, who, TrainingSession, _own(who), site_id=filters.site_id,
+                               region_id=filters.region_id, kind=filters.kind)
     if filters.starts_from is not None:
         query = query.where(TrainingSession.starts_at >= filters.starts_from)
     if filters.starts_before is not None:
@@ -325,7 +317,7 @@ async def list_sessions(session: AsyncSession, who: Principal, filters: SessionF
 async def load_session(session: AsyncSession, who: Principal, session_id: uuid.UUID) -> TrainingSession:
     row = await session.get(TrainingSession, session_id)
     visible = row is not None and who.scope_error(row.region_id, row.site_id) is None and (
-        who.role not in OWN_TRAINING_ONLY or row.trainer_id == who.sub or who.sub in await _enrolled(session, row.id)
+        who.role not in OWN_ONLY or row.trainer_id == who.sub or who.sub in await _enrolled(session, row.id)
     )
     if not visible:
         raise NotFound(f"no training session {session_id} in your scope")
@@ -340,7 +332,7 @@ async def attendees(session: AsyncSession, who: Principal, rows: Iterable[Traini
     for enrolment in (await session.execute(query)).scalars():
         found[enrolment.session_id].append(enrolment)
     for row in rows:
-        if who.role in OWN_TRAINING_ONLY and row.trainer_id != who.sub:
+        if who.role in OWN_ONLY and row.trainer_id != who.sub:
             found[row.id] = [enrolment for enrolment in found[row.id] if enrolment.staff_id == who.sub]
     return found
 
@@ -540,7 +532,7 @@ async def scenarios(session: AsyncSession, who: Principal, session_id: uuid.UUID
     listed = (await session.execute(select(Scenario).where(Scenario.session_id == row.id).order_by(Scenario.number))).scalars()
     answers = select(ScenarioAnswer).where(ScenarioAnswer.session_id == row.id) \
         .order_by(ScenarioAnswer.number, ScenarioAnswer.staff_id)
-    if who.role in OWN_TRAINING_ONLY and row.trainer_id != who.sub:
+    if who.role in OWN_ONLY and row.trainer_id != who.sub:
         answers = answers.where(ScenarioAnswer.staff_id == who.sub)
     return list(listed), list((await session.execute(answers)).scalars())
 

@@ -8,28 +8,16 @@ from sqlalchemy import select
 
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.demand import DemandCount
-from services.scheduling.store.migrate import upgrade_async
 from services.scheduling.store.models import Region, Site
-from services.scheduling.store.outbox import OUTBOX
 from services.scheduling.store.retention import make_retention
-from services.shared.db import make_engine
 from services.shared.retention import purge_all
 
 NOW = datetime(2027, 3, 10, 12, tzinfo=UTC)  # a Wednesday
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def sessions(request, tmp_path, new_database):
-    url = f"sqlite:///{tmp_path / 'scheduling.db'}" if request.param == "sqlite" else await new_database()
-    await upgrade_async(url)
-    engine = make_engine(url)
-    yield OUTBOX.sessions(engine)
-    await engine.dispose()
-
-
-async def test_demand_counts_older_than_the_weeks_kept_are_deleted(sessions):
+async def test_demand_counts_older_than_the_weeks_kept_are_deleted(store_sessions):
     weeks = [date(2027, 3, 8), date(2027, 2, 8), date(2027, 2, 1), date(2027, 1, 25)]
-    async with sessions.begin() as session:
+    async with store_sessions.begin() as session:
         session.add(Region(id="uusimaa", name="Uusimaa"))
         session.add(Site(id="hel-kamppi", region_id="uusimaa", name="Kamppi", kind="store", timezone="Europe/Helsinki",
                          opening_hours={}, exceptions={}))
@@ -37,8 +25,8 @@ async def test_demand_counts_older_than_the_weeks_kept_are_deleted(sessions):
         session.add_all(DemandCount(site_id="hel-kamppi", week_start=week, weekday=day, hour=hour, events=1)
                         for week in weeks for day in range(7) for hour in (9, 17))
     retention = make_retention(SchedulingSettings(demand_weeks=4, demand_keep_weeks=5, retention_batch_size=5))
-    assert (await purge_all(sessions, NOW, retention))["demand_counts"] == 14  # in batches of 5
-    async with sessions() as session:
+    assert (await purge_all(store_sessions, NOW, retention))["demand_counts"] == 14  # in batches of 5
+    async with store_sessions() as session:
         kept = set((await session.execute(select(DemandCount.week_start))).scalars())
     # Kept: this week and the five before it, from 1 February on.
     assert kept == set(weeks[:3])
