@@ -1,7 +1,8 @@
 """What the scheduling worker does with the events it consumes: each module that learns from the
 other services' topics (the demand of each hour; training proposals, and the complaint facts that
-role-play and development records read) gives its effects per event class (`effects(settings)`), and every effect of one event runs in one
-transaction with the record that the event was applied, so a replay changes nothing twice."""
+role-play and development records read) gives its effects per event class (`effects(settings)`),
+and every effect of one event runs in one transaction with the record that the event was applied,
+so a replay changes nothing twice."""
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.scheduling.domain import shifts as rules
 from services.scheduling.domain.hours import week_of
 from services.scheduling.domain.shifts import Shift, ShiftStatus
+from services.scheduling.service import training
 from services.scheduling.service.directory import UnknownSite, in_scope, hours_of, leave_of, load_site, sites_in_scope, zone_of
 from services.scheduling.settings import SchedulingSettings
 from services.scheduling.store.models import PublishedWeek, Region, ShiftRow, Site, StaffMember
@@ -107,6 +108,8 @@ async def edit_shift(session: AsyncSession, actor: Actor, shift_id: UUID, start:
     rules.check_times(start, end, actor.now, actor.limits, started=start == row.starts_at)
     staff = await session.get(StaffMember, row.staff_id)
     await _check(session, site, staff, Tier(row.role), start, end, ignoring=row.id)
+    if row.status == ShiftStatus.published:
+        await training.check_shift_change(session, row, start, end)
     row.starts_at, row.ends_at, row.week_start, row.updated_at = start, end, week_of(start, zone_of(site)), actor.now
     if row.status == ShiftStatus.published:
         await _announce(session, [row], actor)
@@ -116,6 +119,8 @@ async def edit_shift(session: AsyncSession, actor: Actor, shift_id: UUID, start:
 async def cancel_shift(session: AsyncSession, actor: Actor, shift_id: UUID) -> ShiftRow:
     row, site = await _load_for_change(session, actor, shift_id)
     was_published = row.status == ShiftStatus.published
+    if was_published:
+        await training.check_shift_change(session, row, None, None)
     row.status, row.updated_at = ShiftStatus.cancelled, actor.now
     await session.flush()
     if was_published:

@@ -27,7 +27,7 @@ from services.scheduling.store.complaints import ComplaintFact
 from services.scheduling.store.training import (
     Enrolment, OnboardingDue, Promotion, PromotionBriefing, Scenario, ScenarioAnswer, TrainingSession,
 )
-from services.shared.errors import InvalidField, NotFound, OutOfScope
+from services.shared.errors import Conflict, InvalidField, NotFound, OutOfScope
 from services.shared.events.complaints import (
     Category, Channel, Mood, Outcome, Severity, Technique,
 )
@@ -178,10 +178,12 @@ async def _shifts_covering(session: AsyncSession, staff_ids: list[str], site_id:
     return found
 
 
-async def _bookings(session: AsyncSession, staff_ids: list[str], start: datetime, end: datetime) -> dict[str, list[Booking]]:
-    """Each person's sessions (as trainer or trainee) that are not cancelled and overlap [start, end)."""
+async def _bookings(session: AsyncSession, staff_ids: list[str], start: datetime, end: datetime,
+                    site_id: str | None = None) -> dict[str, list[Booking]]:
+    """Each person's sessions (as trainer or trainee; at the site, if given) that are not cancelled and
+    overlap [start, end)."""
     overlapping = (TrainingSession.status != SessionStatus.cancelled, TrainingSession.starts_at < end,
-                   TrainingSession.ends_at > start)
+                   TrainingSession.ends_at > start, *([TrainingSession.site_id == site_id] if site_id else []))
     earliest = (TrainingSession.starts_at, TrainingSession.id)
     as_trainee = select(Enrolment.staff_id, TrainingSession).join(TrainingSession, Enrolment.session_id == TrainingSession.id) \
         .where(Enrolment.staff_id.in_(staff_ids), *overlapping).order_by(*earliest)
@@ -192,6 +194,29 @@ async def _bookings(session: AsyncSession, staff_ids: list[str], start: datetime
         for staff_id, row in await session.execute(query):
             found[staff_id].append(Booking(row.id, row.starts_at, row.ends_at))
     return found
+
+
+class TrainingDuringShift(Conflict):
+    def __init__(self, staff_id: str, booking: Booking) -> None:
+        super().__init__(
+            f"staff member {staff_id!r} is in training session {booking.session_id} from {booking.starts_at.isoformat()} "
+            f"to {booking.ends_at.isoformat()} during this shift: move or cancel the session first"
+        )
+
+
+async def check_shift_change(session: AsyncSession, shift: ShiftRow, start: datetime | None, end: datetime | None) -> None:
+    """Refuses to move a published shift to [start, end), or to cancel it (None), when that would leave
+    one of the person's training sessions at the site (as trainer or trainee) outside all their shifts."""
+    for booking in (await _bookings(session, [shift.staff_id], shift.starts_at, shift.ends_at, shift.site_id))[shift.staff_id]:
+        if start is not None and start <= booking.starts_at and booking.ends_at <= end:
+            continue
+        another = await session.scalar(select(ShiftRow.id).where(
+            ShiftRow.staff_id == shift.staff_id, ShiftRow.site_id == shift.site_id, ShiftRow.id != shift.id,
+            ShiftRow.status == ShiftStatus.published, ShiftRow.starts_at <= booking.starts_at,
+            ShiftRow.ends_at >= booking.ends_at,
+        ).limit(1))
+        if another is None:
+            raise TrainingDuringShift(shift.staff_id, booking)
 
 
 async def _enrolled(session: AsyncSession, session_id: uuid.UUID) -> list[str]:

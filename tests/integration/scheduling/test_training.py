@@ -304,3 +304,33 @@ async def test_role_play_plays_the_sites_own_resolved_complaints_without_persona
     empty = await schedule(api, "de_escalation_role_play", local(2027, 3, 4, 14), local(2027, 3, 4, 15), trainer="mgr-0100",
                            site="hel-callcentre")
     assert empty.status_code == 422 and "no complaint resolved" in empty.json()["detail"][0]["msg"]
+
+
+async def test_a_shift_change_that_would_leave_someones_training_outside_their_shifts_is_refused(api_per_database):
+    api = api_per_database
+    await on_shift(api, ("mgr-0007", "hel-kamppi", local(2027, 3, 4, 9), local(2027, 3, 4, 17)),
+                   ("emp-1042", "hel-kamppi", local(2027, 3, 4, 9), local(2027, 3, 4, 17)))
+    booked = await schedule(api, "returns", local(2027, 3, 4, 14), local(2027, 3, 4, 15), staff_ids=("emp-1042",))
+    assert booked.status_code == 201, booked.text
+    session_id = booked.json()["session_id"]
+    shifts = (await api.client.get("/v1/shifts", params={"site_id": "hel-kamppi"}, headers=api.admin())).json()
+    trainee_shift = next(s["shift_id"] for s in shifts if s["staff_id"] == "emp-1042")
+    trainer_shift = next(s["shift_id"] for s in shifts if s["staff_id"] == "mgr-0007")
+
+    for refused in (
+        await api.client.patch(f"/v1/shifts/{trainee_shift}", json={"ends_at": local(2027, 3, 4, 14, 30).isoformat()},
+                               headers=api.admin()),
+        await api.client.post(f"/v1/shifts/{trainee_shift}/cancel", headers=api.admin()),
+        await api.client.post(f"/v1/shifts/{trainer_shift}/cancel", headers=api.admin()),
+    ):
+        assert refused.status_code == 409, refused.text
+        assert f"is in training session {session_id}" in refused.json()["detail"]
+    after = (await api.client.get("/v1/shifts", params={"site_id": "hel-kamppi"}, headers=api.admin())).json()
+    assert after == shifts  # nothing changed
+
+    # A change that keeps the session inside the shift is fine; once the session is off, so is the rest.
+    kept = await api.client.patch(f"/v1/shifts/{trainee_shift}", json={"ends_at": local(2027, 3, 4, 15).isoformat()},
+                                  headers=api.admin())
+    assert kept.status_code == 200, kept.text
+    assert (await api.client.post(f"/v1/training/sessions/{session_id}/cancel", headers=api.admin())).status_code == 200
+    assert (await api.client.post(f"/v1/shifts/{trainee_shift}/cancel", headers=api.admin())).status_code == 200
