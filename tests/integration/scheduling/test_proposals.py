@@ -19,7 +19,17 @@ from services.shared.principal import Role
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, SCHEDULING
 from tests.support import eventually, read_all
 from tests.support.builders import example
+from services.shared.settings import PlatformSettings
+from tests.support.infra import kafka_broker
 from tests.support.scheduling import Api, applied, produce, running_worker, start_worker
+
+
+@pytest.fixture(scope="module")
+def platform(infra_dir):
+    """A broker of this module's own: the thousands of complaints of the restart test would otherwise
+    be read by every later worker of the session's broker (the escalation worker's group among them)."""
+    with kafka_broker(infra_dir / "kafka-scheduling-proposals") as bootstrap:
+        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
 
 
 def utc(*args) -> datetime:
