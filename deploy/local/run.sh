@@ -79,7 +79,8 @@ cat <<TXT
 
 The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s; logs in $data/*.log):
   complaints API  $complaints/docs
-  scheduling API  $scheduling/docs  (sites, staff, shifts; GET /v1/on-duty: who is on duty now)
+  scheduling API  $scheduling/docs  (sites, staff, shifts, drafts, training, proposals, coaching; GET /v1/on-duty)
+  scheduling      worker http://127.0.0.1:${SCHEDULING_WORKER_PORT:-8007}/readyz  (learns demand and complaints, proposes training)
   escalation      routing, pages and SLA tier moves on the escalations topic
   dashboard       http://127.0.0.1:${ESCALATION_PORT:-8002}/  (regional coordinators' live board)
   analytics       http://127.0.0.1:${ANALYTICS_PORT:-8003}/metrics  (satisfaction and loss-prevention totals; ops token)
