@@ -37,6 +37,7 @@ class ProposalOut(BaseModel):
     decided_by: StaffId | None
     decided_at: datetime | None
     reason: str | None
+    session_id: UUID | None = Field(description="The training session scheduled for it, once there is one.")
 
 
 class DecisionIn(schemas.Strict):
@@ -48,7 +49,7 @@ def _out(row: TrainingProposal) -> ProposalOut:
         proposal_id=row.id, site_id=row.site_id, region_id=row.region_id, kind=TrainingKind(row.kind),
         cause=TrainingCause(row.cause), cause_ref=row.cause_ref, staff_ids=row.staff_ids, problem_id=row.problem_id,
         proposed_at=row.proposed_at, status=ProposalStatus(row.status), decided_by=row.decided_by,
-        decided_at=row.decided_at, reason=row.reason,
+        decided_at=row.decided_at, reason=row.reason, session_id=row.session_id,
     )
 
 

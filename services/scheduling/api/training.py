@@ -68,10 +68,12 @@ class SessionIn(schemas.Strict):
     staff_ids: Trainees = Field(default_factory=list, description="Trainees to enrol at once.")
     promotion_id: UUID | None = Field(None, description="The promotion a promotions_briefing session briefs.")
     problem_id: UUID | None = Field(None, description="The detected common problem that called for the session.")
+    proposal_id: UUID | None = Field(None, description="The training proposal the session answers: scheduling it confirms "
+                                     "the proposal and links the session to it.")
 
     def spec(self) -> SessionSpec:
         return SessionSpec(self.site_id, self.kind, self.trainer, self.starts_at.astimezone(UTC), self.ends_at.astimezone(UTC),
-                           self.capacity, tuple(self.staff_ids), self.promotion_id, self.problem_id)
+                           self.capacity, tuple(self.staff_ids), self.promotion_id, self.problem_id, self.proposal_id)
 
 
 class EnrolIn(schemas.Strict):

@@ -16,13 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scheduling.domain import proposals as rules
 from services.scheduling.domain.proposals import ProposalStatus, RateRule, ShiftSpan, Window
 from services.scheduling.domain.shifts import ShiftStatus
+from services.scheduling.service import directory
 from services.scheduling.settings import SchedulingSettings
-from services.scheduling.service.directory import in_scope
 from services.scheduling.store.complaints import ComplaintFact, keep_fact
 from services.scheduling.store.development import TrainingProposal
 from services.scheduling.store.models import ShiftRow, Site, StaffMember
+from services.scheduling.store.training import TrainingSession
 from services.shared.db import insert_statement
-from services.shared.errors import Conflict, NotFound
+from services.shared.errors import Conflict, InvalidField, NotFound
 from services.shared.events.complaints import ComplaintFiled
 from services.shared.events.coordination import ProblemDetected
 from services.shared.events.envelope import Envelope
@@ -159,8 +160,8 @@ async def list_proposals(session: AsyncSession, who: Principal, site_id: str | N
     """The proposals of the caller's sites, newest first."""
     who.require_scope(region_id, site_id)
     query = select(TrainingProposal).order_by(TrainingProposal.proposed_at.desc(), TrainingProposal.id).limit(limit)
-    return list(await session.scalars(in_scope(query, who, TrainingProposal, site_id=site_id, region_id=region_id,
-                                               status=status)))
+    query = directory.in_scope(query, who, TrainingProposal, site_id=site_id, region_id=region_id, status=status)
+    return list(await session.scalars(query))
 
 
 async def load_proposal(session: AsyncSession, who: Principal, proposal_id: uuid.UUID, *, for_update: bool = False
@@ -180,4 +181,19 @@ async def decide(session: AsyncSession, who: Principal, proposal_id: uuid.UUID, 
     if proposal.status != ProposalStatus.proposed:
         raise AlreadyDecided(proposal)
     proposal.status, proposal.decided_by, proposal.decided_at, proposal.reason = status, who.sub, now, reason
+    return proposal
+
+
+async def answer_with_session(session: AsyncSession, who: Principal, proposal_id: uuid.UUID, training: TrainingSession,
+                              now: datetime) -> TrainingProposal:
+    """Scheduling the training a proposal asked for confirms it (if it was not yet) and links the session."""
+    proposal = await load_proposal(session, who, proposal_id, for_update=True)
+    if (proposal.site_id, proposal.kind) != (training.site_id, training.kind):
+        raise InvalidField("proposal_id", f"training proposal {proposal.id} asks for {proposal.kind} at site {proposal.site_id}")
+    if proposal.status == ProposalStatus.dismissed or proposal.session_id is not None:
+        answered = f"answered by training session {proposal.session_id}" if proposal.session_id else "dismissed"
+        raise Conflict(f"training proposal {proposal.id} was {answered} already")
+    if proposal.status == ProposalStatus.proposed:
+        proposal.status, proposal.decided_by, proposal.decided_at = ProposalStatus.confirmed, who.sub, now
+    proposal.session_id = training.id
     return proposal

@@ -21,7 +21,7 @@ from services.scheduling.domain.shifts import ShiftStatus
 from services.scheduling.domain.training import (
     Booking, EnrolmentStatus, OnShift, Period, SessionClosed, SessionStatus, TrainingRecord, training_status,
 )
-from services.scheduling.service import directory
+from services.scheduling.service import directory, proposals
 from services.scheduling.store.models import Region, ShiftRow, Site, StaffMember
 from services.scheduling.store.complaints import ComplaintFact
 from services.scheduling.store.training import (
@@ -57,6 +57,7 @@ class SessionSpec:
     staff_ids: tuple[str, ...] = ()
     promotion_id: uuid.UUID | None = None
     problem_id: uuid.UUID | None = None
+    proposal_id: uuid.UUID | None = None
 
 
 async def training_history(session: AsyncSession, staff_id: str) -> list[TrainingRecord]:
@@ -89,6 +90,8 @@ async def schedule_session(session: AsyncSession, who: Principal, now: datetime,
         await _draw_scenarios(session, row, now, training)
     if spec.kind == TrainingKind.onboarding:
         await _enrol_new_hires(session, row, site, now)
+    if spec.proposal_id is not None:
+        await proposals.answer_with_session(session, who, spec.proposal_id, row, now)
     await _announce(session, row, now)
     return row
 

@@ -35,6 +35,7 @@ class TrainingProposal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(63))
     decided_at: Mapped[datetime | None]
     reason: Mapped[str | None] = mapped_column(String(REASON_MAX_CHARS))
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("training_sessions.id"))  # the training that answers it
 
 
 class CoachingNote(Base):

@@ -173,6 +173,21 @@ async def test_complaints_call_for_training_once_per_cause_and_the_manager_decid
     assert (await api.client.post(f"/v1/training-proposals/{briefing_id}/confirm", headers=other)).status_code == 404
     assert (await api.client.get(f"/v1/training-proposals/{briefing_id}", headers=manager)).json()["status"] == "proposed"
 
+    # Scheduling the training a proposal asks for confirms it and links the session; once, and only that kind.
+    def session_for(kind: str, hour: int) -> dict:
+        return {"site_id": "hel-kamppi", "kind": kind, "trainer": "mgr-0007", "starts_at": utc(2027, 3, 10, hour).isoformat(),
+                "ends_at": utc(2027, 3, 10, hour, 45).isoformat(), "capacity": 5, "proposal_id": briefing_id}
+
+    wrong_kind = await api.client.post("/v1/training/sessions", json=session_for("register", 8), headers=manager)
+    assert wrong_kind.status_code == 422 and wrong_kind.json()["detail"][0]["loc"] == ["body", "proposal_id"]
+    answered = await api.client.post("/v1/training/sessions", json=session_for("returns", 8), headers=manager)
+    assert answered.status_code == 201, answered.text
+    linked = (await api.client.get(f"/v1/training-proposals/{briefing_id}", headers=manager)).json()
+    assert linked["status"] == "confirmed" and linked["decided_by"] == "mgr-0007"
+    assert linked["session_id"] == answered.json()["session_id"]
+    twice = await api.client.post("/v1/training/sessions", json=session_for("returns", 10), headers=manager)
+    assert twice.status_code == 409 and f"answered by training session {linked['session_id']}" in twice.json()["detail"]
+
     # Each cause went to Kafka once, as TrainingProposed.
     async def published() -> dict:
         found = await proposed_on_kafka(api, {register, role_play, briefing})

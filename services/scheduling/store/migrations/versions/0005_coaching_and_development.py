@@ -28,7 +28,9 @@ def upgrade() -> None:
     sa.Column('decided_by', sa.String(length=63), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('session_id', sa.Uuid(), nullable=True),
     sa.ForeignKeyConstraint(['region_id'], ['regions.id'], ),
+    sa.ForeignKeyConstraint(['session_id'], ['training_sessions.id'], ),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('site_id', 'cause', 'cause_ref', name='uq_training_proposals_cause')
