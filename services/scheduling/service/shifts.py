@@ -162,6 +162,7 @@ async def _announce(session: AsyncSession, rows: list[ShiftRow], actor: Actor, s
     for event in events:
         add_events(session, SCHEDULING, [event], now, subject=str(event.shift_id))
     await _publish_rosters(session, rows, now, actor.limits.roster_shifts, sites)
+    await training.enrol_new_hires_on_shift(session, rows, now)
 
 
 async def _publish_rosters(session: AsyncSession, rows: list[ShiftRow], now: datetime, limit: int,

@@ -377,7 +377,8 @@ async def staff_training(session: AsyncSession, who: Principal, staff_id: str) -
 
 async def new_hire(session: AsyncSession, staff: StaffMember, now: datetime) -> None:
     """A staff member just added to the directory awaits onboarding, if they are a new hire; they are
-    enrolled when an onboarding session is scheduled at their site during one of their shifts."""
+    enrolled when an onboarding session is scheduled at their site during one of their shifts, or when
+    a shift of theirs is published during one."""
     site = await session.get(Site, staff.home_site_id)
     await session.flush()  # the directory entry first, for the row below to refer to
     if rules.is_new_hire(staff.hire_date, now.astimezone(directory.zone_of(site)).date()):
@@ -412,6 +413,29 @@ async def _enrol_new_hires(session: AsyncSession, row: TrainingSession, site: Si
             await _enrol(session, row, site, [due.staff_id], now)
         except (rules.NotOnShift, rules.DoubleBooked):
             continue
+
+
+async def enrol_new_hires_on_shift(session: AsyncSession, shifts: Iterable[ShiftRow], now: datetime) -> None:
+    """A new hire awaiting onboarding whose shift is published joins the first onboarding session at the
+    site during it that has room."""
+    for shift in shifts:
+        awaiting = _awaiting([shift.site_id]).where(OnboardingDue.staff_id == shift.staff_id)
+        if (await session.execute(awaiting)).scalar_one_or_none() is None:
+            continue
+        held = await session.scalars(select(TrainingSession).where(
+            TrainingSession.site_id == shift.site_id, TrainingSession.kind == TrainingKind.onboarding,
+            TrainingSession.status == SessionStatus.scheduled, TrainingSession.starts_at >= max(shift.starts_at, now),
+            TrainingSession.ends_at <= shift.ends_at, TrainingSession.trainer_id != shift.staff_id,
+        ).order_by(TrainingSession.starts_at, TrainingSession.id))
+        for row in list(held):
+            if len(await _enrolled(session, row.id)) >= row.capacity:
+                continue
+            try:
+                await _enrol(session, row, await session.get(Site, shift.site_id), [shift.staff_id], now)
+            except (rules.NotOnShift, rules.DoubleBooked):
+                continue
+            await _announce(session, row, now)
+            break
 
 
 # The promotion calendar

@@ -151,6 +151,23 @@ async def test_a_new_hire_is_enrolled_in_onboarding_automatically(api_per_databa
     assert [r["status"] for r in history] == ["cancelled", "absent"]
 
 
+async def test_a_new_hire_joins_the_onboarding_held_during_a_shift_of_theirs_once_it_is_published(api_per_database):
+    api = api_per_database
+    manager = api.token(Role.store_manager, "hel-kamppi", sub="mgr-0007")
+    hired = await api.client.put("/v1/staff/emp-1099", headers=manager,
+                                 json=staff_body(Role.associate, "hel-kamppi", skills=[], hire_date="2027-02-26"))
+    assert hired.status_code == 204, hired.text
+    await on_shift(api, ("mgr-0007", "hel-kamppi", local(2027, 3, 4, 9), local(2027, 3, 4, 17)))
+    onboarding = await schedule(api, "onboarding", local(2027, 3, 4, 10), local(2027, 3, 4, 12), headers=manager)
+    assert attendees(onboarding.json()) == {}  # the new hire has no shift then yet
+
+    draft = await api.shift("emp-1099", "hel-kamppi", local(2027, 3, 4, 9), local(2027, 3, 4, 15))
+    assert draft.status_code == 201 and draft.json()["status"] == "published"  # the week is published: at once
+    session = await api.client.get(f"/v1/training/sessions/{onboarding.json()['session_id']}", headers=manager)
+    assert attendees(session.json()) == {"emp-1099": "enrolled"}
+    assert (await api.client.get("/v1/training/onboarding", headers=manager)).json() == []
+
+
 async def test_a_promotion_gets_a_briefing_at_every_site_of_its_region(api_per_database):
     api = api_per_database
     # The promotion starts on Monday 8 March. On Sunday no manager works at Kamppi, so the briefing is on
