@@ -35,7 +35,7 @@ python=${RETAIL_PYTHON:-$repo/.venv/bin/python}
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 usage() { { echo usage:; sed -n '4,9p' "$0" | sed 's/^# //'; } >&2; exit 2; }
 # The services' Kafka users: each may do only what services/cli/acls.py grants it.
-USERS=(complaints escalation boards analytics reports scheduling scheduling_worker notifications)
+USERS=(complaints escalation boards analytics reports scheduling scheduling_worker complaints_worker notifications)
 
 fetch() {
   local stamp=$cache/kafka/$version/.fetched want

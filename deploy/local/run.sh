@@ -14,6 +14,8 @@ export COMPLAINTS_DATABASE_URL=${COMPLAINTS_DATABASE_URL:-sqlite:///$data/compla
 complaints=http://127.0.0.1:${COMPLAINTS_PORT:-8001}
 export SCHEDULING_DATABASE_URL=${SCHEDULING_DATABASE_URL:-sqlite:///$data/scheduling.db}
 scheduling=http://127.0.0.1:${SCHEDULING_PORT:-8006}
+export NOTIFICATIONS_DATABASE_URL=${NOTIFICATIONS_DATABASE_URL:-sqlite:///$data/notifications.db}
+export NOTIFICATIONS_SCHEDULING_URL=$scheduling NOTIFICATIONS_COMPLAINTS_URL=$complaints
 
 services=()
 stop_all() {
@@ -69,6 +71,12 @@ for url in sys.argv[1:]:
             time.sleep(0.5)
 PY
 start scheduling_worker scheduling-worker "$bin/python" -m services.scheduling.worker  # once the API has migrated the store
+start complaints_worker complaints-worker "$bin/python" -m services.complaints.worker  # likewise
+# No mail server runs here: a local SMTP server (aiosmtpd) keeps the pages in $data/mail/, a Maildir any mail reader opens.
+setsid "$bin/python" -m aiosmtpd -n -l "127.0.0.1:${NOTIFICATIONS_SMTP_PORT:-8025}" -c aiosmtpd.handlers.Mailbox "$data/mail" \
+  >>"$data/smtp.log" 2>&1 &
+services+=($!)
+start notifications notifications "$bin/python" -m services.notifications  # looks recipients up in the scheduling API
 
 # The demo only calls the APIs (it schedules the staff through the scheduling service): no Kafka user.
 setsid "$bin/retail" demo --url "$complaints" --scheduling-url "$scheduling" --rate "${RETAIL_DEMO_RATE:-1}" \
@@ -81,7 +89,9 @@ The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s
   complaints API  $complaints/docs
   scheduling API  $scheduling/docs  (sites, staff, shifts, drafts, training, proposals, coaching; GET /v1/on-duty)
   scheduling      worker http://127.0.0.1:${SCHEDULING_WORKER_PORT:-8007}/readyz  (learns demand and complaints, proposes training)
+  complaints      worker http://127.0.0.1:${COMPLAINTS_WORKER_PORT:-8008}/readyz  (whom each complaint is routed or raised to)
   escalation      routing, pages and SLA tier moves on the escalations topic
+  notifications   http://127.0.0.1:${NOTIFICATIONS_PORT:-8009}/readyz  (pages by e-mail, kept in $data/mail/; acknowledge links)
   dashboard       http://127.0.0.1:${ESCALATION_PORT:-8002}/  (regional coordinators' live board)
   analytics       http://127.0.0.1:${ANALYTICS_PORT:-8003}/metrics  (satisfaction and loss-prevention totals; ops token)
   reports         http://127.0.0.1:${ANALYTICS_REPORTS_PORT:-8004}/docs  (satisfaction, loss prevention, open signals; manager tokens)

@@ -49,6 +49,7 @@ SERVICES: dict[str, Access] = {
     "reports": Access(follows=(analytics.CHANGELOGS[analytics.REPORTS_TABLE],)),
     "scheduling": Access(writes=(SCHEDULING, ROSTER)),
     "scheduling_worker": Access(reads=(COMPLAINTS, RETURNS, ESCALATIONS, COORDINATION), group="scheduling"),
+    "complaints_worker": Access(reads=(ESCALATIONS,), group="complaints"),
     "notifications": Access(reads=(ESCALATIONS, COORDINATION, SCHEDULING), group="notifications"),
 }
 

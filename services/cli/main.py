@@ -14,6 +14,7 @@ from services.cli import acls as kafka_acls
 from services.cli.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
 from services.escalation.settings import EscalationSettings
+from services.notifications.settings import NotificationsSettings
 from services.scheduling.settings import SchedulingSettings
 from services.shared import generate as generated
 from services.shared.auth import AuthError, mint_token
@@ -26,6 +27,7 @@ from services.shared.topics import ALL_TOPICS
 app = typer.Typer(help="Retail customer-service platform: tokens, topics, generated files.", no_args_is_help=True)
 SETTINGS_CLASSES = [
     PlatformSettings, ComplaintsSettings, EscalationSettings, AnalyticsSettings, PipelineSettings, SchedulingSettings,
+    NotificationsSettings,
 ]
 
 

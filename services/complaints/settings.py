@@ -13,6 +13,12 @@ class ComplaintsSettings(DatabaseServiceSettings):
         description="SQLAlchemy URL of the complaints store: a SQLite file by default, postgresql://… for real.",
     )
     port: int = Field(8001, description="Port the HTTP API listens on.")
+    worker_port: int = Field(8008, description="Port the complaints worker's health, readiness and metrics listen on.")
+    processed_events_keep_days: int = Field(
+        100, ge=1,
+        description="How long the worker remembers an escalation event it applied, so that a replay changes nothing; "
+        "keep it longer than the retention of the escalations topic (90 days).",
+    )
     customer_ref_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_CUSTOMER_REF_KEY),
         description="HMAC key that turns contact data into the pseudonymous customer_ref; never change it in place.",

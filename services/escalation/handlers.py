@@ -16,7 +16,7 @@ from services.escalation.topics import OBSERVATIONS
 from services.shared.events import complaints as c
 from services.shared.events.coordination import ProblemDetected
 from services.shared.events.envelope import Envelope
-from services.shared.events.escalations import EscalationBreached, EscalationPaged, EscalationRaised, EscalationRouted
+from services.shared.events.escalations import Assignee, EscalationBreached, EscalationPaged, EscalationRaised, EscalationRouted
 from services.shared.events.returns import ReturnRejected
 from services.shared.topics import COORDINATION, ESCALATIONS
 
@@ -106,13 +106,15 @@ def on_tick(state: State, tick: Tick, partition: int) -> list[Outgoing]:
 
 def on_lifecycle(state: State, event: c.ComplaintEvent) -> None:
     """A complaint's own lifecycle: acknowledgement and resolution stop its timers, reopening
-    restarts them at its tier."""
+    restarts them at its tier, and an assignment by hand moves it to that person and tier."""
     case = state.cases.get(event.complaint_id)
     if case is None:
         return
     match event:
         case c.ComplaintAcknowledged(at=at):
             state.cases.keep(case.acknowledged(at))
+        case c.ComplaintAssigned(assignee=staff_id, assignee_role=tier, at=at):
+            state.cases.keep(case.assigned(Assignee(tier=tier, staff_id=staff_id), at))
         case c.ComplaintResolved(at=at):
             state.cases.keep(case.resolved(at))
         case c.ComplaintReopened(at=at):

@@ -13,6 +13,8 @@ from services.shared.auth import mint_token
 from services.shared.clock import utc_now
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.shared.settings import PlatformSettings
+from tests.support import ServiceProcess, ready_process
+from tests.support.infra import free_port
 
 STORES = {"hel-kamppi": "uusimaa", "esp-iso-omena": "uusimaa", "tre-koskikeskus": "pirkanmaa"}
 
@@ -69,6 +71,19 @@ async def start_api(database_url: str, platform: PlatformSettings, clock=utc_now
                 response = await client.put(f"/v1/stores/{store}", json={"region_id": region, "name": store}, headers=admin)
                 assert response.status_code == 204
             yield api
+
+
+async def running_worker(database_url: str, platform: PlatformSettings) -> AsyncIterator[ServiceProcess]:
+    """The complaints worker as operators run it (`python -m services.complaints.worker`), once ready."""
+    port = free_port()
+    process = await ready_process("services.complaints.worker", {
+        "COMPLAINTS_DATABASE_URL": database_url, "COMPLAINTS_WORKER_PORT": str(port),
+        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
+    }, f"http://127.0.0.1:{port}")
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 async def add_stores(api, region: str, stores: list[str]) -> None:

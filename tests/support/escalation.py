@@ -71,10 +71,11 @@ class Worker:
         return await worker_has_read(self.platform, *topics)
 
 
-async def worker_has_read(platform, *topics) -> bool:
+async def worker_has_read(platform, *topics, group: str = "escalation") -> bool:
+    """True once consumer group `group` has committed offsets up to the end of every partition of the topics."""
     admin = KafkaAdminClient(bootstrap_servers=platform.kafka_bootstrap_servers)
     try:
-        committed = admin.list_group_offsets("escalation")["escalation"]
+        committed = admin.list_group_offsets(group)[group]
         ends = admin.list_partition_offsets(
             {TopicPartition(topic.name, p): -1 for topic in topics for p in range(topic.partitions)}
         )

@@ -19,11 +19,12 @@ from services.complaints.service.contact_reads import disclose
 from services.complaints.service.context import Context
 from services.complaints.store.models import Complaint
 from services.shared.events.complaints import Category, Mood, Severity
-from services.shared.events.fields import RegionId, StaffId, StoreId
+from services.shared.events.fields import RegionId, StaffId, StoreId, Tier
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"], responses=schemas.ERRORS)
 Reader = Annotated[Context, context_for(*READERS)]
 Worker = Annotated[Context, context_for(*FRONT_LINE)]
+ME = "me"  # as the assignee: the caller
 
 
 @router.post("", status_code=201, response_model=ComplaintOut, summary="File a complaint")
@@ -51,7 +52,8 @@ async def list_complaints(
     category: Category | None = None,
     severity: Severity | None = None,
     mood: Mood | None = None,
-    assignee: StaffId | None = None,
+    assignee: Annotated[StaffId | None, Query(description='A staff id, or "me" for your own queue.')] = None,
+    tier: Annotated[Tier | None, Query(description="The tier complaints are at.")] = None,
     created_from: schemas.Instant | None = None,
     created_to: schemas.Instant | None = None,
     cursor: str | None = None,
@@ -59,7 +61,8 @@ async def list_complaints(
 ) -> ComplaintPage:
     filters = ComplaintFilters(
         store_id=store_id, region_id=region_id, status=status, category=category, severity=severity, mood=mood,
-        assignee=assignee, created_from=created_from, created_to=created_to,
+        assignee=ctx.who.sub if assignee == ME else assignee, tier=tier, created_from=created_from,
+        created_to=created_to,
     )
     after = schemas.after_complaint(cursor) if cursor else None
     async with sessions() as session, session.begin():  # a write: contact shown is recorded with the read

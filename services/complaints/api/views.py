@@ -50,8 +50,12 @@ class ComplaintOut(BaseModel):
     amount: Money | None
     staff_involved: str | None
     filed_by: StaffId
-    assignee: StaffId | None
-    assignee_role: Tier | None
+    assignee: StaffId | None = Field(description="Whom it is routed, raised or assigned to; null while only its tier is known.")
+    assignee_role: Tier | None = Field(description="The tier it is at.")
+    acknowledge_by: datetime | None = Field(description="The escalation's deadline to acknowledge it; null once acknowledged.")
+    resolve_by: datetime | None = Field(
+        description="The escalation's deadline to resolve it; null until routed, and after a reopening until raised."
+    )
     resolution_technique: Technique | None
     resolution_outcome: Outcome | None
     resolution_summary: str | None
@@ -134,7 +138,8 @@ def complaint_out(complaint: Complaint, ctx: Context, *, with_notes: bool, conta
         amount=Money(minor_units=complaint.amount_minor, currency=complaint.currency)
         if complaint.amount_minor is not None else None,
         staff_involved=complaint.staff_involved, filed_by=complaint.filed_by, assignee=complaint.assignee,
-        assignee_role=complaint.assignee_role, resolution_technique=complaint.resolution_technique,
+        assignee_role=complaint.assignee_role, acknowledge_by=complaint.acknowledge_by, resolve_by=complaint.resolve_by,
+        resolution_technique=complaint.resolution_technique,
         resolution_outcome=complaint.resolution_outcome,
         resolution_summary=complaint.resolution_summary if personal else None,
         reopen_count=complaint.reopen_count, created_at=complaint.created_at, updated_at=complaint.updated_at,

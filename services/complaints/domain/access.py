@@ -3,6 +3,7 @@ who needs to know a customer's contact."""
 
 from dataclasses import dataclass
 
+from services.shared.events.complaints import Channel
 from services.shared.events.fields import Tier
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Principal, Role
 
@@ -30,6 +31,15 @@ def needs_contact(who: Principal, *, store_id: str, assigned_to: str | None) -> 
     if who.role in STORE_ROLES and who.store_id == store_id:
         return True
     return who.role in STAFF and assigned_to is not None and who.sub == assigned_to
+
+
+def channel_error(who: Principal, channel: Channel) -> str | None:
+    """Why the caller may not file through `channel`: a call-centre agent takes complaints on the call
+    centre's lines, for any site, so what they file came through the call centre (which the channel
+    figures count)."""
+    if who.role is Role.call_centre_agent and channel is not Channel.call_centre:
+        return f"a call-centre agent files complaints through channel {Channel.call_centre}, not {channel}"
+    return None
 
 
 def tier_of(role: Role) -> Tier:

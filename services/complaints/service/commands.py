@@ -67,6 +67,7 @@ class ComplaintFilters:
     severity: Severity | None = None
     mood: Mood | None = None
     assignee: str | None = None
+    tier: Tier | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
 

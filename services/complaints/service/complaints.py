@@ -7,7 +7,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services.complaints.domain.access import tier_of, visible_to
+from services.complaints.domain.access import channel_error, tier_of, visible_to
 from services.complaints.domain.customers import REPEAT_WINDOW
 from services.complaints.domain.lifecycle import Action, Status, first_contact, transition
 from services.complaints.service import commands
@@ -15,7 +15,7 @@ from services.complaints.service.context import Context, for_change, store_in_sc
 from services.complaints.service.csat import issue_survey
 from services.complaints.service.customers import customer_for
 from services.complaints.store.models import Complaint, Note
-from services.shared.errors import NotFound
+from services.shared.errors import InvalidField, NotFound
 from services.shared.events import complaints as events
 from services.shared.events.envelope import Event
 from services.shared.outbox import add_events
@@ -23,6 +23,8 @@ from services.shared.topics import COMPLAINTS
 
 
 async def file_complaint(session: AsyncSession, ctx: Context, command: commands.FileComplaint) -> Complaint:
+    if reason := channel_error(ctx.who, command.channel):
+        raise InvalidField("channel", reason)
     store = await store_in_scope(session, ctx, command.store_id)
     customer = await customer_for(session, ctx, command.customer)
     prior = (
@@ -71,15 +73,15 @@ async def load_complaint(session: AsyncSession, ctx: Context, complaint_id: uuid
 
 async def acknowledge(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID) -> Complaint:
     complaint = await _move(session, ctx, complaint_id, Action.acknowledge)
-    complaint.acknowledged_at = ctx.now
+    complaint.acknowledged_at, complaint.acknowledge_by = ctx.now, None
     return await _record(session, ctx, complaint, events.ComplaintAcknowledged(**_about(complaint, ctx)))
 
 
 async def assign(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, command: commands.Assign) -> Complaint:
     complaint = await _move(session, ctx, complaint_id, Action.assign)
     complaint.reassigned = complaint.reassigned or command.assignee != complaint.filed_by
-    complaint.assignee, complaint.assignee_role = command.assignee, command.assignee_role
-    complaint.acknowledged_at = complaint.acknowledged_at or ctx.now
+    complaint.assignee, complaint.assignee_role, complaint.assigned_at = command.assignee, command.assignee_role, ctx.now
+    complaint.acknowledged_at, complaint.acknowledge_by = complaint.acknowledged_at or ctx.now, None
     assigned = events.ComplaintAssigned(
         **_about(complaint, ctx), assignee=command.assignee, assignee_role=command.assignee_role
     )
@@ -102,7 +104,7 @@ async def resolve(
     complaint = await _move(session, ctx, complaint_id, Action.resolve)
     complaint.resolution_technique, complaint.resolution_outcome = command.technique, command.outcome
     complaint.resolution_summary = command.summary
-    complaint.acknowledged_at = complaint.acknowledged_at or ctx.now
+    complaint.acknowledged_at, complaint.acknowledge_by = complaint.acknowledged_at or ctx.now, None
     complaint.resolved_at = ctx.now
     resolved = events.ComplaintResolved(
         **_about(complaint, ctx), technique=command.technique, outcome=command.outcome,
@@ -122,7 +124,8 @@ async def reopen(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, c
         session.add(Note(id=uuid.uuid4(), complaint_id=complaint.id, author=ctx.who.sub, text=command.reason,
                          created_at=ctx.now))
     complaint.reopen_count += 1
-    complaint.resolved_at = complaint.closed_at = None
+    # The escalation restarts its deadlines at its tier, and publishes them only with its next move.
+    complaint.resolved_at = complaint.closed_at = complaint.resolve_by = None
     return await _record(session, ctx, complaint, events.ComplaintReopened(**_about(complaint, ctx)))
 
 
@@ -167,6 +170,7 @@ async def list_complaints(
         (Complaint.store_id, filters.store_id), (Complaint.region_id, filters.region_id),
         (Complaint.status, filters.status), (Complaint.category, filters.category),
         (Complaint.severity, filters.severity), (Complaint.mood, filters.mood), (Complaint.assignee, filters.assignee),
+        (Complaint.assignee_role, filters.tier),
     ):
         if value is not None:
             query = query.where(column == value)

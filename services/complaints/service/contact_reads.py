@@ -22,8 +22,7 @@ def disclose(session: AsyncSession, ctx: Context, complaints: Iterable[Complaint
         contact = Contact(name=complaint.contact_name, email=complaint.contact_email, phone=complaint.contact_phone)
         if contact == Contact():  # erased: nothing to read
             continue
-        # Whom the complaint is assigned or raised to, as far as this service knows: its assignee.
-        # Issue 13 brings the escalation's assignee (tier raises) here.
+        # Its assignee is whom it was last routed, raised or assigned to (see service.escalations).
         if needs_contact(ctx.who, store_id=complaint.store_id, assigned_to=complaint.assignee):
             shown[complaint.id] = contact
             session.add(ContactRead(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.shared.db import UtcDateTime
 from services.shared.idempotency import IdempotencyKeyColumns
+from services.shared.intake import ProcessedEventColumns
 from services.shared.leases import LeaseColumns
 from services.shared.outbox import OutboxColumns
 
@@ -84,7 +85,11 @@ class Complaint(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     filed_by: Mapped[str] = mapped_column(String(63))
     assignee: Mapped[str | None] = mapped_column(String(63), index=True)
-    assignee_role: Mapped[str | None] = mapped_column(String(30))
+    assignee_role: Mapped[str | None] = mapped_column(String(30), index=True)  # the tier it is at
+    # When it came to its assignee: routing or a raise older than a manual assignment does not undo it.
+    assigned_at: Mapped[datetime | None]
+    acknowledge_by: Mapped[datetime | None]  # the escalation's deadlines; None once acknowledged
+    resolve_by: Mapped[datetime | None]
     reassigned: Mapped[bool] = mapped_column(default=False)
     reopen_count: Mapped[int] = mapped_column(default=0)
     resolution_technique: Mapped[str | None] = mapped_column(String(30))
@@ -169,6 +174,12 @@ class IdempotencyKey(IdempotencyKeyColumns, Base):
 
 class OutboxEvent(OutboxColumns, Base):
     __tablename__ = "outbox"
+
+
+class ProcessedEvent(ProcessedEventColumns, Base):
+    """An escalation event the complaints worker has applied (see `services.shared.intake`)."""
+
+    __tablename__ = "processed_events"
 
 
 class Lease(LeaseColumns, Base):

@@ -4,7 +4,7 @@ it keeps their rows, from its settings."""
 from datetime import timedelta
 
 from services.complaints.settings import ComplaintsSettings
-from services.complaints.store.models import ContactRead, IdempotencyKey, Lease, OutboxEvent
+from services.complaints.store.models import ContactRead, IdempotencyKey, Lease, OutboxEvent, ProcessedEvent
 from services.shared.retention import Kept, Retention
 
 
@@ -14,6 +14,7 @@ def make_retention(settings: ComplaintsSettings) -> Retention:
             Kept(IdempotencyKey.created_at, timedelta(hours=settings.idempotency_keep_hours)),
             Kept(OutboxEvent.published_at, timedelta(days=settings.outbox_keep_days)),
             Kept(ContactRead.read_at, timedelta(days=settings.contact_reads_keep_days)),
+            Kept(ProcessedEvent.processed_at, timedelta(days=settings.processed_events_keep_days)),
         ),
         Lease,
         batch_size=settings.retention_batch_size,

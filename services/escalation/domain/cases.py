@@ -81,6 +81,14 @@ class Case(BaseModel):
             return self
         return self.model_copy(update={"acknowledged_at": at, "acknowledge_by": None})
 
+    def assigned(self, assignee: Assignee, at: datetime) -> Self:
+        """Assigned by hand: to that person at that tier, acknowledged (as the complaints service takes
+        an assignment to be), its resolve deadline kept. A raise made after the assignment stands, as
+        it does in the complaints service: the later move wins."""
+        if any(mark.at > at for mark in self.breaches):
+            return self
+        return self.acknowledged(at).model_copy(update={"assignee": assignee, "reason": f"assigned to {assignee.tier}"})
+
     def resolved(self, at: datetime) -> Self:
         return self.model_copy(update={"resolved_at": at})
 

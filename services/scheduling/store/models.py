@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.shared.db import UtcDateTime
 from services.shared.idempotency import IdempotencyKeyColumns
+from services.shared.intake import ProcessedEventColumns
 from services.shared.leases import LeaseColumns
 from services.shared.outbox import OutboxColumns
 
@@ -110,12 +111,7 @@ class Lease(LeaseColumns, Base):
     __tablename__ = "leases"
 
 
-class ProcessedEvent(Base):
-    """An event the scheduling worker has applied, recorded in the same transaction as its effects, so
-    that a replay (after a crash, a rebalance or a restart) changes nothing the second time."""
+class ProcessedEvent(ProcessedEventColumns, Base):
+    """An event the scheduling worker has applied (see `services.shared.intake`)."""
 
     __tablename__ = "processed_events"
-
-    event_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    type: Mapped[str] = mapped_column(String(100))
-    processed_at: Mapped[datetime] = mapped_column(index=True)

@@ -102,18 +102,40 @@ async def test_contact_is_shown_to_the_filing_site_the_call_centre_and_the_assig
     assert {str(value) for key, value in contacts.items() if key != complaint["id"]} == {str(NOTHING)}
 
 
-async def test_a_call_centre_agent_files_and_resolves_for_any_store(api):
-    given = contact()
+async def test_a_call_centre_agent_files_works_and_lists_complaints_of_any_store_with_their_contact(api):
     agent = call_centre(api)
-    filed = await api.client.post("/v1/complaints", headers=agent, json={
-        "store_id": "tre-koskikeskus", "customer": given, "channel": "call_centre", "category": "service",
-        "severity": "low", "mood": "calm", "description": "Called about a late delivery.",
+    filed = {}
+    for store in ("tre-koskikeskus", "esp-iso-omena"):  # in both regions
+        given = contact()
+        response = await api.client.post("/v1/complaints", headers=agent, json={
+            "store_id": store, "customer": given, "channel": "call_centre", "category": "service",
+            "severity": "low", "mood": "calm", "description": "Called about a late delivery.",
+        })
+        assert response.status_code == 201, response.text
+        assert shown(response.json()) == given and response.json()["filed_by"] == "cc-0001"
+        filed[response.json()["id"]] = given
+    in_store = await api.client.post("/v1/complaints", headers=agent, json={
+        "store_id": "hel-kamppi", "customer": contact(), "channel": "in_store", "category": "service",
+        "severity": "low", "mood": "calm", "description": "Walked in.",
     })
-    assert filed.status_code == 201, filed.text
-    assert shown(filed.json()) == given
-    resolved = await api.client.post(f"/v1/complaints/{filed.json()['id']}/resolve", headers=agent,
-                                     json={"technique": "address_concerns", "outcome": "apology", "summary": "Rebooked."})
-    assert resolved.status_code == 200, resolved.text
+    assert in_store.status_code == 422 and in_store.json()["detail"][0]["loc"] == ["body", "channel"]
+
+    first, second = filed
+    other_agent = call_centre(api, "cc-0003")  # works what another agent filed
+    for path, body in (("acknowledge", None), ("notes", {"text": "Called back."}),
+                       ("assign", {"assignee": "cc-0003", "assignee_role": "associate"}),
+                       ("resolve", {"technique": "address_concerns", "outcome": "apology", "summary": "Rebooked."})):
+        response = await api.client.post(f"/v1/complaints/{first}/{path}", headers=other_agent, json=body)
+        assert response.status_code in (200, 201), response.text
+        assert shown(response.json()) == filed[first]
+    assert response.json()["status"] == "resolved"
+
+    listed = await api.client.get("/v1/complaints", params={"limit": 200}, headers=other_agent)
+    contacts = {item["id"]: shown(item) for item in listed.json()["items"]}
+    assert {first: contacts[first], second: contacts[second]} == filed
+    assert {item["store_id"] for item in listed.json()["items"]} == {"hel-kamppi", "esp-iso-omena", "tre-koskikeskus"}
+    mine = await api.client.get("/v1/complaints", params={"assignee": "me"}, headers=other_agent)
+    assert [item["id"] for item in mine.json()["items"]] == [first]
 
 
 async def test_every_read_of_contact_data_is_recorded_and_senior_managers_can_query_it(api):

@@ -4,8 +4,10 @@ listing is narrowed to, and the tier each role works at."""
 import pytest
 
 from services.complaints.domain.access import (
-    ADMINS, AUDITORS, FRONT_LINE, READERS, STAFF, Visible, needs_contact, sees_case_text, tier_of, visible_to,
+    ADMINS, AUDITORS, FRONT_LINE, READERS, STAFF, Visible, channel_error, needs_contact, sees_case_text, tier_of,
+    visible_to,
 )
+from services.shared.events.complaints import Channel
 from services.shared.events.fields import Tier
 from services.shared.principal import Principal, Role
 
@@ -52,6 +54,18 @@ def test_nobody_else_reads_what_complaints_say(role):
 def test_a_call_centre_agent_works_at_the_associates_tier_and_the_others_at_their_own():
     assert tier_of(Role.call_centre_agent) is Tier.associate
     assert [tier_of(Role(tier)) for tier in Tier] == list(Tier)
+
+
+@pytest.mark.parametrize("channel", sorted(set(Channel) - {Channel.call_centre}))
+def test_a_call_centre_agent_files_through_the_call_centre_only(channel):
+    agent = staff(Role.call_centre_agent, region_id=None)
+    assert channel_error(agent, Channel.call_centre) is None
+    assert channel_error(agent, channel) == f"a call-centre agent files complaints through channel call_centre, not {channel}"
+
+
+@pytest.mark.parametrize("role", sorted(FRONT_LINE - {Role.call_centre_agent}))
+def test_the_other_front_line_roles_file_through_any_channel(role):
+    assert all(channel_error(staff(role), channel) is None for channel in Channel)
 
 
 @pytest.mark.parametrize("role", [Role.associate, Role.store_manager])

@@ -244,6 +244,33 @@ def test_an_acknowledged_complaint_breaches_only_its_resolve_deadline():
     assert breached.event.deadline_kind == DeadlineKind.resolve
 
 
+def test_a_complaint_assigned_by_hand_is_the_assignees_at_their_tier_and_raised_from_there():
+    state, filed = worker(), complaint()
+    file(state, filed)
+    assigned = c.ComplaintAssigned.model_validate({
+        **c.ComplaintAssigned.model_config["json_schema_extra"]["examples"][0], "complaint_id": str(filed.complaint_id),
+        "assignee": "crd-0009", "assignee_role": "coordinator", "at": NOW + minutes(5),
+    })
+    assert handlers.escalate(state, envelope(assigned, NOW + minutes(5)), PARTITION) == []
+    case = state.cases.get(filed.complaint_id)
+    assert case.assignee == Assignee(tier=Tier.coordinator, staff_id="crd-0009")
+    assert (case.acknowledged_at, case.acknowledge_by, case.resolve_by) == (NOW + minutes(5), None, NOW + minutes(240))
+    assert tick(state, NOW + minutes(20)) == [], "an assignment acknowledges"
+    breached, raised = tick(state, NOW + minutes(240))
+    assert (breached.event.tier, raised.event.from_tier) == (Tier.coordinator, Tier.coordinator)
+    assert raised.event.assignee == Assignee(tier=Tier.store_manager, staff_id=MANAGER)
+
+
+def test_an_assignment_made_before_a_raise_the_worker_saw_first_leaves_the_raise_standing():
+    state, filed = worker(), complaint()
+    file(state, filed)
+    _, raised = tick(state, NOW + minutes(16))
+    follow(state, c.ComplaintAssigned, filed, NOW + minutes(14))  # to mgr-0007, made before the raise
+    assert state.cases.get(filed.complaint_id).assignee == raised.event.assignee == Assignee(
+        tier=Tier.coordinator, staff_id=COORDINATOR
+    )
+
+
 # ---- table values that do not read back ------------------------------------------------------------
 
 GARBAGE = b"\xff\x00 not a value"

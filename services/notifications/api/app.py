@@ -1,0 +1,94 @@
+"""The notifications service: its HTTP API (acknowledge links, health, metrics) and, beside it in the
+same process, the consumer that records pages and tier raises and the sender that delivers them."""
+
+import asyncio
+import contextlib
+import random
+import signal
+from collections.abc import AsyncIterator
+
+import httpx
+import structlog
+from fastapi import FastAPI
+
+from services.notifications.api import acknowledgements
+from services.notifications.service import intake
+from services.notifications.service.acknowledgements import Acknowledgements
+from services.notifications.service.directory import Directory
+from services.notifications.service.email import Mailer
+from services.notifications.service.sender import CONSUMER, Sender
+from services.notifications.settings import DEVELOPMENT_LINK_KEY, NotificationsSettings
+from services.notifications.store.migrate import upgrade_async
+from services.notifications.store.models import IdempotencyKey, Lease
+from services.notifications.store.outbox import OUTBOX
+from services.notifications.store.retention import make_retention
+from services.shared.clock import Clock, utc_now
+from services.shared.database_app import database_app
+from services.shared.events.envelope import Envelope
+from services.shared.kafka import consume, make_producer, stop_producer
+from services.shared.settings import Environment, PlatformSettings, check_production_key
+from services.shared.topics import ESCALATIONS
+
+VERSION = "0.1.0"
+log = structlog.get_logger()
+
+
+def build_app(
+    settings: NotificationsSettings, platform: PlatformSettings, clock: Clock = utc_now, *,
+    scheduling: httpx.AsyncBaseTransport | None = None, complaints: httpx.AsyncBaseTransport | None = None,
+    rng: random.Random | None = None,
+) -> FastAPI:
+    """The service; `scheduling` and `complaints` replace the network to those APIs (tests run them in-process)."""
+    if platform.env is Environment.production:
+        check_production_key("NOTIFICATIONS_LINK_SIGNING_KEY", settings.link_signing_key, DEVELOPMENT_LINK_KEY)
+    app = database_app(
+        service="notifications", settings=settings, platform=platform, clock=clock, outbox=OUTBOX, leases=Lease,
+        idempotency_keys=IdempotencyKey, retention=make_retention(settings), upgrade=upgrade_async,
+        routers=(acknowledgements.router,), version=VERSION,
+        description="Delivers pages and tier raises by e-mail to the person on duty, and takes their acknowledgement "
+        "from the message's signed, single-use link to the complaints service.",
+    )
+    sessions = app.state.sessions
+    scheduling_api = httpx.AsyncClient(base_url=settings.scheduling_url, transport=scheduling, timeout=settings.http_timeout_s)
+    complaints_api = httpx.AsyncClient(base_url=settings.complaints_url, transport=complaints, timeout=settings.http_timeout_s)
+    link_key = settings.link_signing_key.get_secret_value().encode()
+    app.state.acknowledgements = Acknowledgements(sessions, complaints_api, platform, link_key)
+    sender = Sender(sessions, Directory(scheduling_api, platform, clock), Mailer(settings), settings, clock,
+                    rng or random.Random())
+    serving = app.router.lifespan_context
+
+    async def record(envelope: Envelope) -> None:
+        await intake.record(sessions, envelope, clock())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        async with serving(running):  # migrations, the relay, retention
+            stop = asyncio.Event()
+            producer = make_producer(platform, f"{CONSUMER}-consumer")  # for the dead letters of malformed events
+            await producer.start()
+            consuming = asyncio.create_task(
+                consume(ESCALATIONS, record, group_id=CONSUMER, settings=platform, producer=producer, stop=stop)
+            )
+            consuming.add_done_callback(_stop_the_process_if_it_failed)
+            sending = asyncio.create_task(sender.run(stop))
+            sending.add_done_callback(_stop_the_process_if_it_failed)
+            try:
+                yield
+            finally:
+                stop.set()
+                await asyncio.gather(consuming, sending, return_exceptions=True)
+                await stop_producer(producer)
+                await scheduling_api.aclose()
+                await complaints_api.aclose()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def _stop_the_process_if_it_failed(task: asyncio.Task) -> None:
+    """The consumer or the sender stopped by an error it cannot handle (the store unreachable) ends the
+    process, for the process manager to start it again; the events the consumer had not committed are
+    consumed again, and the deliveries the sender had claimed are tried again when their claims expire."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("consumer or sender stopped; stopping the service", error=type(task.exception()).__name__)
+        signal.raise_signal(signal.SIGTERM)

@@ -1,0 +1,24 @@
+"""The service's Prometheus metrics: labels are the channel, the outcome and the kind of failure, never a
+person or an address."""
+
+from prometheus_client import Counter, Histogram
+
+DELIVERIES = Counter(
+    "notifications_deliveries_total",
+    "Delivery attempts by channel and outcome: sent, retried (failed, tried again later), undeliverable (given up, "
+    "dead-lettered).",
+    ["channel", "outcome"],
+)
+DELIVERY_SECONDS = Histogram(
+    "notifications_delivery_seconds", "Time from a notification's event to its delivery to the channel's server.", ["channel"],
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600),
+)
+ACKNOWLEDGEMENTS = Counter(
+    "notifications_acknowledgements_total",
+    "Acknowledge links opened, by outcome: acknowledged, already_acknowledged (someone else was first), refused.",
+    ["outcome"],
+)
+ACKNOWLEDGE_SECONDS = Histogram(
+    "notifications_acknowledge_seconds", "Time from a notification's event to its acknowledgement from the message.",
+    buckets=(10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200),
+)
