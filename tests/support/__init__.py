@@ -70,6 +70,21 @@ async def ready_process(module: str, env: dict[str, str], url: str, *, timeout_s
     return process
 
 
+async def running_worker_process(module: str, prefix: str, database_url: str, bootstrap: str) -> AsyncIterator[ServiceProcess]:
+    """A service's consuming worker as operators run it (`python -m <module>`, its settings under
+    `prefix`: <PREFIX>_DATABASE_URL, <PREFIX>_WORKER_PORT), once ready, for as long as the caller iterates."""
+    from tests.support.infra import free_port
+
+    port = free_port()
+    process = await ready_process(module, {
+        f"{prefix}_DATABASE_URL": database_url, f"{prefix}_WORKER_PORT": str(port), "RETAIL_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+    }, f"http://127.0.0.1:{port}")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
 @asynccontextmanager
 async def consuming(topic, handler, *, group_id: str, settings, producer) -> AsyncIterator[asyncio.Task]:
     """Runs the shared consumer helper in the background for the block, then stops it."""

@@ -13,8 +13,7 @@ from services.shared.auth import mint_token
 from services.shared.clock import utc_now
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.shared.settings import PlatformSettings
-from tests.support import ServiceProcess, ready_process
-from tests.support.infra import free_port
+from tests.support import ServiceProcess, running_worker_process
 
 STORES = {"hel-kamppi": "uusimaa", "esp-iso-omena": "uusimaa", "tre-koskikeskus": "pirkanmaa"}
 
@@ -75,15 +74,9 @@ async def start_api(database_url: str, platform: PlatformSettings, clock=utc_now
 
 async def running_worker(database_url: str, platform: PlatformSettings) -> AsyncIterator[ServiceProcess]:
     """The complaints worker as operators run it (`python -m services.complaints.worker`), once ready."""
-    port = free_port()
-    process = await ready_process("services.complaints.worker", {
-        "COMPLAINTS_DATABASE_URL": database_url, "COMPLAINTS_WORKER_PORT": str(port),
-        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
-    }, f"http://127.0.0.1:{port}")
-    try:
+    bootstrap = platform.kafka_bootstrap_servers
+    async for process in running_worker_process("services.complaints.worker", "COMPLAINTS", database_url, bootstrap):
         yield process
-    finally:
-        process.stop()
 
 
 async def add_stores(api, region: str, stores: list[str]) -> None:

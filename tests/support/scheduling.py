@@ -13,7 +13,7 @@ from services.scheduling.settings import SchedulingSettings
 from services.shared.auth import mint_token
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.shared.settings import PlatformSettings
-from tests.support import ServiceProcess, eventually, ready_process
+from tests.support import ServiceProcess, eventually, ready_process, running_worker_process
 from tests.support.infra import free_port
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -156,15 +156,9 @@ async def put_on_duty(api: Api, staff: str, site: str, hours: int = 8) -> dict:
 
 async def running_worker(database_url: str, platform: PlatformSettings) -> AsyncIterator[ServiceProcess]:
     """The scheduling worker as operators run it (`python -m services.scheduling.worker`), once ready."""
-    port = free_port()
-    process = await ready_process("services.scheduling.worker", {
-        "SCHEDULING_DATABASE_URL": database_url, "SCHEDULING_WORKER_PORT": str(port),
-        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
-    }, f"http://127.0.0.1:{port}")
-    try:
+    bootstrap = platform.kafka_bootstrap_servers
+    async for process in running_worker_process("services.scheduling.worker", "SCHEDULING", database_url, bootstrap):
         yield process
-    finally:
-        process.stop()
 
 
 async def start_worker(database_url: str, platform: PlatformSettings, clock: Clock | None = None,
