@@ -100,7 +100,8 @@ class Demo:
                 await self._ok(scheduling.put(f"/v1/sites/{store}", json=site, headers=admin))
         for staff_id, (role, site) in STAFF.items():
             body = {"role": role, "home_site_id": site, "hire_date": "2024-01-15", "contracted_hours": 37, "max_hours": 40,
-                    "skills": ["register_cash", "register_credit", "register_debit", "register_gift_card", "returns_exchanges"]}
+                    "skills": ["register_cash", "register_credit", "register_debit", "register_gift_card", "returns_exchanges"],
+                    "contact": {"work_email": f"{staff_id}@retail-care.example"}}  # pages reach make run's local mailbox
             await self._ok(scheduling.put(f"/v1/staff/{staff_id}", json=body, headers=admin))
         on_duty_from, weeks, today = datetime.now(UTC), set(), datetime.now(ZONE).date()
         for day in (today + timedelta(days=offset) for offset in range(SCHEDULED_DAYS)):
