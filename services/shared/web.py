@@ -110,17 +110,20 @@ async def _run(check: Check) -> str:
     return "ok"
 
 
-def html_page(html: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+def html_page(html: str, headers: Mapping[str, str] | None = None, *, status: int = 200,
+              posts_to_self: bool = False) -> HTMLResponse:
     """A page shipped with a service. Its policy lets the browser run only the page's own inline
-    <script> and <style> blocks, by their hashes, so markup injected into it runs nothing."""
+    <script> and <style> blocks, by their hashes, so markup injected into it runs nothing, and send
+    its forms nowhere, or (`posts_to_self`) only back to this service."""
     digests = {"script": [], "style": []}
     for tag, content in _INLINE.findall(html):
         digests[tag.lower()].append(f"'sha256-{b64encode(hashlib.sha256(content.encode()).digest()).decode()}'")
     policy = "; ".join([
         "default-src 'none'", *(f"{tag}-src {' '.join(found)}" for tag, found in digests.items() if found),
-        "connect-src 'self'", "img-src 'self' data:", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'",
+        "connect-src 'self'", "img-src 'self' data:", "frame-ancestors 'none'", "base-uri 'none'",
+        "form-action 'self'" if posts_to_self else "form-action 'none'",
     ])
-    return HTMLResponse(html, headers={**(headers or {}), "Content-Security-Policy": policy})
+    return HTMLResponse(html, status_code=status, headers={**(headers or {}), "Content-Security-Policy": policy})
 
 
 _INLINE = re.compile(r"<(script|style)\b[^>]*>(.*?)</\1>", re.DOTALL | re.IGNORECASE)

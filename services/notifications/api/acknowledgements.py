@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from services.notifications.domain.links import LinkRefused
 from services.notifications.service.acknowledgements import Acknowledgements, Outcome
 from services.shared.database_app import Now
+from services.shared.web import html_page
 
 router = APIRouter(prefix="/v1/acknowledgements", tags=["acknowledgements"])
 SAID = {
@@ -47,4 +48,4 @@ async def acknowledge(token: str, acknowledgements: Service, now: Now) -> HTMLRe
 
 def _page(status: int, title: str, text: str, form: str = "") -> HTMLResponse:
     body = f"<!doctype html><title>{html.escape(title)}</title><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p>{form}"
-    return HTMLResponse(body, status_code=status)
+    return html_page(body, status=status, posts_to_self=True)

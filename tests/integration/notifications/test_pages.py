@@ -89,6 +89,9 @@ async def test_a_page_reaches_the_manager_and_its_link_acknowledges_the_complain
     link = link_in(message)
     opened = await chain.notifications.client.get(link)
     assert opened.status_code == 200 and "Acknowledge complaint" in opened.text
+    # A browser sends the page's form only where its policy allows: back to this service, nowhere else.
+    policy = dict(directive.strip().split(" ", 1) for directive in opened.headers["Content-Security-Policy"].split(";"))
+    assert policy["form-action"] == "'self'" and policy["default-src"] == "'none'"
     assert await chain.complaint_status(complaint) == "open"  # opening the link alone changes nothing
 
     acknowledged = await chain.notifications.client.post(link)
