@@ -17,7 +17,10 @@ from sqlalchemy import Date, delete, inspect, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
+from services.shared.idempotency import IdempotencyKeyColumns
 from services.shared.leases import LeaseColumns, Turns
+from services.shared.outbox import OutboxColumns
+from services.shared.settings import DatabaseServiceSettings
 
 RETENTION_LEASE = "retention"
 log = structlog.get_logger()
@@ -45,6 +48,22 @@ class Retention:
     batch_size: int
     interval: timedelta
     lease: str = RETENTION_LEASE
+
+
+def service_retention(settings: DatabaseServiceSettings, idempotency_keys: type[IdempotencyKeyColumns],
+                      outbox: type[OutboxColumns], leases: type[LeaseColumns], *own: Kept) -> Retention:
+    """The retention of a service with a database, from its settings: the stored answers to
+    Idempotency-Keys and the published outbox events that every such service keeps, and its `own` tables."""
+    return Retention(
+        (
+            Kept(idempotency_keys.created_at, timedelta(hours=settings.idempotency_keep_hours)),
+            Kept(outbox.published_at, timedelta(days=settings.outbox_keep_days)),
+            *own,
+        ),
+        leases,
+        batch_size=settings.retention_batch_size,
+        interval=timedelta(seconds=settings.retention_interval_s),
+    )
 
 
 Purged = Counter[str]  # rows deleted, by table name

@@ -5,18 +5,12 @@ from datetime import timedelta
 
 from services.complaints.settings import ComplaintsSettings
 from services.complaints.store.models import ContactRead, IdempotencyKey, Lease, OutboxEvent, ProcessedEvent
-from services.shared.retention import Kept, Retention
+from services.shared.retention import Kept, Retention, service_retention
 
 
 def make_retention(settings: ComplaintsSettings) -> Retention:
-    return Retention(
-        (
-            Kept(IdempotencyKey.created_at, timedelta(hours=settings.idempotency_keep_hours)),
-            Kept(OutboxEvent.published_at, timedelta(days=settings.outbox_keep_days)),
-            Kept(ContactRead.read_at, timedelta(days=settings.contact_reads_keep_days)),
-            Kept(ProcessedEvent.processed_at, timedelta(days=settings.processed_events_keep_days)),
-        ),
-        Lease,
-        batch_size=settings.retention_batch_size,
-        interval=timedelta(seconds=settings.retention_interval_s),
+    return service_retention(
+        settings, IdempotencyKey, OutboxEvent, Lease,
+        Kept(ContactRead.read_at, timedelta(days=settings.contact_reads_keep_days)),
+        Kept(ProcessedEvent.processed_at, timedelta(days=settings.processed_events_keep_days)),
     )
