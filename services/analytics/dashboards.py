@@ -30,6 +30,12 @@ class Dashboard:
     scoped: bool = True  # with region and store variables
 
 
+def _quantiles(quantiles: dict[str, float], buckets: str) -> str:
+    """Several quantiles of one histogram in one query, told apart by a quantile label."""
+    return " or ".join(f'label_replace(histogram_quantile({q}, {buckets}), "quantile", "{name}", "", "")'
+                       for name, q in quantiles.items())
+
+
 DASHBOARDS = (
     Dashboard("retail-ops", "Retail care — operations", scoped=False, panels=(
         Panel("HTTP requests per second by service", "sum by (job) (rate(http_requests_total[5m]))", "reqps", legend="{{job}}"),
@@ -46,6 +52,20 @@ DASHBOARDS = (
               description="Records each consumer group has still to read, per input topic."),
         Panel("Messages in dead-letter queues", "max by (topic) (retail_dlq_messages)", legend="{{topic}}",
               description="Records that failed validation and wait in each topic's DLQ with the reason."),
+        Panel("Deliveries per second by channel and outcome (notifications)",
+              "sum by (channel, outcome) (rate(notifications_deliveries_total[5m]))", "ops", legend="{{channel}}: {{outcome}}",
+              description="failed_over: the channel failed and the next was tried; retried: every channel failed, tried "
+              "again later; undeliverable: given up and dead-lettered; in_doubt: taken as sent when its sender died."),
+        Panel("Delivery time p50 and p99 by channel (notifications)",
+              _quantiles({'p50': 0.5, 'p99': 0.99}, 'sum by (channel, le) (rate(notifications_delivery_seconds_bucket[1h]))'),
+              "s", legend="{{channel}} {{quantile}}", description="From the notification's event to its hand-over to the channel."),
+        # Every notifications replica counts the same delivery store: max over the replicas.
+        Panel("Overdue deliveries by kind (notifications)", "max by (kind) (notifications_overdue_deliveries)",
+              legend="{{kind}}", description="Still not delivered two minutes after they were recorded; a page here "
+              "has not reached anyone."),
+        Panel("Time to acknowledge p50 and p90 (notifications)",
+              _quantiles({'p50': 0.5, 'p90': 0.9}, 'sum by (le) (rate(notifications_acknowledge_seconds_bucket[1h]))'),
+              "s", legend="{{quantile}}", description="From the notification's event to its acknowledgement from the message's link."),
     )),
     Dashboard("retail-satisfaction", "Retail care — customer satisfaction", panels=(
         Panel("Complaints filed per hour by category",

@@ -1,11 +1,12 @@
 from pydantic import Field, SecretStr
 
+from services.shared.delivery.channels import ChannelSettings
 from services.shared.settings import DatabaseServiceSettings, settings_config
 
 DEVELOPMENT_CUSTOMER_REF_KEY = "development-only-customer-ref-key"
 
 
-class ComplaintsSettings(DatabaseServiceSettings):
+class ComplaintsSettings(DatabaseServiceSettings, ChannelSettings):
     model_config = settings_config("COMPLAINTS_")
 
     database_url: str = Field(
@@ -24,6 +25,23 @@ class ComplaintsSettings(DatabaseServiceSettings):
         description="HMAC key that turns contact data into the pseudonymous customer_ref; never change it in place.",
     )
     csat_survey_days: int = Field(14, ge=1, description="How long a CSAT survey link stays answerable.")
+    survey_url: str = Field(
+        "http://127.0.0.1:8001/v1/csat",
+        description="The public survey page the customer opens from the link sent on resolution: the link is this "
+        "URL, a slash and the survey's one-time token; the page answers with POST /v1/csat/<token>. The default, "
+        "this API's own answer endpoint, is for a local run only.",
+    )
+    survey_delivery_enabled: bool = Field(
+        True,
+        description="Send the CSAT survey link to the customer (e-mail, else SMS) from this process; off, the surveys "
+        "wait until a process that sends runs (keep it off where customers must not be contacted, such as a copy "
+        "of production data).",
+    )
+    survey_deliveries_keep_days: int = Field(
+        90, ge=1,
+        description="How long the record of a survey link's delivery (its outcome, no contact data) is kept.",
+    )
+    sender: str = Field("customer-care@retail-care.invalid", description="The From address of e-mail to customers.")
     page_size_max: int = Field(200, ge=1, description="Largest page a list request may ask for.")
     contact_reads_keep_days: int = Field(
         365, ge=1,
@@ -32,6 +50,6 @@ class ComplaintsSettings(DatabaseServiceSettings):
     )
     retention_interval_s: int = Field(
         3600, ge=1,
-        description="How often one replica deletes expired idempotency keys, published outbox events and contact "
-        "reads.",
+        description="How often one replica deletes expired idempotency keys, published outbox events, contact "
+        "reads and survey deliveries.",
     )

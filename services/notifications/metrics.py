@@ -1,12 +1,13 @@
 """The service's Prometheus metrics: labels are the channel, the outcome and the kind of failure, never a
 person or an address."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 DELIVERIES = Counter(
     "notifications_deliveries_total",
-    "Delivery attempts by channel and outcome: sent, retried (failed, tried again later), undeliverable (given up, "
-    "dead-lettered).",
+    "Delivery attempts by channel and outcome: sent; failed_over (the channel failed, the next one is tried); retried "
+    "(every channel failed, tried again later); undeliverable (given up, dead-lettered); in_doubt (its sender died while "
+    "handing it over: taken as sent, not sent again).",
     ["channel", "outcome"],
 )
 DELIVERY_SECONDS = Histogram(
@@ -21,4 +22,15 @@ ACKNOWLEDGEMENTS = Counter(
 ACKNOWLEDGE_SECONDS = Histogram(
     "notifications_acknowledge_seconds", "Time from a notification's event to its acknowledgement from the message.",
     buckets=(10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200),
+)
+FOLLOW_UPS = Counter(
+    "notifications_follow_ups_total",
+    "Pages nobody acknowledged in time, followed up: sent_again (to the same person), next_tier (to the next tier's "
+    "person on duty).",
+    ["step"],
+)
+OVERDUE = Gauge(
+    "notifications_overdue_deliveries",
+    "Deliveries still not delivered two minutes after they were recorded, by kind (a page here is a page not reaching anyone).",
+    ["kind"],
 )

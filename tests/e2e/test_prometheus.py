@@ -1,28 +1,21 @@
 """A real Prometheus (Debian's) scraping the running analytics worker with deploy/prometheus's
 configuration and rules: after a scripted scenario the scraped values equal the expected numbers
-exactly, and every Grafana panel's query returns data from that Prometheus."""
+exactly, and every Grafana panel over the worker's metrics has data from that Prometheus."""
 
-import json
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
-import yaml
 
 from services.analytics.dashboards import DASHBOARDS
-from services.shared.auth import mint_token
 from services.shared.events.coordination import PolicyDecided, PolicyProposed, ProblemDetected
 from services.shared.events.envelope import wrap
 from services.shared.kafka import make_producer, publish
-from services.shared.principal import Role
 from services.shared.topics import COORDINATION, SCHEDULING
 from tests.support import eventually
 from tests.support.analytics import REGION, chain_api, key, publish_events, publish_returns, scenario, shift, train
 from tests.support.builders import example
 from tests.support.complaints import add_stores
-from tests.support.infra import REPO, free_port
+from tests.support.prometheus import assert_every_panel_has_data, query, reads_notifications, running_prometheus
 
 STORE, SIGNALLING_STORE = "mhm-e2e", "mhm-e2e-lp"
 
@@ -36,48 +29,12 @@ async def api(new_database, platform):
 @pytest.fixture(scope="module")
 async def prometheus(platform, analytics, tmp_path_factory):
     """Prometheus with deploy/prometheus's configuration and rules, pointed at the analytics worker."""
-    directory = tmp_path_factory.mktemp("prometheus")
-    shutil.copytree(REPO / "deploy" / "prometheus", directory / "config")
-    config_path = directory / "config" / "prometheus.yml"
-    config = yaml.safe_load(config_path.read_text())
-    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
-    [job] = [job for job in config["scrape_configs"] if job["job_name"] == "analytics"]
-    job["static_configs"] = [{"targets": [f"127.0.0.1:{analytics.port}"]}]
-    config["scrape_configs"] = [job]
-    config_path.write_text(yaml.safe_dump(config))
-    token = mint_token(platform, sub="svc-prometheus", role=Role.metrics, now=datetime.now(UTC), ttl=timedelta(hours=2))
-    (directory / "config" / "secrets").mkdir()
-    (directory / "config" / "secrets" / "scrape-token").write_text(token)
-
-    port = free_port()
-    process = subprocess.Popen(
-        ["prometheus", f"--config.file={config_path}", f"--storage.tsdb.path={directory / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=open(directory / "prometheus.log", "w"),
-    )
-    client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10)
-
-    async def ready() -> bool:
-        assert process.poll() is None, (directory / "prometheus.log").read_text()
-        try:
-            return (await client.get("/-/ready")).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    await eventually(ready, timeout_s=60, what="Prometheus to be ready")
-    yield client
-    await client.aclose()
-    process.terminate()
-    process.wait(timeout=30)
+    async with running_prometheus(tmp_path_factory.mktemp("prometheus"), platform, "analytics",
+                                  f"127.0.0.1:{analytics.port}") as client:
+        yield client
 
 
-async def query(prometheus, expr: str) -> list[dict]:
-    response = await prometheus.get("/api/v1/query", params={"query": expr})
-    assert response.status_code == 200, response.text
-    return response.json()["data"]["result"]
-
-
-async def test_prometheus_scrapes_the_scenarios_exact_totals_and_every_panel_has_data(api, platform, analytics, prometheus):  # noqa: F811
+async def test_prometheus_scrapes_the_scenarios_exact_totals_and_every_panel_has_data(api, platform, analytics, prometheus):
     await add_stores(api, REGION, [STORE])
     now = datetime.now(UTC)  # a staff member on a shift while the scenario's complaints are filed: complaints per staffed hour
     await publish_events(platform, SCHEDULING, [wrap(shift(STORE, now - timedelta(hours=1), now + timedelta(hours=8)),
@@ -111,26 +68,11 @@ async def test_prometheus_scrapes_the_scenarios_exact_totals_and_every_panel_has
 
     await eventually(scraped, timeout_s=90, what="Prometheus to scrape the scenario's totals")
 
-    async def every_panel_has_data() -> list[str] | None:
-        empty = []
-        for dashboard in DASHBOARDS:
-            for panel in dashboard.panels:
-                expr = panel.expr.replace("$region", REGION).replace("$store", ".*")
-                if not await query(prometheus, expr):
-                    empty.append(f"{dashboard.uid}: {panel.title}: {expr}")
-        return empty or None
-
-    # rate() and increase() need two scrapes after the counters moved; give Prometheus those seconds
-    empty = None
-    try:
-        await eventually(lambda: _none(every_panel_has_data), timeout_s=60, what="every panel to have data")
-    except AssertionError:
-        empty = await every_panel_has_data()
-    assert empty is None, json.dumps(empty, indent=1)
-
-
-async def _none(probe) -> bool:
-    return await probe() is None
+    # The notifications panels read what the notifications service exports, not this worker:
+    # tests/e2e/test_notifications_prometheus.py checks them against a running notifications service.
+    panels = [(dashboard.uid, panel) for dashboard in DASHBOARDS for panel in dashboard.panels
+              if not reads_notifications(panel)]
+    await assert_every_panel_has_data(prometheus, panels, region=REGION, store=".*")
 
 
 async def _has(analytics, sample: tuple) -> bool:

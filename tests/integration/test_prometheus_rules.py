@@ -41,3 +41,18 @@ def test_a_wrong_threshold_fails_the_alert_unit_tests(deployed):
     alerts.write_text(alerts.read_text().replace("> 0.2", "> 0.5"))
     result = promtool("test", "rules", "alerts_test.yml", cwd=deployed / "rules")
     assert result.returncode != 0 and "RetailSlaBreachRateHigh" in result.stdout + result.stderr
+
+
+def test_a_page_rule_blind_to_the_first_undeliverable_after_a_start_fails_the_alert_unit_tests(deployed):
+    recording = deployed / "rules" / "recording.yml"
+    first_count = '            or notifications_deliveries_total{outcome="undeliverable"}\n'
+    recording.write_text(recording.read_text().replace(first_count, ""))
+    result = promtool("test", "rules", "alerts_test.yml", cwd=deployed / "rules")
+    assert result.returncode != 0 and "NotificationsPagesUndeliverable" in result.stdout + result.stderr
+
+
+def test_a_wrong_overdue_page_threshold_fails_the_alert_unit_tests(deployed):
+    alerts = deployed / "rules" / "alerts.yml"
+    alerts.write_text(alerts.read_text().replace('{kind="page"}) > 0', '{kind="page"}) > 1'))
+    result = promtool("test", "rules", "alerts_test.yml", cwd=deployed / "rules")
+    assert result.returncode != 0 and "NotificationsPagesOverdue" in result.stdout + result.stderr

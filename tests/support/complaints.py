@@ -109,3 +109,22 @@ async def reject_returns(api, region: str, store: str, count: int) -> list[str]:
         assert body["status"] == "rejected" and "return_window" in body["broken_rules"], body
         ids.append(body["id"])
     return ids
+
+
+async def running_service(database_url: str, platform: PlatformSettings) -> AsyncIterator[Api]:
+    """The complaints API as operators run it (`python -m services.complaints`, its relay on the real
+    broker), once ready, for as long as the caller iterates; it knows no region nor store yet (`add_stores`)."""
+    from tests.support import ready_process
+    from tests.support.infra import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = await ready_process("services.complaints", {
+        "COMPLAINTS_DATABASE_URL": database_url, "COMPLAINTS_PORT": str(port),
+        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
+    }, url)
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            yield Api(client, platform, process, stores={})
+    finally:
+        process.stop()

@@ -1,9 +1,18 @@
 """The complaints service's FastAPI application and what runs beside it (migrations, the relay,
-retention)."""
+retention, and the sender of CSAT survey links)."""
 
+import asyncio
+import contextlib
+import random
+import signal
+from collections.abc import AsyncIterator
+
+import httpx
+import structlog
 from fastapi import FastAPI
 
 from services.complaints.api import admin, complaints, contact_reads, csat, returns
+from services.complaints.service import surveys
 from services.complaints.settings import DEVELOPMENT_CUSTOMER_REF_KEY, ComplaintsSettings
 from services.complaints.store.migrate import upgrade_async
 from services.complaints.store.models import IdempotencyKey, Lease
@@ -11,14 +20,22 @@ from services.complaints.store.outbox import OUTBOX
 from services.complaints.store.retention import make_retention
 from services.shared.clock import Clock, utc_now
 from services.shared.database_app import database_app
+from services.shared.delivery.channels import DEVELOPMENT_WEBHOOK_KEY
+from services.shared.delivery.configured import build_channels
 from services.shared.settings import Environment, PlatformSettings, check_production_key
 
 VERSION = "0.2.0"
+log = structlog.get_logger()
 
 
-def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
+def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: Clock = utc_now,
+              rng: random.Random | None = None) -> FastAPI:
     if platform.env is Environment.production:
         check_production_key("COMPLAINTS_CUSTOMER_REF_KEY", settings.customer_ref_key, DEVELOPMENT_CUSTOMER_REF_KEY)
+        if settings.sms_gateway_url:
+            check_production_key(
+                "COMPLAINTS_WEBHOOK_SIGNING_KEY", settings.webhook_signing_key, DEVELOPMENT_WEBHOOK_KEY
+            )
     app = database_app(
         service="complaints", settings=settings, platform=platform, clock=clock, outbox=OUTBOX,
         leases=Lease, idempotency_keys=IdempotencyKey, retention=make_retention(settings),
@@ -28,5 +45,39 @@ def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: C
         "at least once, under a stable event id, through a transactional outbox.",
     )
     app.state.ref_key = settings.customer_ref_key.get_secret_value().encode()
+    if settings.survey_delivery_enabled:
+        _send_surveys_beside(app, settings, clock, rng or random.Random())
     return app
+
+
+def _send_surveys_beside(app: FastAPI, settings: ComplaintsSettings, clock: Clock, rng: random.Random) -> None:
+    """Runs the sender of survey links in the API process, where resolutions record them and which
+    every deployment runs (the worker exists to consume the escalations topic). Every replica may run
+    it: a delivery is sent only by the replica that claimed it."""
+    serving, sessions = app.router.lifespan_context, app.state.sessions
+
+    @contextlib.asynccontextmanager
+    async def lifespan(running: FastAPI) -> AsyncIterator[None]:
+        async with serving(running):  # migrations, the relay, retention
+            sms_gateway = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
+            deliverer = surveys.survey_deliverer(sessions, settings, build_channels(settings, sms_gateway), clock, rng)
+            stop = asyncio.Event()
+            sending = asyncio.create_task(deliverer.run(stop, also=lambda: surveys.forget_tokens(sessions)))
+            sending.add_done_callback(_stop_the_process_if_it_failed)
+            try:
+                yield
+            finally:
+                stop.set()
+                await asyncio.gather(sending, return_exceptions=True)
+                await sms_gateway.aclose()
+
+    app.router.lifespan_context = lifespan
+
+
+def _stop_the_process_if_it_failed(task: asyncio.Task) -> None:
+    """The sender stopped by an error it cannot handle ends the process, for the process manager to start it
+    again; the deliveries it had claimed are tried again when their claims expire."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("survey sender stopped; stopping the service", error=type(task.exception()).__name__)
+        signal.raise_signal(signal.SIGTERM)
 

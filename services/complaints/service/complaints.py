@@ -14,6 +14,7 @@ from services.complaints.service import commands
 from services.complaints.service.context import Context, for_change, store_in_scope
 from services.complaints.service.csat import issue_survey
 from services.complaints.service.customers import customer_for
+from services.complaints.service.surveys import record_delivery
 from services.complaints.store.models import Complaint, Note
 from services.shared.errors import InvalidField, NotFound
 from services.shared.events import complaints as events
@@ -100,7 +101,8 @@ async def add_note(
 async def resolve(
     session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, command: commands.Resolve
 ) -> tuple[Complaint, str]:
-    """Resolves the complaint and issues the customer's one-time CSAT survey token."""
+    """Resolves the complaint and issues the customer's one-time CSAT survey token, whose link is sent
+    to the customer (`service.surveys`) once this transaction commits."""
     complaint = await _move(session, ctx, complaint_id, Action.resolve)
     complaint.resolution_technique, complaint.resolution_outcome = command.technique, command.outcome
     complaint.resolution_summary = command.summary
@@ -115,7 +117,9 @@ async def resolve(
         by_role=tier_of(ctx.who.role),
     )
     complaint = await _record(session, ctx, complaint, resolved)
-    return complaint, issue_survey(session, ctx, complaint)
+    token = issue_survey(session, ctx, complaint)
+    record_delivery(session, complaint, token, ctx.now)
+    return complaint, token
 
 
 async def reopen(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, command: commands.Reopen) -> Complaint:

@@ -19,11 +19,11 @@ from services.shared.topics import COMPLAINTS
 
 
 def issue_survey(session: AsyncSession, ctx: Context, complaint: Complaint) -> str:
-    """The survey's one-time token; only its hash is stored."""
+    """The survey's one-time token; only its hash is kept (its delivery holds the token until it is sent)."""
     token = secrets.token_urlsafe(32)
     session.add(
         CsatSurvey(
-            token_hash=_hash(token), complaint_id=complaint.id, issued_at=ctx.now,
+            token_hash=token_hash(token), complaint_id=complaint.id, issued_at=ctx.now,
             expires_at=ctx.now + timedelta(days=ctx.csat_survey_days),
         )
     )
@@ -31,7 +31,7 @@ def issue_survey(session: AsyncSession, ctx: Context, complaint: Complaint) -> s
 
 
 async def answer_survey(session: AsyncSession, token: str, command: AnswerSurvey, now: datetime) -> None:
-    survey = await session.get(CsatSurvey, _hash(token))
+    survey = await session.get(CsatSurvey, token_hash(token))
     if survey is None:
         raise NotFound("no such survey")
     complaint = await session.get(Complaint, survey.complaint_id)
@@ -54,5 +54,5 @@ async def answer_survey(session: AsyncSession, token: str, command: AnswerSurvey
     add_events(session, COMPLAINTS, [submitted], now, subject=str(complaint.id))
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.complaints.domain.customers import customer_ref
 from services.complaints.service.commands import EraseCustomer
 from services.complaints.service.context import Context
+from services.complaints.service.surveys import cancel_deliveries
 from services.complaints.store.models import Complaint, CsatSurvey, Customer, Note, ReturnRequestRow
 from services.complaints.store.stores import lock_store
 from services.shared.errors import NotFound
@@ -16,8 +17,9 @@ from services.shared.topics import COMPLAINTS
 
 async def erase_customer(session: AsyncSession, ctx: Context, command: EraseCustomer) -> tuple[str, int]:
     """Removes a customer's personal data (contact, descriptions, notes, survey comments) and
-    keeps everything the statistics need; announces it once per store that held their data.
-    Answers the customer's reference and how many complaints were theirs."""
+    keeps everything the statistics need; a survey link not yet sent to them never is. Announces it
+    once per store that held their data. Answers the customer's reference and how many complaints
+    were theirs."""
     ref = command.customer_ref or customer_ref(ctx.ref_key, command.email, command.phone)
     customer = (await session.execute(select(Customer).where(Customer.customer_ref == ref))).scalar_one_or_none()
     if customer is None:
@@ -43,6 +45,7 @@ async def erase_customer(session: AsyncSession, ctx: Context, command: EraseCust
         )
         await session.execute(update(Note).where(Note.complaint_id.in_(complaint_ids)).values(text=None))
         await session.execute(update(CsatSurvey).where(CsatSurvey.complaint_id.in_(complaint_ids)).values(comment=None))
+        await cancel_deliveries(session, complaint_ids)
     for store_id, region_id in stores:
         erased = events.CustomerErased(store_id=store_id, region_id=region_id, customer_ref=ref, at=ctx.now)
         add_events(session, COMPLAINTS, [erased], ctx.now, subject=ref)

@@ -7,10 +7,11 @@ links their complaints and returns."""
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.shared.db import UtcDateTime
+from services.shared.delivery.engine import DeliveryColumns
 from services.shared.idempotency import IdempotencyKeyColumns
 from services.shared.intake import ProcessedEventColumns
 from services.shared.leases import LeaseColumns
@@ -116,7 +117,8 @@ class Note(Base):
 
 
 class CsatSurvey(Base):
-    """A one-time survey; only the token's hash is kept, so a database leak cannot answer it."""
+    """A one-time survey; only the token's hash is kept, so a database leak cannot answer it (but for
+    the survey link still to be sent: see `SurveyDelivery`)."""
 
     __tablename__ = "csat_surveys"
 
@@ -127,6 +129,19 @@ class CsatSurvey(Base):
     answered_at: Mapped[datetime | None]
     score: Mapped[int | None]
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class SurveyDelivery(DeliveryColumns, Base):
+    """Sending a resolved complaint's CSAT survey link to its customer (see `service.surveys`). It holds
+    no address: the contact is read from the complaint at each attempt. It holds the survey's token, the
+    one thing the link needs that is not stored elsewhere, only while it may still be sent: the token is
+    cleared once the delivery has ended (sent, cancelled or given up) and by the customer's erasure."""
+
+    __tablename__ = "survey_deliveries"
+    __table_args__ = (Index("ix_survey_deliveries_due", "status", "due_at"),)
+
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    survey_token: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class ReturnRequestRow(Base):

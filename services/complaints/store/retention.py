@@ -4,7 +4,9 @@ it keeps their rows, from its settings."""
 from datetime import timedelta
 
 from services.complaints.settings import ComplaintsSettings
-from services.complaints.store.models import ContactRead, IdempotencyKey, Lease, OutboxEvent, ProcessedEvent
+from services.complaints.store.models import (
+    ContactRead, IdempotencyKey, Lease, OutboxEvent, ProcessedEvent, SurveyDelivery,
+)
 from services.shared.retention import Kept, Retention, service_retention
 
 
@@ -13,4 +15,5 @@ def make_retention(settings: ComplaintsSettings) -> Retention:
         settings, IdempotencyKey, OutboxEvent, Lease,
         Kept(ContactRead.read_at, timedelta(days=settings.contact_reads_keep_days)),
         Kept(ProcessedEvent.processed_at, timedelta(days=settings.processed_events_keep_days)),
+        Kept(SurveyDelivery.created_at, timedelta(days=settings.survey_deliveries_keep_days)),
     )

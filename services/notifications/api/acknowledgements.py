@@ -34,7 +34,7 @@ async def show(token: str, acknowledgements: Service, now: Now) -> HTMLResponse:
     except LinkRefused as refused:
         return _page(refused.status, "Link refused", str(refused))
     form = f'<form method="post"><button type="submit">Acknowledge complaint {delivery.complaint_id}</button></form>'
-    return _page(200, f"Complaint at {delivery.store_id}", f"{delivery.reason}.", form)
+    return _page(200, f"Complaint at {delivery.store_id}", f"{delivery.about}.", form)
 
 
 @router.post("/{token}", response_class=HTMLResponse, summary="Acknowledge the notification's complaint, once")

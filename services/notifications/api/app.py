@@ -1,5 +1,5 @@
 """The notifications service: its HTTP API (acknowledge links, health, metrics) and, beside it in the
-same process, the consumer that records pages and tier raises and the sender that delivers them."""
+same process, the consumer that records what people are to be told and the sender that delivers it."""
 
 import asyncio
 import contextlib
@@ -11,12 +11,12 @@ import httpx
 import structlog
 from fastapi import FastAPI
 
-from services.notifications.api import acknowledgements
+from services.notifications.api import acknowledgements, preferences
 from services.notifications.service import intake
 from services.notifications.service.acknowledgements import Acknowledgements
 from services.notifications.service.directory import Directory
-from services.notifications.service.email import Mailer
-from services.notifications.service.sender import CONSUMER, Sender
+from services.notifications.service.follow_ups import FollowUps
+from services.notifications.service.sender import CONSUMER, TOPICS, make_deliverer, measure_overdue
 from services.notifications.settings import DEVELOPMENT_LINK_KEY, NotificationsSettings
 from services.notifications.store.migrate import upgrade_async
 from services.notifications.store.models import IdempotencyKey, Lease
@@ -26,8 +26,9 @@ from services.shared.clock import Clock, utc_now
 from services.shared.database_app import database_app
 from services.shared.events.envelope import Envelope
 from services.shared.kafka import consume, make_producer, stop_producer
+from services.shared.delivery.channels import DEVELOPMENT_WEBHOOK_KEY
+from services.shared.delivery.configured import build_channels
 from services.shared.settings import Environment, PlatformSettings, check_production_key
-from services.shared.topics import ESCALATIONS
 
 VERSION = "0.1.0"
 log = structlog.get_logger()
@@ -41,20 +42,28 @@ def build_app(
     """The service; `scheduling` and `complaints` replace the network to those APIs (tests run them in-process)."""
     if platform.env is Environment.production:
         check_production_key("NOTIFICATIONS_LINK_SIGNING_KEY", settings.link_signing_key, DEVELOPMENT_LINK_KEY)
+        check_production_key("NOTIFICATIONS_WEBHOOK_SIGNING_KEY", settings.webhook_signing_key, DEVELOPMENT_WEBHOOK_KEY)
     app = database_app(
         service="notifications", settings=settings, platform=platform, clock=clock, outbox=OUTBOX, leases=Lease,
         idempotency_keys=IdempotencyKey, retention=make_retention(settings), upgrade=upgrade_async,
-        routers=(acknowledgements.router,), version=VERSION,
-        description="Delivers pages and tier raises by e-mail to the person on duty, and takes their acknowledgement "
-        "from the message's signed, single-use link to the complaints service.",
+        routers=(acknowledgements.router, preferences.router), version=VERSION,
+        description="Delivers pages, escalations, proposals, decisions and training notices to the person on duty by "
+        "e-mail, webhook or SMS, follows up pages nobody acknowledged, and takes acknowledgements from the message's "
+        "signed, single-use link to the complaints service.",
     )
     sessions = app.state.sessions
     scheduling_api = httpx.AsyncClient(base_url=settings.scheduling_url, transport=scheduling, timeout=settings.http_timeout_s)
     complaints_api = httpx.AsyncClient(base_url=settings.complaints_url, transport=complaints, timeout=settings.http_timeout_s)
     link_key = settings.link_signing_key.get_secret_value().encode()
     app.state.acknowledgements = Acknowledgements(sessions, complaints_api, platform, link_key)
-    sender = Sender(sessions, Directory(scheduling_api, platform, clock), Mailer(settings), settings, clock,
-                    rng or random.Random())
+    channels_api = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
+    deliverer = make_deliverer(sessions, Directory(scheduling_api, platform, clock), build_channels(settings, channels_api),
+                               settings, clock, rng or random.Random())
+    follow_ups = FollowUps(sessions, complaints_api, platform, clock)
+
+    async def also_each_round() -> None:
+        await follow_ups.run_due()
+        await measure_overdue(sessions, clock())
     serving = app.router.lifespan_context
 
     async def record(envelope: Envelope) -> None:
@@ -67,10 +76,10 @@ def build_app(
             producer = make_producer(platform, f"{CONSUMER}-consumer")  # for the dead letters of malformed events
             await producer.start()
             consuming = asyncio.create_task(
-                consume(ESCALATIONS, record, group_id=CONSUMER, settings=platform, producer=producer, stop=stop)
+                consume(TOPICS, record, group_id=CONSUMER, settings=platform, producer=producer, stop=stop)
             )
             consuming.add_done_callback(_stop_the_process_if_it_failed)
-            sending = asyncio.create_task(sender.run(stop))
+            sending = asyncio.create_task(deliverer.run(stop, also_each_round))
             sending.add_done_callback(_stop_the_process_if_it_failed)
             try:
                 yield
@@ -80,6 +89,7 @@ def build_app(
                 await stop_producer(producer)
                 await scheduling_api.aclose()
                 await complaints_api.aclose()
+                await channels_api.aclose()
 
     app.router.lifespan_context = lifespan
     return app

@@ -18,3 +18,19 @@ def on_duty_for(tier: Tier, store_id: str, region_id: str, on_duty: Mapping) -> 
         candidates += people if isinstance(people, Sequence) else [people]
     candidates += [region["regional_coordinator"] for region in on_duty["regions"] if region["region_id"] == region_id]
     return next((person["staff_id"] for person in candidates if person), None)
+
+
+NEXT_TIER = {Tier.associate: Tier.coordinator, Tier.coordinator: Tier.store_manager,
+             Tier.store_manager: Tier.regional_coordinator}
+
+
+def next_step(step: int, tier: Tier) -> tuple[int, Tier, bool] | None:
+    """What follows a page nobody acknowledged (the escalation policy of incident tools): the page is
+    first sent again to the same person, then goes to the next tier's person on duty, and on up to
+    the region's coordinator, where it ends. Returns the next step, its tier and whether it goes to
+    the same person; None at the end."""
+    if step == 0:
+        return 1, tier, True
+    if tier in NEXT_TIER:
+        return step + 1, NEXT_TIER[tier], False
+    return None

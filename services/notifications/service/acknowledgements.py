@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.notifications import metrics
 from services.notifications.domain import links
-from services.notifications.store.models import Delivery, Status
+from services.notifications.store.models import Delivery
 from services.shared.auth import mint_token
+from services.shared.clock import utc_now
+from services.shared.delivery.engine import DeliveryStatus
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.shared.settings import PlatformSettings
 
@@ -62,7 +64,7 @@ class Acknowledgements:
         """The delivery an unspent, valid link acknowledges; raises a `LinkRefused` otherwise."""
         async with self.sessions() as session:
             delivery = await session.get(Delivery, links.verify(token, self.link_key, now))
-        if delivery is None or delivery.status != Status.sent:
+        if delivery is None or delivery.status != DeliveryStatus.sent:
             raise UnknownLink()
         if delivery.acknowledged_at is not None:
             raise UsedLink(delivery.acknowledged_at)
@@ -71,7 +73,7 @@ class Acknowledgements:
     async def acknowledge(self, token: str, now: datetime) -> Outcome:
         try:
             delivery = await self.check(token, now)
-            outcome = await self._acknowledge_complaint(delivery, now)
+            outcome = await self._acknowledge_complaint(delivery)
             async with self.sessions.begin() as session:
                 spent = await session.execute(
                     update(Delivery).where(Delivery.id == delivery.id, Delivery.acknowledged_at.is_(None))
@@ -86,12 +88,13 @@ class Acknowledgements:
         metrics.ACKNOWLEDGE_SECONDS.observe(max(0.0, (now - delivery.event_at).total_seconds()))
         return outcome
 
-    async def _acknowledge_complaint(self, delivery: Delivery, now: datetime) -> Outcome:
+    async def _acknowledge_complaint(self, delivery: Delivery) -> Outcome:
         role = Role(delivery.recipient_role)
         scope = {"store_id": delivery.store_id} if role in STORE_ROLES else {}
         if role in STORE_ROLES | REGION_ROLES:
             scope["region_id"] = delivery.region_id
-        token = mint_token(self.platform, sub=delivery.staff_id, role=role, now=now, ttl=TOKEN_TTL, **scope)
+        # On the wall clock, which the complaints API checks tokens against (see `directory.service_headers`).
+        token = mint_token(self.platform, sub=delivery.staff_id, role=role, now=utc_now(), ttl=TOKEN_TTL, **scope)
         try:
             response = await self.complaints.post(
                 f"/v1/complaints/{delivery.complaint_id}/acknowledge",

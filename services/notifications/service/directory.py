@@ -1,6 +1,6 @@
 """Whom a notification reaches, from the scheduling service's API: the person it names, or for one
-that names nobody, who is on duty (see `domain.recipients`); and their work e-mail from the staff
-directory, read at each attempt and kept nowhere."""
+that names nobody, who is on duty (see `domain.recipients`), or everyone of a role; and their work
+contact channels from the staff directory, read at each attempt and kept nowhere."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,48 +9,57 @@ import httpx
 
 from services.notifications.domain.recipients import on_duty_for
 from services.shared.auth import mint_token
-from services.shared.clock import Clock
+from services.shared.clock import Clock, utc_now
+from services.shared.delivery.channels import Channel
+from services.shared.delivery.engine import NotYet
 from services.shared.events.fields import Tier
-from services.shared.principal import Role
+from services.shared.principal import REGION_ROLES, Role
 from services.shared.settings import PlatformSettings
 
 SERVICE_ID = "svc-notifications"
 TOKEN_TTL = timedelta(minutes=5)
+CONTACT_FIELDS = {Channel.email: "work_email", Channel.webhook: "webhook_url", Channel.sms: "work_phone"}
 
 
 @dataclass(frozen=True)
 class Recipient:
     staff_id: str
     role: str
-    email: str
+    addresses: dict[Channel, str]  # the channels the directory has for them
 
 
-class NoRecipient(Exception):
-    """Nobody to deliver to yet (nobody on duty, no work e-mail): the delivery is tried again later."""
+def service_headers(platform: PlatformSettings) -> dict[str, str]:
+    """This service's bearer token for another service's API. Minted on the wall clock, which the API
+    checks it against, whatever time the service's own clock says."""
+    token = mint_token(platform, sub=SERVICE_ID, role=Role.service, now=utc_now(), ttl=TOKEN_TTL)
+    return {"Authorization": f"Bearer {token}"}
 
 
 class Directory:
     def __init__(self, client: httpx.AsyncClient, platform: PlatformSettings, clock: Clock) -> None:
         self.client, self.platform, self.clock = client, platform, clock
 
-    async def recipient(self, staff_id: str | None, tier: Tier, store_id: str, region_id: str) -> Recipient:
-        if staff_id is None:
-            staff_id = await self.on_duty(tier, store_id, region_id)
+    async def recipient(self, staff_id: str) -> Recipient:
         entry = await self._get(f"/v1/staff/{staff_id}")
-        email = (entry.get("contact") or {}).get("work_email")
-        if not email:
-            raise NoRecipient("the staff member has no work e-mail in the directory")
-        return Recipient(staff_id=staff_id, role=entry["role"], email=email)
+        contact = entry.get("contact") or {}
+        addresses = {channel: contact[name] for channel, name in CONTACT_FIELDS.items() if contact.get(name)}
+        if not addresses:
+            raise NotYet("the staff member has no work contact channel in the directory")
+        return Recipient(staff_id=staff_id, role=entry["role"], addresses=addresses)
 
-    async def on_duty(self, tier: Tier, store_id: str, region_id: str) -> str:
+    async def on_duty(self, tier: Tier, store_id: str | None, region_id: str) -> str:
         answer = await self._get("/v1/on-duty", params={"region_id": region_id, "at": self.clock().isoformat()})
         staff_id = on_duty_for(tier, store_id, region_id, answer)
         if staff_id is None:
-            raise NoRecipient("nobody of the tier nor a regional coordinator is on duty")
+            raise NotYet("nobody of the tier nor a regional coordinator is on duty")
         return staff_id
 
-    async def _get(self, path: str, params: dict | None = None) -> dict:
-        token = mint_token(self.platform, sub=SERVICE_ID, role=Role.service, now=self.clock(), ttl=TOKEN_TTL)
-        response = await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+    async def members(self, role: Role, region_id: str) -> list[str]:
+        """Everyone of the role: in the region for a region's role, in the chain otherwise."""
+        params = {"region_id": region_id} if role in REGION_ROLES else None
+        return [entry["staff_id"] for entry in await self._get("/v1/staff", params=params) if entry["role"] == role]
+
+    async def _get(self, path: str, params: dict | None = None):
+        response = await self.client.get(path, params=params, headers=service_headers(self.platform))
         response.raise_for_status()
         return response.json()

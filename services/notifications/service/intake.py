@@ -1,45 +1,39 @@
-"""What the worker does with the escalations it consumes: a page, or a raise to a higher tier, becomes
-a pending delivery to the person it names (or, naming nobody, to whoever is on duty), once per event
-id, in the one statement that finds whether the event was seen before. The worker commits the offset
-only after this, so an event is recorded before Kafka forgets it."""
+"""What the worker does with the events it consumes: each person (or tier on duty, or group) an
+event tells of (`domain.addressing`) gets a pending delivery, once per event id and addressee — the
+delivery's id is derived from both, so the one statement that adds it finds whether it was added
+before. The worker commits the offset only after this, so an event is recorded before Kafka forgets it."""
 
 import uuid
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.notifications.domain.messages import Kind
-from services.notifications.store.models import Delivery, Status
+from services.notifications.domain.addressing import Addressee, notice
+from services.notifications.store.models import Delivery
 from services.shared.db import insert_statement
+from services.shared.delivery.engine import DeliveryStatus
 from services.shared.events.envelope import Envelope
-from services.shared.events.escalations import Assignee, EscalationPaged, EscalationRaised
-
-EMAIL = "email"
 
 
-def _addressed(event: object) -> tuple[Kind, Assignee] | None:
-    if isinstance(event, EscalationPaged):
-        return Kind.page, event.recipient
-    if isinstance(event, EscalationRaised):
-        return Kind.tier_raise, event.assignee
-    return None
+def delivery_id(event_id: uuid.UUID, to: Addressee) -> uuid.UUID:
+    return uuid.uuid5(event_id, to.staff_id or (f"group:{to.group}" if to.group else f"tier:{to.tier}"))
 
 
-async def record(sessions: async_sessionmaker, envelope: Envelope, now: datetime) -> bool:
-    """Records the event's delivery; False when the event notifies nobody or was recorded before."""
-    addressed = _addressed(envelope.data)
-    if addressed is None:
-        return False
-    kind, to = addressed
-    event = envelope.data
+async def record(sessions: async_sessionmaker, envelope: Envelope, now: datetime) -> int:
+    """Records the event's deliveries; returns how many were new (0 when it tells no one, or was recorded before)."""
+    told = notice(envelope.data)
+    if told is None:
+        return 0
+    added = 0
     async with sessions.begin() as session:
-        added = await session.execute(
-            insert_statement(session, Delivery)
-            .values(
-                id=uuid.uuid4(), event_id=envelope.id, kind=kind, channel=EMAIL, complaint_id=event.complaint_id,
-                store_id=event.store_id, region_id=event.region_id, tier=to.tier, staff_id=to.staff_id, reason=event.reason,
-                event_at=event.at, status=Status.pending, attempts=0, due_at=now, created_at=now,
+        for to in told.addressees:
+            result = await session.execute(
+                insert_statement(session, Delivery).values(
+                    id=delivery_id(envelope.id, to), event_id=envelope.id, kind=told.kind, step=0,
+                    complaint_id=told.complaint_id, store_id=told.store_id, region_id=told.region_id, tier=to.tier,
+                    group_role=to.group, staff_id=to.staff_id, about=told.about, event_at=envelope.time,
+                    status=DeliveryStatus.pending, attempts=0, due_at=now, created_at=now,
+                ).on_conflict_do_nothing(index_elements=["id"])
             )
-            .on_conflict_do_nothing(index_elements=["event_id"])
-        )
-    return added.rowcount == 1
+            added += result.rowcount
+    return added

@@ -1,15 +1,15 @@
-"""Tables of the notifications service. A delivery holds ids only (the page's, the complaint's, the
+"""Tables of the notifications service. A delivery holds ids only (the event's, the complaint's, the
 recipient's staff id): contact channels are read from the staff directory at each attempt and never
 stored, logged or published."""
 
 import uuid
-from datetime import datetime
-from enum import StrEnum
+from datetime import datetime, time
 
 from sqlalchemy import Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.shared.db import UtcDateTime
+from services.shared.delivery.engine import DeliveryColumns
 from services.shared.idempotency import IdempotencyKeyColumns
 from services.shared.leases import LeaseColumns
 from services.shared.outbox import OutboxColumns
@@ -19,40 +19,44 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime}
 
 
-class Status(StrEnum):
-    pending = "pending"  # to send, at `due_at`
-    sent = "sent"  # the SMTP relay accepted it
-    undeliverable = "undeliverable"  # given up after the last attempt; on escalations.dlq
-
-
-class Delivery(Base):
-    """One notification (a page, a tier raise) to one person over one channel, recorded when its event
-    is consumed (one per event id: a replayed event finds its delivery and adds nothing) and sent
-    afterwards by whichever sender claims it."""
+class Delivery(DeliveryColumns, Base):
+    """One notification to one person, recorded when its event is consumed (its id derived from the
+    event's and the addressee, so a replayed event finds its deliveries and adds nothing) and sent
+    afterwards by whichever sender claims it (`services.shared.delivery.engine`). One addressed to a
+    group is sent on as one delivery per member; one addressed to a tier finds who is on duty when sent."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_deliveries_due", "status", "due_at"), Index("ix_deliveries_follow_up", "follow_up_at"))
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    event_id: Mapped[uuid.UUID] = mapped_column(unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    channel: Mapped[str] = mapped_column(String(20))
-    complaint_id: Mapped[uuid.UUID]
-    store_id: Mapped[str] = mapped_column(String(63))
+    event_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    step: Mapped[int] = mapped_column(default=0)  # 0; a page's follow-ups: 1 sent again, 2… to the next tier up
+    follows: Mapped[uuid.UUID | None]  # the delivery this one follows up or was sent on from (a group's)
+    complaint_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    store_id: Mapped[str | None] = mapped_column(String(63))
     region_id: Mapped[str] = mapped_column(String(63))
-    tier: Mapped[str] = mapped_column(String(30))
-    staff_id: Mapped[str | None] = mapped_column(String(63))  # None until someone on duty is found
+    tier: Mapped[str | None] = mapped_column(String(30))
+    group_role: Mapped[str | None] = mapped_column(String(30))  # everyone of this role (in the region) is told
+    staff_id: Mapped[str | None] = mapped_column(String(63), index=True)  # None until someone on duty is found
     recipient_role: Mapped[str | None] = mapped_column(String(30))
-    reason: Mapped[str] = mapped_column(String(500))
-    event_at: Mapped[datetime]  # when the escalation happened, as its event says
-    status: Mapped[str] = mapped_column(String(20))
-    attempts: Mapped[int]
-    due_at: Mapped[datetime]
-    claimed_until: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(200))  # the kind of failure, never its text
-    created_at: Mapped[datetime] = mapped_column(index=True)
-    sent_at: Mapped[datetime | None]
+    about: Mapped[str] = mapped_column(String(500))
+    event_at: Mapped[datetime]  # when it happened, as its event says
     acknowledged_at: Mapped[datetime | None]
+    follow_up_at: Mapped[datetime | None]  # a sent page: when to check that someone acknowledged it
+
+
+class Preference(Base):
+    """How a person wants to be reached: their channels in order and their quiet hours (local time),
+    in which nothing but a page reaches them. Absent, e-mail first, then webhook, then SMS, any time."""
+
+    __tablename__ = "preferences"
+
+    staff_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    channels: Mapped[str] = mapped_column(String(50))  # comma-separated `Channel`s
+    quiet_from: Mapped[time | None]
+    quiet_until: Mapped[time | None]
+    time_zone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
 
 
 class IdempotencyKey(IdempotencyKeyColumns, Base):

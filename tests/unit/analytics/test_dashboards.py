@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 import yaml
+from prometheus_client.metrics import MetricWrapperBase
 
 from services.analytics.dashboards import DASHBOARDS_DIR
 from services.analytics.domain.totals import METRICS
 from services.analytics.metrics import ON_DUTY
 from services.analytics.pipeline import DLQ, LAG
+from services.notifications import metrics as notifications_metrics
 
 REPO = Path(__file__).resolve().parents[3]
 GRAFANA = REPO / "deploy" / "grafana"
@@ -28,6 +30,11 @@ def exposed_names() -> set[str]:
             names.add(f"{metric.name}_total")
         else:
             names |= {f"{metric.name}_bucket", f"{metric.name}_sum", f"{metric.name}_count"}
+    for metric in vars(notifications_metrics).values():
+        if isinstance(metric, MetricWrapperBase):
+            for family in metric.describe():
+                names |= {"counter": {f"{family.name}_total"}, "gauge": {family.name},
+                          "histogram": {f"{family.name}_bucket", f"{family.name}_sum", f"{family.name}_count"}}[family.type]
     return names
 
 
@@ -42,7 +49,7 @@ def test_every_panel_queries_the_provisioned_prometheus_for_metrics_that_exist()
         for panel in dashboard["panels"]:
             assert panel["datasource"]["uid"] == datasource["uid"], (uid, panel["title"])
             for target in panel["targets"]:
-                names = set(re.findall(r"\b(retail_[a-z_]+|http_[a-z_]+|up)\b", target["expr"]))
+                names = set(re.findall(r"\b(retail_[a-z_]+|notifications_[a-z_]+|http_[a-z_]+|up)\b", target["expr"]))
                 assert names and names <= known, (uid, panel["title"], names - known)
 
 

@@ -3,7 +3,7 @@
 import random
 from datetime import timedelta
 
-from services.notifications.domain.retry import Backoff
+from services.shared.delivery.retry import Backoff
 
 BACKOFF = Backoff(base=timedelta(seconds=2), cap=timedelta(minutes=5), max_attempts=5)
 
