@@ -19,12 +19,13 @@ from tests.support import eventually
 from tests.support import complaints as complaints_support
 from tests.support import scheduling as scheduling_support
 from tests.support.infra import free_port, kafka_broker
-from tests.support.notifications import Mailbox, add_manager, link_in, paged, running_service_at
+from tests.support.notifications import Mailbox, add_manager, link_in, paged, running_service
 from tests.support.prometheus import assert_every_panel_has_data, firing, reads_notifications, running_prometheus, value
 from tests.support.scheduling import produce, staff_body
 
 STORE, REGION = "hel-kamppi", "uusimaa"  # where `add_manager` puts its managers and `paged` its pages
 REACHABLE, UNREACHABLE = "mgr-0910", "mgr-0911"
+ADDRESS = f"{REACHABLE}@chain.example"
 # One attempt, so that the unreachable manager's page is given up at once; short timeouts, so that it is soon.
 SETTINGS = {"max_attempts": "1", "retry_base_s": "0.2", "retry_cap_s": "1", "smtp_timeout_s": "2",
             "webhook_timeout_s": "2", "http_timeout_s": "5"}
@@ -48,45 +49,70 @@ def mailbox():
     mailbox.stop()
 
 
+@pytest.fixture
+async def scheduling(new_database, platform):
+    """The directory: one manager with a work e-mail; the other's only channel a webhook on a port nobody listens on."""
+    async for running in scheduling_support.running_service(await new_database(), platform):
+        assert await add_manager(running, REACHABLE) == ADDRESS
+        contact = {"webhook_url": f"http://127.0.0.1:{free_port()}/hooks/on-duty"}
+        response = await running.client.put(f"/v1/staff/{UNREACHABLE}", headers=running.admin(),
+                                            json=staff_body(Role.store_manager, STORE, contact=contact))
+        assert response.status_code == 204, response.text
+        yield running
+
+
+@pytest.fixture
+async def complaints(new_database, platform):
+    async for running in complaints_support.running_service(await new_database(), platform):
+        await complaints_support.add_stores(running, REGION, [STORE])
+        yield running
+
+
+@pytest.fixture
+async def notifications(new_database, platform, mailbox, scheduling, complaints):
+    """The URL of the notifications service, which acknowledges to the complaints process."""
+    process = await running_service(await new_database(), platform, mailbox, str(scheduling.client.base_url),
+                                    complaints_url=str(complaints.client.base_url), **SETTINGS)
+    try:
+        yield process.url
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+async def prometheus(platform, notifications, tmp_path):
+    async with running_prometheus(tmp_path, platform, "notifications", notifications.removeprefix("http://")) as client:
+        yield client
+
+
 async def test_pages_sent_acknowledged_and_undeliverable_show_on_the_panels_and_fire_the_alert(
-    new_database, platform, mailbox, tmp_path
+    complaints, mailbox, notifications, prometheus
 ):
-    async for scheduling in scheduling_support.running_service(await new_database(), platform):
-        async for complaints in complaints_support.running_service(await new_database(), platform):
-            await complaints_support.add_stores(complaints, REGION, [STORE])
-            address = await add_manager(scheduling, REACHABLE)
-            # The other manager's only channel is a webhook on a port nobody listens on.
-            contact = {"webhook_url": f"http://127.0.0.1:{free_port()}/hooks/on-duty"}
-            response = await scheduling.client.put(f"/v1/staff/{UNREACHABLE}", headers=scheduling.admin(),
-                                                   json=staff_body(Role.store_manager, STORE, contact=contact))
-            assert response.status_code == 204, response.text
-            async for notifications, url in running_service_at(
-                await new_database(), platform, mailbox, str(scheduling.client.base_url),
-                complaints_url=str(complaints.client.base_url), **SETTINGS,
-            ):
-                async with running_prometheus(tmp_path, platform, "notifications", url.removeprefix("http://")) as prometheus:
-                    await _scenario(complaints, mailbox, address, url)
+    await _scenario(complaints, mailbox, notifications)
 
-                    panels = [(dashboard.uid, panel) for dashboard in DASHBOARDS for panel in dashboard.panels
-                              if reads_notifications(panel)]
-                    assert len(panels) == 4, [panel.title for _, panel in panels]
-                    await assert_every_panel_has_data(prometheus, panels, timeout_s=90)
+    panels = [(dashboard.uid, panel) for dashboard in DASHBOARDS for panel in dashboard.panels if reads_notifications(panel)]
+    assert len(panels) == 4, [panel.title for _, panel in panels]
+    await assert_every_panel_has_data(prometheus, panels, timeout_s=90)
 
-                    async def scraped() -> bool:
-                        sent = await value(prometheus, 'notifications_deliveries_total{channel="email",outcome="sent"}')
-                        undeliverable = await value(prometheus, 'sum(notifications_deliveries_total{outcome="undeliverable"})')
-                        return sent == 1 and undeliverable == 1
+    async def scraped() -> bool:  # the page e-mailed and acknowledged; the webhook tried once, failed, its page given up
+        counts = [await value(prometheus, expr) for expr in (
+            'notifications_deliveries_total{channel="email",outcome="sent"}',
+            'notifications_acknowledgements_total{outcome="acknowledged"}',
+            'notifications_deliveries_total{channel="webhook",outcome="failed_over"}',
+            'sum(notifications_deliveries_total{outcome="undeliverable"})',
+        )]
+        return counts == [len(mailbox.messages), 1, 1, 1]
 
-                    await eventually(scraped, timeout_s=30, what="Prometheus to scrape one page sent, one undeliverable")
+    await eventually(scraped, timeout_s=30, what="Prometheus to scrape one page sent and acknowledged, one undeliverable")
+    assert len(mailbox.messages) == 1, [m["To"] for m in mailbox.messages]
 
-                    # The alert's recording rule is evaluated once a minute (its group's interval in recording.yml).
-                    [alert] = await eventually(lambda: firing(prometheus, "NotificationsPagesUndeliverable"),
-                                               timeout_s=120, what="NotificationsPagesUndeliverable to fire")
-                    assert alert["channel"] == "webhook" and alert["severity"] == "critical", alert
-                    assert len(mailbox.messages) == 1, [m["To"] for m in mailbox.messages]
+    # The alert's recording rule is evaluated once a minute (its group's interval in recording.yml).
+    [alert] = await eventually(lambda: firing(prometheus, "NotificationsPagesUndeliverable"),
+                               timeout_s=120, what="NotificationsPagesUndeliverable to fire")
+    assert alert["severity"] == "critical" and alert["channel"] == "webhook", alert
 
 
-async def _scenario(complaints, mailbox: Mailbox, address: str, notifications_url: str) -> None:
+async def _scenario(complaints, mailbox: Mailbox, notifications_url: str) -> None:
     """A critical complaint's page e-mailed to the reachable manager and acknowledged from its link, which
     acknowledges the complaint in the complaints service; then a page to the unreachable one."""
     filed = await complaints.file(store=STORE, severity=Severity.critical)
@@ -95,9 +121,9 @@ async def _scenario(complaints, mailbox: Mailbox, address: str, notifications_ur
     await produce(complaints.platform, ESCALATIONS, [paged(complaint_id, REACHABLE)])
 
     async def mailed() -> list:
-        return mailbox.to(address, complaint_id)
+        return mailbox.to(ADDRESS, complaint_id)
 
-    [message] = await eventually(mailed, timeout_s=60, what=f"the page to {address}")
+    [message] = await eventually(mailed, timeout_s=60, what=f"the page to {ADDRESS}")
     # The link names the public address the service was given; the same path on the process itself.
     async with httpx.AsyncClient(base_url=notifications_url, timeout=10) as client:
         response = await client.post(link_in(message))

@@ -11,9 +11,10 @@ import pytest
 from services.shared.events.escalations import Assignee, EscalationPaged
 from services.shared.events.fields import Tier
 from services.shared.principal import Role
-from services.shared.topics import ESCALATIONS, ROSTER
-from tests.support import eventually, read_topic, ready_process
+from services.shared.topics import ESCALATIONS
+from tests.support import read_topic, ready_process
 from tests.support.complaints import Api as ComplaintsApi, add_stores
+from tests.support.escalation import worker_knows_roster
 from tests.support.infra import free_port
 from tests.support.scheduling import WEEKDAYS, put_on_duty, running_service, staff_body
 
@@ -52,20 +53,6 @@ async def complaints(new_database, platform):
         process.stop()
 
 
-async def worker_knows_roster(worker, kafka_bootstrap: str, on_duty: set[str]) -> None:
-    """Waits for the store's latest roster on the topic to be exactly `on_duty`, then for the worker
-    to have read it."""
-    def latest_is_expected(found: list) -> bool:
-        mine = [envelope.data for envelope in found if envelope.data.store_id == STORE]
-        return bool(mine) and {person.staff_id for person in mine[-1].on_duty} == on_duty
-
-    await read_topic(kafka_bootstrap, ROSTER, latest_is_expected, timeout_s=60)
-    try:
-        await eventually(lambda: worker.has_read(ROSTER), timeout_s=120, what="the worker to read the roster")
-    except AssertionError as error:
-        raise AssertionError(f"{error}\nworker:\n{worker.last_words()}") from None
-
-
 async def page_for_critical_complaint(complaints, kafka_bootstrap: str) -> Assignee:
     filed = await complaints.file(store=STORE, severity="critical", mood="angry")
     assert filed.status_code == 201, filed.text
@@ -85,7 +72,7 @@ async def test_the_scheduled_manager_is_paged_and_after_a_shift_change_the_new_o
     first_shift = await put_on_duty(scheduling, FIRST, STORE)
     on_duty = (await scheduling.client.get("/v1/on-duty", params={"site_id": STORE}, headers=scheduling.admin())).json()
     assert on_duty["sites"][0]["manager"]["staff_id"] == FIRST
-    await worker_knows_roster(worker, kafka_bootstrap, {FIRST})
+    await worker_knows_roster(worker, kafka_bootstrap, STORE, {FIRST})
 
     assert await page_for_critical_complaint(complaints, kafka_bootstrap) == Assignee(tier=Tier.store_manager, staff_id=FIRST)
 
@@ -93,6 +80,6 @@ async def test_the_scheduled_manager_is_paged_and_after_a_shift_change_the_new_o
     await put_on_duty(scheduling, SECOND, STORE)
     cancelled = await scheduling.client.post(f"/v1/shifts/{first_shift['shift_id']}/cancel", headers=scheduling.admin())
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
-    await worker_knows_roster(worker, kafka_bootstrap, {SECOND})
+    await worker_knows_roster(worker, kafka_bootstrap, STORE, {SECOND})
 
     assert await page_for_critical_complaint(complaints, kafka_bootstrap) == Assignee(tier=Tier.store_manager, staff_id=SECOND)

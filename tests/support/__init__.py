@@ -34,6 +34,7 @@ class ServiceProcess:
         import tempfile
 
         self.output = tempfile.TemporaryFile()
+        self.url: str | None = None  # where it answers HTTP, once `ready_process` has seen it ready
         self.process = subprocess.Popen(
             [sys.executable, "-m", module], env={**os.environ, "PYTHONUNBUFFERED": "1", **env}, stdout=self.output, stderr=subprocess.STDOUT
         )
@@ -67,6 +68,7 @@ async def ready_process(module: str, env: dict[str, str], url: str, *, timeout_s
     except BaseException:
         process.stop()
         raise
+    process.url = url
     return process
 
 

@@ -20,7 +20,7 @@ from services.shared.events.roster import RosterPublished
 from services.shared.kafka import ensure_topics, make_producer, publish
 from services.shared.principal import Role
 from services.shared.topics import ALL_TOPICS, ROSTER
-from tests.support import ServiceProcess, eventually
+from tests.support import ServiceProcess, eventually, read_topic
 from tests.support.infra import free_port
 
 
@@ -169,3 +169,17 @@ async def tick(platform, now: datetime) -> None:
             await producer.send_and_wait(CLOCK.name, encode(envelope), partition=partition)
     finally:
         await producer.stop()
+
+
+async def worker_knows_roster(worker: Worker, kafka_bootstrap: str, store_id: str, on_duty: set[str]) -> None:
+    """Waits for the store's latest roster on the topic to be exactly `on_duty`, then for the worker
+    to have read it."""
+    def latest_is_expected(found: list) -> bool:
+        mine = [envelope.data for envelope in found if envelope.data.store_id == store_id]
+        return bool(mine) and {person.staff_id for person in mine[-1].on_duty} == on_duty
+
+    await read_topic(kafka_bootstrap, ROSTER, latest_is_expected, timeout_s=60)
+    try:
+        await eventually(lambda: worker.has_read(ROSTER), timeout_s=120, what="the worker to read the roster")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\nworker:\n{worker.last_words()}") from None

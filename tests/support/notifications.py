@@ -25,7 +25,7 @@ from services.shared.principal import Role
 from services.shared.topics import ALL_TOPICS
 from services.notifications.settings import NotificationsSettings
 from services.shared.events.envelope import Envelope, wrap
-from services.shared.events.escalations import Assignee, EscalationPaged, EscalationRaised
+from services.shared.events.escalations import Assignee, EscalationPaged, EscalationRaised, EscalationRouted
 from services.shared.settings import PlatformSettings
 from tests.support import ServiceProcess, eventually, ready_process
 from tests.support import complaints as complaints_support
@@ -165,6 +165,17 @@ async def add_manager(scheduling, staff_id: str, site: str = "hel-kamppi", regio
     return address
 
 
+def routed(complaint_id: str, staff_id: str | None, tier: str, store_id: str = "hel-kamppi",
+           region_id: str = "uusimaa") -> Envelope:
+    """The complaint's routing, in its envelope, as the escalation worker publishes it."""
+    now = datetime.now(UTC)
+    event = EscalationRouted(
+        store_id=store_id, region_id=region_id, complaint_id=complaint_id, assignee=Assignee(tier=tier, staff_id=staff_id),
+        acknowledge_by=now + timedelta(minutes=15), resolve_by=now + timedelta(hours=4), reason="severity critical", at=now,
+    )
+    return wrap(event, source="/tests", time=now, subject=complaint_id)
+
+
 def raised(complaint_id: str, staff_id: str | None, tier: str, store_id: str = "hel-kamppi",
            region_id: str = "uusimaa") -> Envelope:
     """The complaint raised to the tier by its SLA, in its envelope, as the escalation worker publishes it."""
@@ -228,21 +239,3 @@ async def start_chain(new_database, platform, store_url: str | None = None, **se
                 yield Chain(complaints, scheduling, notifications, mailbox)
     if mailbox.controller.loop.is_running():
         mailbox.stop()
-
-
-async def running_service_at(database_url: str, platform: PlatformSettings, mailbox: Mailbox, scheduling_url: str,
-                             **settings: str) -> AsyncIterator[tuple[ServiceProcess, str]]:
-    """As `running_service`, and the URL it listens on (its acknowledge links, its /metrics), for as long as the
-    caller iterates; its links still name PUBLIC_URL unless `public_url` is given."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = await ready_process("services.notifications", {
-        "NOTIFICATIONS_DATABASE_URL": database_url, "NOTIFICATIONS_PORT": str(port), "NOTIFICATIONS_PUBLIC_URL": PUBLIC_URL,
-        "NOTIFICATIONS_SCHEDULING_URL": scheduling_url, "NOTIFICATIONS_SMTP_PORT": str(mailbox.port),
-        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
-        **{f"NOTIFICATIONS_{name.upper()}": value for name, value in settings.items()},
-    }, url)
-    try:
-        yield process, url
-    finally:
-        process.stop()

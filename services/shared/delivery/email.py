@@ -1,6 +1,7 @@
 """E-mail over SMTP: a real relay in production, aiosmtpd locally and in tests."""
 
 from datetime import datetime
+import email.policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from uuid import UUID
@@ -8,6 +9,11 @@ from uuid import UUID
 import aiosmtplib
 
 from services.shared.delivery.channels import ChannelSettings, HandingOver, Message
+
+
+# SMTP's line ends; headers folded only past RFC 5322's hard limit: the standard library folds a long
+# subject before its first word, which some clients then show with a leading space.
+WIRE = email.policy.SMTP.clone(max_line_length=998)
 
 
 class Mailer:
@@ -31,4 +37,4 @@ class Mailer:
             await smtp.mail(s.sender)
             await smtp.rcpt(address)
             await handing_over()
-            await smtp.data(email.as_bytes())
+            await smtp.data(email.as_bytes(policy=WIRE))

@@ -175,7 +175,7 @@ class Deliverer:
         except (NotYet, *FAILURES) as error:
             await self._failed(delivery, claim, type(error).__name__)
             return
-        errors = []
+        errors, tried = [], []
         for route in (route for route in addressed.routes if route.channel in self.channels):  # SMS needs a gateway
             sender = self.channels[route.channel]
             try:
@@ -185,6 +185,7 @@ class Deliverer:
                 return
             except FAILURES as error:
                 errors.append(f"{route.channel}: {type(error).__name__}")
+                tried.append(route.channel)
                 await self._settle(delivery, claim, keep_claim=True, status=DeliveryStatus.pending, channel=route.channel)
                 self.metrics.deliveries.labels(route.channel, "failed_over").inc()
                 continue
@@ -194,7 +195,7 @@ class Deliverer:
             self.metrics.seconds.labels(route.channel).observe(max(0.0, (self.clock() - self.started(delivery)).total_seconds()))
             log.info("delivered", delivery_id=str(delivery.id), channel=route.channel, attempts=delivery.attempts)
             return
-        await self._failed(delivery, claim, "; ".join(errors) or "NoContactChannel")
+        await self._failed(delivery, claim, "; ".join(errors) or "NoContactChannel", tried[-1] if tried else None)
 
     def _handing_over(self, delivery_id: UUID, route: Route, claim: datetime,
                       recorded: Mapping[str, Any]) -> Callable[[], Awaitable[None]]:
@@ -210,7 +211,9 @@ class Deliverer:
 
         return mark
 
-    async def _failed(self, delivery: Any, claim: datetime, error: str) -> None:
+    async def _failed(self, delivery: Any, claim: datetime, error: str, channel: Channel | None = None) -> None:
+        """Records a failed attempt (`channel`: the last one tried, if any): due again after the backoff,
+        or given up after the last attempt."""
         now = self.clock()
         given_up = self.backoff.gives_up(delivery.attempts)
         if given_up:
@@ -223,7 +226,7 @@ class Deliverer:
             if given_up:
                 self.given_up(session, delivery, error, now)
         outcome = "undeliverable" if given_up else "retried"
-        self.metrics.deliveries.labels(delivery.channel or "none", outcome).inc()
+        self.metrics.deliveries.labels(channel or delivery.channel or "none", outcome).inc()
         log.warning("not delivered", delivery_id=str(delivery.id), attempts=delivery.attempts, error=error, outcome=outcome)
 
     async def _settle(self, delivery: Any, claim: datetime, *, session: AsyncSession | None = None, keep_claim: bool = False,

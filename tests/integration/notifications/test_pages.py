@@ -13,7 +13,7 @@ from services.notifications.store.models import Delivery
 from services.shared.topics import ESCALATIONS
 from tests.support import eventually, read_topic
 from tests.support import complaints as complaints_support
-from tests.support.notifications import MANAGER, ROUND_THE_CLOCK, Chain, link_in, paged, raised, start_chain
+from tests.support.notifications import MANAGER, ROUND_THE_CLOCK, Chain, link_in, paged, raised, routed, start_chain
 from tests.support.scheduling import produce, put_on_duty
 
 
@@ -136,3 +136,20 @@ async def test_a_complaint_raised_to_nobody_in_particular_reaches_the_manager_on
     assert "raised to you" in message["Subject"]
     assert (await chain.notifications.client.post(link_in(message))).status_code == 200
     assert await chain.complaint_status(complaint, site) == "acknowledged"
+
+
+async def test_an_assignment_reaches_the_assignee_unless_a_page_to_them_follows(chain: Chain, platform):
+    assigned, extreme = await chain.critical_complaint(), await chain.critical_complaint()
+    await produce(platform, ESCALATIONS, [routed(assigned, "emp-1042", tier="associate"),
+                                          routed(extreme, "mgr-0007", tier="store_manager"), paged(extreme, "mgr-0007")])
+    [page] = await chain.mail(MANAGER, extreme)
+    assert page["Subject"].startswith("Page:")
+
+    chain.notifications.clock.offset = timedelta(seconds=15)  # past the assignments' hold
+    [assignment] = await chain.mail("emp-1042@chain.example", assigned)
+    assert "assigned to you" in assignment["Subject"]
+    await chain.mail(MANAGER, extreme)
+    async with chain.notifications.app.state.sessions() as session:
+        replaced = await session.scalar(select(Delivery.status).where(Delivery.complaint_id == UUID(extreme),
+                                                                      Delivery.kind == "assignment"))
+    assert replaced == "cancelled" and len(chain.mailbox.to(MANAGER, extreme)) == 1
