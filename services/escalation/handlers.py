@@ -16,7 +16,9 @@ from services.escalation.topics import OBSERVATIONS
 from services.shared.events import complaints as c
 from services.shared.events.coordination import ProblemDetected
 from services.shared.events.envelope import Envelope
-from services.shared.events.escalations import Assignee, EscalationBreached, EscalationPaged, EscalationRaised, EscalationRouted
+from services.shared.events.escalations import (
+    Assignee, EscalationBreached, EscalationPaged, EscalationRaised, EscalationReopened, EscalationRouted,
+)
 from services.shared.events.returns import ReturnRejected
 from services.shared.topics import COORDINATION, ESCALATIONS
 
@@ -36,7 +38,7 @@ def escalate(state: State, envelope: Envelope, partition: int) -> list[Outgoing]
         case Tick() as tick:
             return on_tick(state, tick, partition)
         case c.ComplaintEvent() as event:
-            on_lifecycle(state, event)
+            return on_lifecycle(state, envelope, event)
     return []
 
 
@@ -104,12 +106,13 @@ def on_tick(state: State, tick: Tick, partition: int) -> list[Outgoing]:
     return outgoing
 
 
-def on_lifecycle(state: State, event: c.ComplaintEvent) -> None:
+def on_lifecycle(state: State, envelope: Envelope, event: c.ComplaintEvent) -> list[Outgoing]:
     """A complaint's own lifecycle: acknowledgement and resolution stop its timers, reopening
-    restarts them at its tier, and an assignment by hand moves it to that person and tier."""
+    restarts them at its tier (and says so, with the new deadlines), and an assignment by hand moves
+    it to that person and tier."""
     case = state.cases.get(event.complaint_id)
     if case is None:
-        return
+        return []
     match event:
         case c.ComplaintAcknowledged(at=at):
             state.cases.keep(case.acknowledged(at))
@@ -118,8 +121,16 @@ def on_lifecycle(state: State, event: c.ComplaintEvent) -> None:
         case c.ComplaintResolved(at=at):
             state.cases.keep(case.resolved(at))
         case c.ComplaintReopened(at=at):
-            state.cases.keep(case.reopened(state.rules.for_region(case.region_id), at))
+            case = case.reopened(state.rules.for_region(case.region_id), at)
+            state.cases.keep(case)
+            reopened = EscalationReopened(
+                complaint_id=case.complaint_id, store_id=case.store_id, region_id=case.region_id, assignee=case.assignee,
+                acknowledge_by=case.acknowledge_by, resolve_by=case.resolve_by,
+                reason=f"reopened: the {case.assignee.tier} tier's deadlines from now", at=at,
+            )
+            return [Outgoing(ESCALATIONS, reopened, derived_id(envelope.id, "reopened"), envelope.time)]
         # A closed complaint is resolved already; its case stays until it expires, for a reopening.
+    return []
 
 
 def on_return(envelope: Envelope) -> list[Outgoing]:

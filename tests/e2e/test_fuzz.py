@@ -19,14 +19,21 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from schemathesis.generation import GenerationMode
 
+from services.escalation.topics import INTERNAL_TOPICS
 from services.shared.auth import mint_token
+from services.shared.kafka import ensure_topics
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
+from services.shared.topics import ALL_TOPICS
 from tests.support import eventually
-from tests.support.faults import all_ready, platform_services
+from tests.support.faults import DATABASES, all_ready, platform_services
 
+import collections
+STATS = collections.Counter()
 CASES = int(os.environ.get("RETAIL_FUZZ_CASES", "60"))
 REGION, STORE = "uusimaa", "hel-kamppi"
-FUZZED = ["complaints", "boards", "reports", "escalation", "analytics"]  # the last two: the workers' own HTTP apps
+FUZZED = ["complaints", "boards", "reports", "scheduling", "notifications",
+          "escalation", "analytics", "complaints-worker", "scheduling-worker"]  # the last four: the workers' own HTTP apps
+SITE = {"region_id": REGION, "name": "Kamppi", "timezone": "Europe/Helsinki", "opening_hours": {"mon": [["09:00", "21:00"]]}}
 
 
 @dataclass
@@ -64,6 +71,7 @@ def fuzz(url: str, tokens: dict[Role, str], cases: int) -> Findings:
         def run(case, role):
             findings.cases += 1
             response = case.call(base_url=url, headers={"Authorization": f"Bearer {tokens[role]}"}, timeout=30)
+            STATS[(url, operation.label, response.status_code)] += 1
             try:
                 case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
             except AssertionError as failure:  # keep going: the run reports every kind of failure once
@@ -76,17 +84,22 @@ def fuzz(url: str, tokens: dict[Role, str], cases: int) -> Findings:
 @pytest.fixture(scope="module")
 async def services(platform, new_database, tmp_path_factory):
     """Every process of the platform on the session's broker, ready, with a region and store of its own."""
-    running = platform_services(platform, await new_database(), tmp_path_factory.mktemp("fuzz"))
+    databases = {name: await new_database() for name in DATABASES}
+    running = platform_services(platform, databases, tmp_path_factory.mktemp("fuzz"))
+    await asyncio.to_thread(ensure_topics, platform, [*ALL_TOPICS, *INTERNAL_TOPICS])
     for service in running:
         service.start()
     try:
         await eventually(lambda: all_ready(running), timeout_s=120, what="every process to be ready")
+        by_name = {service.name: service for service in running}
         admin = {"Authorization": f"Bearer {bearer(platform, Role.service)}"}
-        complaints = next(service for service in running if service.name == "complaints")
-        async with httpx.AsyncClient(base_url=complaints.url, headers=admin) as client:
+        async with httpx.AsyncClient(base_url=by_name["complaints"].url, headers=admin) as client:
             assert (await client.put(f"/v1/regions/{REGION}", json={"name": "Uusimaa"})).status_code == 204
             assert (await client.put(f"/v1/stores/{STORE}", json={"region_id": REGION, "name": "Kamppi"})).status_code == 204
-        yield {service.name: service for service in running}
+        async with httpx.AsyncClient(base_url=by_name["scheduling"].url, headers=admin) as client:
+            assert (await client.put(f"/v1/regions/{REGION}", json={"name": "Uusimaa"})).status_code == 204
+            assert (await client.put(f"/v1/sites/{STORE}", json=SITE)).status_code == 204
+        yield by_name
     finally:
         for service in running:
             service.stop()
@@ -97,6 +110,8 @@ async def test_no_generated_request_gets_a_server_error_or_an_undocumented_shape
     service = services[name]
     tokens = {role: bearer(platform, role) for role in Role}
     findings = await asyncio.to_thread(fuzz, service.url, tokens, CASES)
+    for k, v in sorted(STATS.items()): print(name, k[1:], v)
+    STATS.clear()
     record_property("fuzz_cases", findings.cases)  # fewer than asked where an operation has fewer distinct requests
     assert not findings.failures, "\n\n".join(f"{what}\n  {request}" for what, request in findings.failures.items()) + (
         f"\n\n{name}'s log:\n{service.last_words(200)}"

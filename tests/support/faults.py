@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,9 +30,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from services.analytics.topics import CHANGELOGS as ANALYTICS_CHANGELOGS
-from services.complaints.store.models import OutboxEvent
+from services.complaints.service.escalations import TOPICS as COMPLAINTS_WORKER_INPUTS
+from services.complaints.store.outbox import OUTBOX as COMPLAINTS_OUTBOX
+from services.complaints.worker import GROUP as COMPLAINTS_WORKER_GROUP
 from services.escalation.events import Tick
 from services.escalation.topics import CASES_CHANGELOG, CLOCK, INTERNAL_TOPICS
+from services.notifications.service.sender import CONSUMER as NOTIFICATIONS_GROUP
+from services.notifications.service.sender import TOPICS as NOTIFICATIONS_INPUTS
+from services.notifications.store.outbox import OUTBOX as NOTIFICATIONS_OUTBOX
+from services.scheduling.service.intake import TOPICS as SCHEDULING_WORKER_INPUTS
+from services.scheduling.store.outbox import OUTBOX as SCHEDULING_OUTBOX
+from services.scheduling.worker import GROUP as SCHEDULING_WORKER_GROUP
 from services.shared.auth import mint_token
 from services.shared.db import make_engine
 from services.shared.events.envelope import InvalidEvent, decode, encode, wrap
@@ -46,10 +54,18 @@ from tests.support.infra import free_port, script
 
 REGIONS = {"faults-east": ["flt-east-1", "flt-east-2", "flt-east-3"], "faults-west": ["flt-west-1", "flt-west-2"]}
 STORES = {store: region for region, stores in REGIONS.items() for store in stores}
-# The consumer groups that read each topic, and so must each dead-letter a poison record offered on it.
-READERS = {COMPLAINTS.name: ("escalation", "analytics"), ESCALATIONS.name: ("analytics",)}
-DLQS = {topic.name: topic.dlq for topic in (COMPLAINTS, ESCALATIONS)}
-GROUP_INPUTS = {"escalation": (COMPLAINTS, RETURNS, CLOCK), "analytics": (COMPLAINTS, ESCALATIONS, RETURNS)}
+# Each consumer group of the platform and the topics it reads.
+GROUP_INPUTS = {
+    "escalation": (COMPLAINTS, RETURNS, CLOCK), "analytics": (COMPLAINTS, ESCALATIONS, RETURNS),
+    SCHEDULING_WORKER_GROUP: SCHEDULING_WORKER_INPUTS, COMPLAINTS_WORKER_GROUP: COMPLAINTS_WORKER_INPUTS,
+    NOTIFICATIONS_GROUP: NOTIFICATIONS_INPUTS,
+}
+POISONED = (COMPLAINTS, ESCALATIONS)  # the topics poison records are offered on
+# The consumer groups that read each of them, and so must each dead-letter a poison record offered on it.
+READERS = {topic.name: tuple(group for group, inputs in GROUP_INPUTS.items() if topic in inputs) for topic in POISONED}
+DLQS = {topic.name: topic.dlq for topic in POISONED}
+DATABASES = ("complaints", "scheduling", "notifications")  # the services with a database, each its own
+OUTBOXES = {"complaints": COMPLAINTS_OUTBOX, "scheduling": SCHEDULING_OUTBOX, "notifications": NOTIFICATIONS_OUTBOX}
 READY_S = 120.0  # how long a process (or a broker) may take to be ready again after a kill
 SETTLE_S = 180.0  # how long the platform may take to catch up once the load and the faults stop
 
@@ -125,17 +141,32 @@ class Service:
         return "\n".join(kept[-lines:])
 
 
-def platform_services(platform: PlatformSettings, database_url: str, data_dir: Path) -> list[Service]:
-    """Every process of the platform, as operators run them. Scheduling and notifications join this
-    list once they exist (and READERS, with the topics they consume)."""
+def platform_services(platform: PlatformSettings, databases: Mapping[str, str], data_dir: Path) -> list[Service]:
+    """Every process of the platform, as operators run them (deploy/local/run.sh): each service with
+    a database on one of its own (`databases`, by the names in DATABASES), its worker on the same.
+    No mail server listens: e-mail (pages, CSAT surveys) goes to a closed port and is tried again
+    later, as when the relay is down."""
     common = {
         "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
         "RETAIL_KAFKA_REPLICATION_FACTOR": str(platform.kafka_replication_factor),
     }
+    no_mail = str(free_port())
+    complaints_store = {"COMPLAINTS_DATABASE_URL": databases["complaints"], "COMPLAINTS_SMTP_PORT": no_mail}
+    scheduling_store = {"SCHEDULING_DATABASE_URL": databases["scheduling"]}
+    # Short leases: a killed relay's successor takes over sooner (the default is 15 s).
+    complaints = Service("complaints", "services.complaints", "COMPLAINTS_PORT",
+                         {**common, **complaints_store, "COMPLAINTS_RELAY_LEASE_S": "5"})
+    scheduling = Service("scheduling", "services.scheduling", "SCHEDULING_PORT",
+                         {**common, **scheduling_store, "SCHEDULING_RELAY_LEASE_S": "5"})
+    notifications_port = free_port()
+    notifications = Service("notifications", "services.notifications", "NOTIFICATIONS_PORT", {
+        **common, "NOTIFICATIONS_DATABASE_URL": databases["notifications"], "NOTIFICATIONS_RELAY_LEASE_S": "5",
+        "NOTIFICATIONS_SCHEDULING_URL": scheduling.url, "NOTIFICATIONS_COMPLAINTS_URL": complaints.url,
+        "NOTIFICATIONS_PUBLIC_URL": f"http://127.0.0.1:{notifications_port}", "NOTIFICATIONS_SMTP_PORT": no_mail,
+    }, port=notifications_port)
     return [
-        # A short lease: a killed relay's successor takes over sooner (the default is 15 s).
-        Service("complaints", "services.complaints", "COMPLAINTS_PORT",
-                {**common, "COMPLAINTS_DATABASE_URL": database_url, "COMPLAINTS_RELAY_LEASE_S": "5"}),
+        complaints,
+        Service("complaints-worker", "services.complaints.worker", "COMPLAINTS_WORKER_PORT", {**common, **complaints_store}),
         Service("escalation", "services.escalation", "ESCALATION_WORKER_PORT", {
             **common, "ESCALATION_DATA_DIR": str(data_dir / "escalation"), "ESCALATION_TICK_SECONDS": "0",
             "ESCALATION_INSTANCE_ID": "escalation-faults",
@@ -145,6 +176,9 @@ def platform_services(platform: PlatformSettings, database_url: str, data_dir: P
             **common, "ANALYTICS_DATA_DIR": str(data_dir / "analytics"), "ANALYTICS_INSTANCE_ID": "analytics-faults",
         }),
         Service("reports", "services.analytics.reports", "ANALYTICS_REPORTS_PORT", common),
+        scheduling,
+        Service("scheduling-worker", "services.scheduling.worker", "SCHEDULING_WORKER_PORT", {**common, **scheduling_store}),
+        notifications,
     ]
 
 
@@ -229,7 +263,7 @@ class Platform:
     settings: PlatformSettings
     services: list[Service]
     nodes: list[Node]
-    database_url: str
+    databases: Mapping[str, str]  # by service, as DATABASES names them
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
@@ -245,15 +279,15 @@ async def all_ready(services: list[Service]) -> bool:
 
 
 @asynccontextmanager
-async def running_platform(directory: Path, database_url: str, nodes: int = 1) -> AsyncIterator[Platform]:
+async def running_platform(directory: Path, databases: Mapping[str, str], nodes: int = 1) -> AsyncIterator[Platform]:
     """A broker (or a 3-node cluster: replication 3, min ISR 2) of the run's own, and every process
-    of the platform on it, ready, with the fault regions and stores registered."""
+    of the platform on it and on its own `databases`, ready, with the fault regions and stores registered."""
     kafka_dir = directory / "kafka"
     bootstrap = await asyncio.to_thread(
         script, "kafka.sh", "start", "--dir", str(kafka_dir), "--port", str(free_port(consecutive=nodes)), "--nodes", str(nodes)
     )
     settings = PlatformSettings(kafka_bootstrap_servers=bootstrap, kafka_replication_factor=3 if nodes == 3 else 1)
-    services = platform_services(settings, database_url, directory)
+    services = platform_services(settings, databases, directory)
     try:
         await asyncio.to_thread(ensure_topics, settings, [*ALL_TOPICS, *INTERNAL_TOPICS, *ANALYTICS_CHANGELOGS.values()])
         for service in services:
@@ -262,7 +296,7 @@ async def running_platform(directory: Path, database_url: str, nodes: int = 1) -
             await eventually(lambda: all_ready(services), timeout_s=READY_S, what="every process to be ready")
         except AssertionError as error:
             raise AssertionError(f"{error}\n" + "\n".join(f"--- {s.name}\n{s.last_words()}" for s in services)) from None
-        running = Platform(settings, services, [Node(kafka_dir, i) for i in range(1, nodes + 1)], database_url)
+        running = Platform(settings, services, [Node(kafka_dir, i) for i in range(1, nodes + 1)], databases)
         await register_chain(running)
         yield running
     finally:
@@ -550,15 +584,21 @@ async def check_filed(platform: Platform, ledger: Ledger) -> Check:
 
 
 async def check_outbox(platform: Platform, _ledger: Ledger) -> Check:
-    engine = make_engine(platform.database_url)
-    try:
-        async with engine.connect() as connection:
-            unsent = (await connection.execute(
-                select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
-            )).scalar_one()
-    finally:
-        await engine.dispose()
-    return Check(lost=unsent, detail=[f"{unsent} outbox rows not published"] if unsent else [])
+    """Every event each service wrote to its outbox was published."""
+    check = Check()
+    for service, outbox in OUTBOXES.items():
+        engine = make_engine(platform.databases[service])
+        try:
+            async with engine.connect() as connection:
+                unsent = (await connection.execute(
+                    select(func.count()).select_from(outbox.table).where(outbox.table.published_at.is_(None))
+                )).scalar_one()
+        finally:
+            await engine.dispose()
+        check.lost += unsent
+        if unsent:
+            check.detail.append(f"{unsent} {service} outbox rows not published")
+    return check
 
 
 async def check_escalations(platform: Platform, ledger: Ledger) -> Check:

@@ -54,7 +54,8 @@ class ComplaintOut(BaseModel):
     assignee_role: Tier | None = Field(description="The tier it is at.")
     acknowledge_by: datetime | None = Field(description="The escalation's deadline to acknowledge it; null once acknowledged.")
     resolve_by: datetime | None = Field(
-        description="The escalation's deadline to resolve it; null until routed, and after a reopening until raised."
+        description="The escalation's deadline to resolve it; null until routed, and after a reopening until the escalation "
+        "restarts its timers."
     )
     resolution_technique: Technique | None
     resolution_outcome: Outcome | None

@@ -128,8 +128,9 @@ async def reopen(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, c
         session.add(Note(id=uuid.uuid4(), complaint_id=complaint.id, author=ctx.who.sub, text=command.reason,
                          created_at=ctx.now))
     complaint.reopen_count += 1
-    # The escalation restarts its deadlines at its tier, and publishes them only with its next move.
-    complaint.resolved_at = complaint.closed_at = complaint.resolve_by = None
+    # Open again, to be acknowledged again: the escalation restarts its deadlines at its tier and
+    # publishes them (EscalationReopened), which the worker keeps on the complaint.
+    complaint.resolved_at = complaint.closed_at = complaint.resolve_by = complaint.acknowledged_at = None
     return await _record(session, ctx, complaint, events.ComplaintReopened(**_about(complaint, ctx)))
 
 

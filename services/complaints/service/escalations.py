@@ -1,5 +1,5 @@
-"""What the complaints worker learns from the escalation service: whom each complaint was routed or
-raised to, at which tier, and by when, kept on the complaint so that each person has a queue
+"""What the complaints worker learns from the escalation service: whom each complaint was routed,
+raised or (reopened) returned to, at which tier, and by when, kept on the complaint so that each person has a queue
 (`GET /v1/complaints?assignee=me`). A page calls someone without moving the complaint, and a breach
 is always followed by the raise that moves it, so neither changes the complaint."""
 
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.complaints.store.models import Complaint
 from services.complaints.store.stores import lock_store
 from services.shared.events.envelope import Envelope
-from services.shared.events.escalations import EscalationRaised, EscalationRouted
+from services.shared.events.escalations import EscalationRaised, EscalationReopened, EscalationRouted
 from services.shared.intake import Effects
 from services.shared.topics import ESCALATIONS, Topic
 
@@ -23,7 +23,7 @@ log = structlog.get_logger()
 async def on_moved(session: AsyncSession, envelope: Envelope, now: datetime) -> None:
     """The complaint goes to the escalation's assignee, unless someone assigned it by hand after the
     escalation moved it (the escalation worker follows that assignment too)."""
-    moved: EscalationRouted | EscalationRaised = envelope.data  # type: ignore[assignment]
+    moved: EscalationRouted | EscalationRaised | EscalationReopened = envelope.data  # type: ignore[assignment]
     await lock_store(session, moved.store_id)  # in the order the API locks: the store, then the complaint
     complaint = (
         await session.execute(select(Complaint).where(Complaint.id == moved.complaint_id).with_for_update())
@@ -40,4 +40,4 @@ async def on_moved(session: AsyncSession, envelope: Envelope, now: datetime) -> 
 
 
 def effects() -> Effects:
-    return {EscalationRouted: (on_moved,), EscalationRaised: (on_moved,)}
+    return {EscalationRouted: (on_moved,), EscalationRaised: (on_moved,), EscalationReopened: (on_moved,)}

@@ -9,7 +9,9 @@ from uuid import UUID
 
 from services.notifications.domain.messages import Kind, utc
 from services.shared.events.coordination import PolicyDecided, PolicyProposed
-from services.shared.events.escalations import Assignee, EscalationPaged, EscalationRaised, EscalationRouted
+from services.shared.events.escalations import (
+    Assignee, EscalationPaged, EscalationRaised, EscalationReopened, EscalationRouted,
+)
 from services.shared.events.fields import Tier
 from services.shared.events.scheduling import (
     TrainingCancelled,
@@ -72,7 +74,7 @@ def notice(event: object) -> Notice | None:
             return _escalation(Kind.page, event, event.recipient)
         case EscalationRaised():
             return _escalation(Kind.tier_raise, event, event.assignee)
-        case EscalationRouted():
+        case EscalationRouted() | EscalationReopened():  # a reopened complaint is back with its assignee
             return _escalation(Kind.assignment, event, event.assignee)
         case PolicyProposed():
             return Notice(Kind.policy_proposed, None, event.region_id, None, event.title, event.at,
@@ -94,7 +96,8 @@ def notice(event: object) -> Notice | None:
     return None
 
 
-def _escalation(kind: Kind, event: EscalationPaged | EscalationRaised | EscalationRouted, to: Assignee) -> Notice:
+def _escalation(kind: Kind, event: EscalationPaged | EscalationRaised | EscalationRouted | EscalationReopened,
+                to: Assignee) -> Notice:
     return Notice(kind, event.store_id, event.region_id, event.complaint_id, event.reason, event.at,
                   (Addressee(staff_id=to.staff_id, tier=to.tier),))
 

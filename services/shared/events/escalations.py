@@ -131,4 +131,31 @@ class EscalationRaised(EscalationEvent):
     at: Timestamp
 
 
-EVENTS = (EscalationRouted, EscalationPaged, EscalationBreached, EscalationRaised)
+class EscalationReopened(EscalationEvent):
+    """A reopened complaint back with its tier: its SLA timers run again, with deadlines from the
+    reopening (it is to be acknowledged again)."""
+
+    event_type: ClassVar[str] = "retail.escalation.reopened.v1"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_COMPLAINT,
+                    "assignee": _MANAGER,
+                    "acknowledge_by": "2026-11-25T10:15:00Z",
+                    "resolve_by": "2026-11-25T14:00:00Z",
+                    "reason": "reopened: the store_manager tier's deadlines from now",
+                    "at": "2026-11-25T10:00:00Z",
+                }
+            ]
+        }
+    )
+
+    assignee: Assignee
+    acknowledge_by: Timestamp
+    resolve_by: Timestamp
+    reason: str = Field(max_length=500)
+    at: Timestamp
+
+
+EVENTS = (EscalationRouted, EscalationPaged, EscalationBreached, EscalationRaised, EscalationReopened)

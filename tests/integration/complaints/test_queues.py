@@ -105,3 +105,26 @@ async def test_each_person_lists_exactly_the_complaints_routed_or_raised_to_them
     assert raised["assignee_role"] == "coordinator"
     assert datetime.fromisoformat(raised["acknowledge_by"]) == passed + timedelta(minutes=15)
     assert await queue(api, COORDINATOR, assignee=COORDINATOR, tier="coordinator") == {calm["id"]}
+
+
+async def test_a_reopened_complaint_shows_the_deadlines_its_escalation_restarted(api, escalation):
+    angry = await file(api, "q-reopened@example.com", severity="low", mood="angry")
+    await eventually(lambda: _in(api, MANAGER, angry["id"]), timeout_s=60, what="the complaint in the manager's queue")
+    await api.resolve(angry["id"], STORE)
+    reopened = await api.client.post(f"/v1/complaints/{angry['id']}/reopen", headers=as_(api, MANAGER),
+                                     json={"reason": "the kettle leaks again"})
+    assert reopened.status_code == 200, reopened.text
+    at = datetime.fromisoformat(reopened.json()["updated_at"])
+
+    async def restarted() -> dict | None:
+        shown = (await api.client.get(f"/v1/complaints/{angry['id']}", headers=as_(api, MANAGER))).json()
+        return shown if shown["resolve_by"] is not None else None
+
+    shown = await eventually(restarted, timeout_s=60, what="the restarted deadlines on the complaint")
+    assert (shown["status"], shown["acknowledged_at"], shown["assignee"]) == ("open", None, MANAGER)
+    acknowledge_by, resolve_by = datetime.fromisoformat(shown["acknowledge_by"]), datetime.fromisoformat(shown["resolve_by"])
+    assert at < acknowledge_by < resolve_by  # from the reopening, at the manager's tier
+
+
+async def _in(api, staff_id: str, complaint_id: str) -> bool:
+    return complaint_id in await queue(api, staff_id)

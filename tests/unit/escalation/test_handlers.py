@@ -17,7 +17,7 @@ from services.shared.events import complaints as c
 from services.shared.events.coordination import ProblemDetected
 from services.shared.events.envelope import Envelope, Event, encode, wrap
 from services.shared.events.escalations import (
-    Assignee, DeadlineKind, EscalationBreached, EscalationPaged, EscalationRaised, EscalationRouted,
+    Assignee, DeadlineKind, EscalationBreached, EscalationPaged, EscalationRaised, EscalationReopened, EscalationRouted,
 )
 from services.shared.events.fields import Tier
 from services.shared.events.returns import PolicyRule, ReturnApproved, ReturnRejected
@@ -84,10 +84,13 @@ def tick(state: tables.State, at: datetime, partition: int = PARTITION) -> list[
     return handlers.escalate(state, envelope(Tick(partition=partition, now=at), at, SOURCE), partition)
 
 
-def follow(state: tables.State, event_class: type[c.ComplaintEvent], filed: c.ComplaintFiled, at: datetime) -> None:
+def follow(state: tables.State, event_class: type[c.ComplaintEvent], filed: c.ComplaintFiled, at: datetime) -> list[Outgoing]:
+    """The complaint's lifecycle event, through the worker; only a reopening publishes anything."""
     example = event_class.model_config["json_schema_extra"]["examples"][0]
     event = event_class.model_validate({**example, "complaint_id": str(filed.complaint_id), "at": at})
-    assert handlers.escalate(state, envelope(event, at), PARTITION) == []
+    outgoing = handlers.escalate(state, envelope(event, at), PARTITION)
+    assert outgoing == [] or event_class is c.ComplaintReopened
+    return outgoing
 
 
 def kinds(outgoing: Iterable[Outgoing]) -> list[type[Event]]:
@@ -377,10 +380,13 @@ def test_a_reopened_complaints_timers_restart_at_its_current_tier():
     tick(state, NOW + minutes(15))  # raised to the coordinator
     follow(state, c.ComplaintResolved, filed, NOW + minutes(20))
     reopen_at = NOW + timedelta(days=1)
-    follow(state, c.ComplaintReopened, filed, reopen_at)
+    [reopened] = follow(state, c.ComplaintReopened, filed, reopen_at)
     case = state.cases.get(filed.complaint_id)
     assert case.open and case.assignee == Assignee(tier=Tier.coordinator, staff_id=COORDINATOR)
     assert (case.acknowledge_by, case.resolve_by) == (reopen_at + minutes(15), reopen_at + minutes(240))
+    # Said on the escalations topic, for the complaint's queue and the assignee's notification.
+    assert isinstance(reopened.event, EscalationReopened) and reopened.event.assignee == case.assignee
+    assert (reopened.event.acknowledge_by, reopened.event.resolve_by) == (case.acknowledge_by, case.resolve_by)
     breached, raised = tick(state, reopen_at + minutes(15))
     assert breached.event.tier == Tier.coordinator
     assert raised.event.assignee == Assignee(tier=Tier.store_manager, staff_id=MANAGER)
