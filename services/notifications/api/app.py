@@ -11,7 +11,7 @@ import httpx
 import structlog
 from fastapi import FastAPI
 
-from services.notifications.api import acknowledgements, preferences
+from services.notifications.api import acknowledgements, deliveries, preferences
 from services.notifications.service import intake
 from services.notifications.service.acknowledgements import Acknowledgements
 from services.notifications.service.directory import Directory
@@ -46,7 +46,7 @@ def build_app(
     app = database_app(
         service="notifications", settings=settings, platform=platform, clock=clock, outbox=OUTBOX, leases=Lease,
         idempotency_keys=IdempotencyKey, retention=make_retention(settings), upgrade=upgrade_async,
-        routers=(acknowledgements.router, preferences.router), version=VERSION,
+        routers=(acknowledgements.router, deliveries.router, preferences.router), version=VERSION,
         description="Delivers pages, escalations, proposals, decisions and training notices to the person on duty by "
         "e-mail, webhook or SMS, follows up pages nobody acknowledged, and takes acknowledgements from the message's "
         "signed, single-use link to the complaints service.",

@@ -2,6 +2,7 @@
 to e-mail when the webhook fails; text messages go through the SMS gateway; quiet hours hold back
 everything but a page; a proposal reaches every senior manager."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -147,6 +148,17 @@ async def test_preferences_are_checked_and_kept(chain: Chain):
 
     kept = {"channels": ["sms", "email"], "quiet_hours": {"start": "22:00:00", "end": "07:00:00"}, "time_zone": "Europe/Helsinki"}
     assert (await chain.prefer("emp-1042", **kept)).status_code == 200
+    mine = await chain.notifications.client.get("/v1/preferences/me", headers=chain.scheduling.token(
+        scheduling_role("emp-1042"), "hel-kamppi", sub="emp-1042"))
+    assert mine.json() == kept
+
+
+async def test_preferences_put_twice_at_once_are_both_answered_and_kept_once(chain: Chain):
+    """A double click, or a retry while the first request is still on its way: PUTs of one person's
+    first preferences at the same time."""
+    kept = {"channels": ["webhook", "email"], "quiet_hours": None, "time_zone": "Europe/Helsinki"}
+    answers = await asyncio.gather(*(chain.prefer("emp-1042", **kept) for _ in range(4)))
+    assert [answer.status_code for answer in answers] == [200] * 4, [answer.text for answer in answers]
     mine = await chain.notifications.client.get("/v1/preferences/me", headers=chain.scheduling.token(
         scheduling_role("emp-1042"), "hel-kamppi", sub="emp-1042"))
     assert mine.json() == kept

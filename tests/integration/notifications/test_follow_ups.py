@@ -48,6 +48,22 @@ async def test_an_ignored_page_is_sent_again_then_goes_to_the_regional_coordinat
     await _followed_up_all(chain, complaint)
     assert len(chain.mailbox.to(MANAGER, complaint)) == 2 and len(chain.mailbox.to(COORDINATOR, complaint)) == 1
 
+    # The page's timeline, for the people who answer for the store; an associate sees what reached them.
+    async def deliveries(role: Role, site: str, sub: str):
+        return await chain.notifications.client.get("/v1/deliveries", params={"complaint_id": complaint},
+                                                    headers=chain.scheduling.token(role, site, sub=sub))
+
+    timeline = await deliveries(Role.store_manager, "hel-kamppi", "mgr-0008")
+    assert timeline.status_code == 200, timeline.text
+    steps = [(d["step"], d["staff_id"], d["channel"], d["status"], d["acknowledged_at"] is not None) for d in timeline.json()]
+    assert steps == [(0, "mgr-0007", "email", "sent", True),  # its link used late, after the coordinator
+                     (1, "mgr-0007", "email", "sent", False), (2, "rc-uusimaa-1", "email", "sent", True)]
+    assert "chain.example" not in timeline.text
+    mine = await deliveries(Role.associate, "hel-kamppi", "emp-1042")
+    assert mine.status_code == 200 and mine.json() == []
+    elsewhere = await deliveries(Role.store_manager, "nyc-desk", "mgr-3000")
+    assert elsewhere.status_code == 403 and "may not act on" in elsewhere.text
+
 
 @pytest.mark.parametrize("where", ["link", "app"])
 async def test_a_page_acknowledged_in_time_is_not_followed_up(chain: Chain, platform, where):
