@@ -9,12 +9,10 @@ after the effects are, and partitions are shared out by the consumer group, one 
 
 import asyncio
 import contextlib
-import signal
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
-import structlog
 from fastapi import FastAPI
 from sqlalchemy import String
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,9 +23,9 @@ from services.shared.events.envelope import Envelope, Event
 from services.shared.kafka import Handler, consume, kafka_ready, make_producer, stop_producer
 from services.shared.settings import PlatformSettings
 from services.shared.topics import Topic
+from services.shared.tasks import essential
 from services.shared.web import create_app
 
-log = structlog.get_logger()
 
 Effect = Callable[[AsyncSession, Envelope, datetime], Awaitable[None]]
 """Changes the store for one event (session, envelope, now); raises InvalidEvent for an event it
@@ -82,10 +80,8 @@ def consuming_app(
         stop = asyncio.Event()
         running.state.producer = producer = make_producer(platform, f"{group}-worker")  # for dead letters
         await producer.start()
-        consuming = asyncio.create_task(
-            consume(topics, handle, group_id=group, settings=platform, producer=producer, stop=stop)
-        )
-        consuming.add_done_callback(_stop_the_process_if_it_failed)
+        consuming = essential(consume(topics, handle, group_id=group, settings=platform, producer=producer, stop=stop),
+                              "consumer")
         try:
             yield
         finally:
@@ -98,11 +94,3 @@ def consuming_app(
         "database": lambda: database_ready(engine), "kafka": lambda: kafka_ready(getattr(app.state, "producer", None)),
     })
     return app
-
-
-def _stop_the_process_if_it_failed(consuming: asyncio.Task) -> None:
-    """A consumer stopped by an error it cannot handle (the store unreachable) stops the process, for the
-    process manager to start it again; the events it had not committed are then consumed again."""
-    if not consuming.cancelled() and consuming.exception() is not None:
-        log.error("consumer stopped; stopping the worker", error=type(consuming.exception()).__name__)
-        signal.raise_signal(signal.SIGTERM)

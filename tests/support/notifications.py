@@ -206,9 +206,10 @@ class Chain:
         assert response.status_code == 200, response.text
         return response.json()["status"]
 
-    async def set_contact(self, staff_id: str, **contact: str) -> None:
-        """Gives the staff member of the seeded chain these work contact channels in the directory."""
-        role, site = scheduling_support.STAFF.get(staff_id, (Role.senior_manager, "hel-kamppi"))
+    async def set_contact(self, staff_id: str, role: Role | None = None, **contact: str) -> None:
+        """Gives the staff member (of the seeded chain, or a new one of `role` at hel-kamppi) these work
+        contact channels in the directory."""
+        role, site = scheduling_support.STAFF.get(staff_id, (role or Role.senior_manager, "hel-kamppi"))
         entry = scheduling_support.staff_body(role, site, contact=contact)
         response = await self.scheduling.client.put(f"/v1/staff/{staff_id}", json=entry, headers=self.scheduling.admin())
         assert response.status_code == 204, response.text

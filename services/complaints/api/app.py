@@ -4,11 +4,9 @@ retention, and the sender of CSAT survey links)."""
 import asyncio
 import contextlib
 import random
-import signal
 from collections.abc import AsyncIterator
 
 import httpx
-import structlog
 from fastapi import FastAPI
 
 from services.complaints.api import admin, complaints, contact_reads, csat, returns
@@ -23,9 +21,9 @@ from services.shared.database_app import database_app
 from services.shared.delivery.channels import DEVELOPMENT_WEBHOOK_KEY
 from services.shared.delivery.configured import build_channels
 from services.shared.settings import Environment, PlatformSettings, check_production_key
+from services.shared.tasks import essential
 
 VERSION = "0.2.0"
-log = structlog.get_logger()
 
 
 def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: Clock = utc_now,
@@ -62,8 +60,7 @@ def _send_surveys_beside(app: FastAPI, settings: ComplaintsSettings, clock: Cloc
             sms_gateway = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
             deliverer = surveys.survey_deliverer(sessions, settings, build_channels(settings, sms_gateway), clock, rng)
             stop = asyncio.Event()
-            sending = asyncio.create_task(deliverer.run(stop, also=lambda: surveys.forget_tokens(sessions)))
-            sending.add_done_callback(_stop_the_process_if_it_failed)
+            sending = essential(deliverer.run(stop, also=lambda: surveys.forget_tokens(sessions)), "survey sender")
             try:
                 yield
             finally:
@@ -72,12 +69,3 @@ def _send_surveys_beside(app: FastAPI, settings: ComplaintsSettings, clock: Cloc
                 await sms_gateway.aclose()
 
     app.router.lifespan_context = lifespan
-
-
-def _stop_the_process_if_it_failed(task: asyncio.Task) -> None:
-    """The sender stopped by an error it cannot handle ends the process, for the process manager to start it
-    again; the deliveries it had claimed are tried again when their claims expire."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("survey sender stopped; stopping the service", error=type(task.exception()).__name__)
-        signal.raise_signal(signal.SIGTERM)
-

@@ -4,11 +4,9 @@ same process, the consumer that records what people are to be told and the sende
 import asyncio
 import contextlib
 import random
-import signal
 from collections.abc import AsyncIterator
 
 import httpx
-import structlog
 from fastapi import FastAPI
 
 from services.notifications.api import acknowledgements, deliveries, preferences
@@ -29,9 +27,9 @@ from services.shared.kafka import consume, make_producer, stop_producer
 from services.shared.delivery.channels import DEVELOPMENT_WEBHOOK_KEY
 from services.shared.delivery.configured import build_channels
 from services.shared.settings import Environment, PlatformSettings, check_production_key
+from services.shared.tasks import essential
 
 VERSION = "0.1.0"
-log = structlog.get_logger()
 
 
 def build_app(
@@ -75,12 +73,9 @@ def build_app(
             stop = asyncio.Event()
             producer = make_producer(platform, f"{CONSUMER}-consumer")  # for the dead letters of malformed events
             await producer.start()
-            consuming = asyncio.create_task(
-                consume(TOPICS, record, group_id=CONSUMER, settings=platform, producer=producer, stop=stop)
-            )
-            consuming.add_done_callback(_stop_the_process_if_it_failed)
-            sending = asyncio.create_task(deliverer.run(stop, also_each_round))
-            sending.add_done_callback(_stop_the_process_if_it_failed)
+            consuming = essential(consume(TOPICS, record, group_id=CONSUMER, settings=platform, producer=producer, stop=stop),
+                                  "consumer")
+            sending = essential(deliverer.run(stop, also_each_round), "sender")
             try:
                 yield
             finally:
@@ -93,12 +88,3 @@ def build_app(
 
     app.router.lifespan_context = lifespan
     return app
-
-
-def _stop_the_process_if_it_failed(task: asyncio.Task) -> None:
-    """The consumer or the sender stopped by an error it cannot handle (the store unreachable) ends the
-    process, for the process manager to start it again; the events the consumer had not committed are
-    consumed again, and the deliveries the sender had claimed are tried again when their claims expire."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("consumer or sender stopped; stopping the service", error=type(task.exception()).__name__)
-        signal.raise_signal(signal.SIGTERM)

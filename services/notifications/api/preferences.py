@@ -12,6 +12,7 @@ from services.notifications.domain.preferences import DEFAULT_CHANNELS
 from services.notifications.store.models import Preference
 from services.shared.auth import Authorize
 from services.shared.database_app import Now, Sessions
+from services.shared.db import insert_statement
 from services.shared.delivery.channels import Channel
 from services.shared.principal import Principal, Role
 
@@ -77,10 +78,8 @@ async def set_mine(body: Preferences, who: Person, sessions: Sessions, now: Now)
         "quiet_until": body.quiet_hours.end if body.quiet_hours else None,
     }
     async with sessions.begin() as session:
-        kept = await session.get(Preference, who.sub)
-        if kept is None:
-            session.add(Preference(staff_id=who.sub, **values))
-        else:
-            for name, value in values.items():
-                setattr(kept, name, value)
+        # One statement, not a read then an insert: two PUTs of a person's first preferences at once
+        # would both read nothing and the second insert would fail.
+        upsert = insert_statement(session, Preference).values(staff_id=who.sub, **values)
+        await session.execute(upsert.on_conflict_do_update(index_elements=["staff_id"], set_=values))
     return body

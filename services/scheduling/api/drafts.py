@@ -63,7 +63,7 @@ def _hour(hour: Hour) -> dict:
     summary="Draft a site's week (named by its Monday, local) from its demand: replaces the earlier draft run's shifts",
 )
 async def draft_week(
-    site_id: schemas.SiteId, week: date, request: Request, actor: Scheduler, drafting: Settings,
+    site_id: schemas.SiteId, week: schemas.Week, request: Request, actor: Scheduler, drafting: Settings,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     async def work(session):
@@ -80,7 +80,7 @@ async def draft_week(
     "/sites/{site_id}/weeks/{week}/demand", response_model=WeekDemandOut,
     summary="The demand of each open hour of a site's week, from its complaints and returns",
 )
-async def week_demand(site_id: schemas.SiteId, week: date, actor: Scheduler, drafting: Settings,
+async def week_demand(site_id: schemas.SiteId, week: schemas.Week, actor: Scheduler, drafting: Settings,
                       sessions: Sessions) -> WeekDemandOut:
     async with sessions() as session:
         hours = await drafts.demand_of_week(session, actor.who, site_id, week, actor.now, drafting.demand)

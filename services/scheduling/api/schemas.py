@@ -18,6 +18,17 @@ from services.shared.principal import Role
 
 SiteId = StoreId
 Instant = fields.Timestamp
+
+
+def _in_platform_years(day: date) -> date:
+    if not fields.EARLIEST.date() <= day < fields.LATEST.date():
+        raise ValueError(f"must be from {fields.EARLIEST:%Y-%m-%d} to before {fields.LATEST:%Y-%m-%d}")
+    return day
+
+
+# A week named by its Monday, in the years instants are (Instant): the weeks around it are dates too.
+Week = Annotated[date, AfterValidator(_in_platform_years)]
+
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 
 

@@ -1,6 +1,6 @@
 """Shifts, publishing a week, and who is on duty."""
 
-from datetime import UTC, date
+from datetime import UTC
 from typing import Annotated
 from uuid import UUID
 
@@ -53,7 +53,7 @@ async def cancel_shift(
     summary="Publish a site's week (named by its Monday, local): its draft shifts go on the roster",
 )
 async def publish_week(
-    site_id: schemas.SiteId, week: date, request: Request, actor: Scheduler, idempotency_key: IdempotencyKeyHeader = None
+    site_id: schemas.SiteId, week: schemas.Week, request: Request, actor: Scheduler, idempotency_key: IdempotencyKeyHeader = None
 ) -> Response:
     async def work(session):
         rows = await shifts.publish_week(session, actor, site_id, week)

@@ -149,3 +149,14 @@ async def test_scope_and_contact_channels_are_need_to_know(api_per_database):
     erased = (await api.client.get("/v1/staff/emp-1042", headers=manager)).json()
     assert erased["contact"] == {"work_email": None, "work_phone": None, "webhook_url": None}
     assert erased["contact_erased_at"] is not None
+
+
+async def test_a_week_at_the_ends_of_the_calendar_is_refused_with_the_problem_named(api_per_database):
+    """Mondays of the years 1 and 9999: the week after the last, or the weeks before the first whose
+    demand counts, are no dates at all."""
+    api = api_per_database
+    for week in ("0001-01-01", "9999-12-27"):
+        for method, path in (("GET", "demand"), ("POST", "draft"), ("POST", "publish")):
+            response = await api.client.request(method, f"/v1/sites/hel-kamppi/weeks/{week}/{path}", headers=api.admin())
+            assert response.status_code == 422, f"{method} {path} of {week}: {response.status_code} {response.text}"
+            assert response.json()["detail"][0]["loc"] == ["path", "week"]
