@@ -60,7 +60,7 @@ def _send_surveys_beside(app: FastAPI, settings: ComplaintsSettings, clock: Cloc
             sms_gateway = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
             deliverer = surveys.survey_deliverer(sessions, settings, build_channels(settings, sms_gateway), clock, rng)
             stop = asyncio.Event()
-            sending = essential(deliverer.run(stop, also=lambda: surveys.forget_tokens(sessions)), "survey sender")
+            sending = essential(deliverer.run(stop), "survey sender")
             try:
                 yield
             finally:

@@ -7,9 +7,9 @@ process: at each attempt the contact is read from the complaint, e-mail first an
 
 The survey's token is stored only hashed (`CsatSurvey`), so the link cannot be made again from what
 the store keeps for good. The delivery therefore keeps the token itself while it may still be sent,
-and no longer: each sending round clears the token of every delivery that has ended (sent, cancelled,
-given up), and an erasure cancels the customer's deliveries not yet sent and clears their tokens in
-the erasure's own transaction. A delivery whose survey was answered (the staff member handed the token
+and no longer: the engine clears it in the update that ends the delivery (sent, cancelled, given up),
+and an erasure cancels the customer's deliveries not yet sent and clears their tokens in the
+erasure's own transaction. A delivery whose survey was answered (the staff member handed the token
 over in person) or has expired is cancelled, not sent."""
 
 import random
@@ -30,7 +30,6 @@ from services.shared.clock import Clock
 from services.shared.delivery.channels import Channel, Sends
 from services.shared.delivery.engine import Addressed, Cancelled, Deliverer, DeliveryStatus
 
-ENDED = (DeliveryStatus.sent, DeliveryStatus.cancelled, DeliveryStatus.undeliverable)
 ERASED = "the customer's contact was erased"
 
 
@@ -84,13 +83,4 @@ def survey_deliverer(sessions: async_sessionmaker, settings: ComplaintsSettings,
         return Addressed(routes=routes, message=survey_message(link, store.name, answer_by))
 
     return Deliverer(sessions=sessions, table=SurveyDelivery, channels=channels, settings=settings, clock=clock,
-                     rng=rng, address=address, metrics=SURVEY_DELIVERY)
-
-
-async def forget_tokens(sessions: async_sessionmaker) -> None:
-    """Clears the token of every delivery that has ended: after it, only the survey's hash is left."""
-    async with sessions.begin() as session:
-        await session.execute(
-            update(SurveyDelivery).where(SurveyDelivery.survey_token.is_not(None), SurveyDelivery.status.in_(ENDED))
-            .values(survey_token=None)
-        )
+                     rng=rng, address=address, metrics=SURVEY_DELIVERY, ended={"survey_token": None})

@@ -116,6 +116,7 @@ class Deliverer:
     metrics: DeliveryMetrics
     given_up: Callable[[AsyncSession, Any, str, datetime], None] = lambda session, delivery, error, now: None
     started: Callable[[Any], datetime] = lambda delivery: delivery.created_at  # what latency is measured from
+    ended: Mapping[str, Any] = field(default_factory=dict)  # columns set as a delivery ends: what must not outlive it
 
     @property
     def backoff(self) -> Backoff:
@@ -169,7 +170,7 @@ class Deliverer:
             await self._settle(delivery, claim, due_at=deferred.until, attempts=t.attempts - 1)
             return
         except Cancelled as why:
-            await self._settle(delivery, claim, status=DeliveryStatus.cancelled, last_error=str(why)[:200])
+            await self._settle(delivery, claim, status=DeliveryStatus.cancelled, last_error=str(why)[:200], **self.ended)
             log.info("delivery cancelled", delivery_id=str(delivery.id), reason=str(why))
             return
         except (NotYet, *FAILURES) as error:
@@ -190,7 +191,7 @@ class Deliverer:
                 self.metrics.deliveries.labels(route.channel, "failed_over").inc()
                 continue
             await self._settle(delivery, claim, status=DeliveryStatus.sent, sent_at=self.clock(), channel=route.channel,
-                               last_error=None, **addressed.recorded)
+                               last_error=None, **addressed.recorded, **self.ended)
             self.metrics.deliveries.labels(route.channel, "sent").inc()
             self.metrics.seconds.labels(route.channel).observe(max(0.0, (self.clock() - self.started(delivery)).total_seconds()))
             log.info("delivered", delivery_id=str(delivery.id), channel=route.channel, attempts=delivery.attempts)
@@ -217,7 +218,7 @@ class Deliverer:
         now = self.clock()
         given_up = self.backoff.gives_up(delivery.attempts)
         if given_up:
-            values = {"status": DeliveryStatus.undeliverable}
+            values = {"status": DeliveryStatus.undeliverable, **self.ended}
         else:
             values = {"status": DeliveryStatus.pending, "due_at": now + self.backoff.delay(delivery.attempts, self.rng)}
         async with self.sessions.begin() as session:
@@ -253,7 +254,7 @@ class Deliverer:
             async with self.sessions.begin() as session:
                 settled = await session.execute(
                     update(t).where(t.id == delivery_id, t.status == DeliveryStatus.sending, t.claimed_until < now)
-                    .values(status=DeliveryStatus.sent, sent_at=now, claimed_until=None, last_error=IN_DOUBT)
+                    .values(status=DeliveryStatus.sent, sent_at=now, claimed_until=None, last_error=IN_DOUBT, **self.ended)
                 )
             if settled.rowcount == 1:
                 self.metrics.deliveries.labels(channel, "in_doubt").inc()
