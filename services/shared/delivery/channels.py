@@ -58,6 +58,11 @@ class ChannelSettings(BaseModel):
         description="HMAC-SHA256 key that signs webhook and SMS-gateway requests (the receiver checks "
         "X-Retail-Care-Signature with it); production needs its own.",
     )
+    webhook_private_hosts: bool = Field(
+        True,
+        description="Let webhook URLs lead to loopback and private addresses (a receiver on this machine or network); "
+        "set false in production, where a URL from the staff directory must reach only public receivers.",
+    )
     webhook_timeout_s: float = Field(5.0, gt=0, description="How long one webhook or SMS-gateway request may take.")
     sms_gateway_url: str | None = Field(
         None, description="The SMS gateway's webhook that sends text messages; unset, there is no SMS channel."

@@ -3,8 +3,10 @@ of "<t>.<body>">` lets the receiver check that it came from us and is fresh (the
 incident tools accept), with `X-Retail-Care-Delivery` naming the delivery so that a receiver can drop
 a repeat. The SMS gateway adapter is a webhook to the gateway that names the phone number."""
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -37,9 +39,27 @@ def verify(key: bytes, header: str, body: bytes, now: datetime, tolerance: timed
     return hmac.compare_digest(parts.get("v1", ""), expected)
 
 
+class RefusedAddress(OSError):
+    """A webhook URL that leads into a private network, refused where only public receivers may be called."""
+
+
+async def check_public(url: str) -> None:
+    """Refuses a URL whose host is, or resolves to, a loopback, private, link-local or otherwise
+    non-public address: a webhook URL comes from the staff directory, and must not make this service
+    call its own network's services."""
+    host = httpx.URL(url).host
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None)
+        addresses = [ipaddress.ip_address(info[4][0]) for info in found]
+    if not addresses or any(not address.is_global for address in addresses):
+        raise RefusedAddress(f"webhook host {host} is not a public address")
+
+
 class Webhook:
-    def __init__(self, client: httpx.AsyncClient, key: bytes) -> None:
-        self.client, self.key = client, key
+    def __init__(self, client: httpx.AsyncClient, key: bytes, public_only: bool = False) -> None:
+        self.client, self.key, self.public_only = client, key, public_only
 
     def payload(self, delivery_id: UUID, address: str, message: Message) -> dict:
         # `text` is what chat tools (Slack, Mattermost, Teams workflows) show.
@@ -55,6 +75,8 @@ class Webhook:
         body = orjson.dumps(self.payload(delivery_id, address, message))
         headers = {"Content-Type": "application/json", SIGNATURE: signature(self.key, now, body), DELIVERY: str(delivery_id),
                    **self.headers()}
+        if self.public_only:
+            await check_public(self.url(address))
         await handing_over()
         response = await self.client.post(self.url(address), content=body, headers=headers)
         response.raise_for_status()
