@@ -77,6 +77,11 @@ setsid "$bin/python" -m aiosmtpd -n -l "127.0.0.1:${NOTIFICATIONS_SMTP_PORT:-802
   >>"$data/smtp.log" 2>&1 &
 services+=($!)
 start notifications notifications "$bin/python" -m services.notifications  # looks recipients up in the scheduling API
+# The staff web app calls the APIs as the signed-in person: no Kafka user.
+WEBAPP_COMPLAINTS_URL=$complaints WEBAPP_SCHEDULING_URL=$scheduling \
+  WEBAPP_NOTIFICATIONS_URL=http://127.0.0.1:${NOTIFICATIONS_PORT:-8009} \
+  setsid "$bin/python" -m services.webapp >>"$data/webapp.log" 2>&1 &
+services+=($!)
 
 # The demo only calls the APIs (it schedules the staff through the scheduling service): no Kafka user.
 setsid "$bin/retail" demo --url "$complaints" --scheduling-url "$scheduling" --rate "${RETAIL_DEMO_RATE:-1}" \
@@ -86,6 +91,7 @@ services+=($!)
 cat <<TXT
 
 The platform is running with demo traffic (${RETAIL_DEMO_RATE:-1} interactions/s; logs in $data/*.log):
+  staff web app   http://127.0.0.1:${WEBAPP_PORT:-8010}/  (sign in as any demo person; queue, filing, a complaint's timeline)
   complaints API  $complaints/docs
   scheduling API  $scheduling/docs  (sites, staff, shifts, drafts, training, proposals, coaching; GET /v1/on-duty)
   scheduling      worker http://127.0.0.1:${SCHEDULING_WORKER_PORT:-8007}/readyz  (learns demand and complaints, proposes training)

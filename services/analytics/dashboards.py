@@ -90,6 +90,13 @@ DASHBOARDS = (
         Panel("Reopen rate (reopened / resolved)",
               f"(sum(retail_complaints_reopened_total{{{SCOPE}}}) or vector(0)) / sum(retail_complaints_resolved_total{{{SCOPE}}})",
               "percentunit", kind="stat", description="Resolved complaints the customer came back on and reopened."),
+        Panel("Reopen rate by resolution step taken",
+              f"sum by (step) (retail_reopened_resolution_steps_total{{{SCOPE}}})"
+              f" / sum by (step) (retail_resolution_steps_total{{{SCOPE}}} > 0)",
+              "percentunit", legend="{{step}}",
+              description="Of the resolutions that recorded taking a step of the technique (defuse, isolate the core "
+              "problem, address the concerns), the share reopened afterwards; a step rarely taken by resolutions that "
+              "come back is one to coach."),
         Panel("Escalation rate (raised a tier after a missed deadline / complaints filed)",
               f"(sum(retail_escalations_raised_total{{{SCOPE}}}) or vector(0)) / sum(retail_complaints_filed_total{{{SCOPE}}})",
               "percentunit", kind="stat",
@@ -105,6 +112,8 @@ DASHBOARDS = (
               f'sum(retail_return_requests_total{{{SCOPE}, receipt="no"}} or vector(0)) / sum(retail_return_requests_total{{{SCOPE}}})',
               "percentunit", kind="stat"),
         Panel("Rejections by policy rule", f"sum by (rule) (retail_return_rejections_total{{{SCOPE}}})", legend="{{rule}}"),
+        Panel("Declined by a store manager, by reason", f"sum by (reason) (retail_returns_declined_total{{{SCOPE}}})",
+              legend="{{reason}}", description="Requests over the approval amount the store manager declined."),
         Panel("Policy exceptions by rule", f"sum by (rule) (retail_policy_exceptions_total{{{SCOPE}}})", legend="{{rule}}"),
         Panel("Value given back by exception", f"sum(retail_policy_exceptions_value_euros_total{{{SCOPE}}})", "currencyEUR",
               kind="stat"),

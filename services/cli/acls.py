@@ -49,7 +49,7 @@ SERVICES: dict[str, Access] = {
     "reports": Access(follows=(analytics.CHANGELOGS[analytics.REPORTS_TABLE],)),
     "scheduling": Access(writes=(SCHEDULING, ROSTER)),
     "scheduling_worker": Access(reads=(COMPLAINTS, RETURNS, ESCALATIONS, COORDINATION), group="scheduling"),
-    "complaints_worker": Access(reads=(ESCALATIONS,), group="complaints"),
+    "complaints_worker": Access(reads=(ESCALATIONS, COORDINATION), group="complaints"),
     "notifications": Access(reads=(ESCALATIONS, COORDINATION, SCHEDULING), group="notifications"),
 }
 

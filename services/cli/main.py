@@ -22,12 +22,13 @@ from services.shared.principal import Role
 from services.shared.clock import utc_now
 from services.shared.kafka import ensure_topics
 from services.shared.settings import PlatformSettings
+from services.webapp.settings import WebappSettings
 from services.shared.topics import ALL_TOPICS
 
 app = typer.Typer(help="Retail customer-service platform: tokens, topics, generated files.", no_args_is_help=True)
 SETTINGS_CLASSES = [
     PlatformSettings, ComplaintsSettings, EscalationSettings, AnalyticsSettings, PipelineSettings, SchedulingSettings,
-    NotificationsSettings,
+    NotificationsSettings, WebappSettings,
 ]
 
 

@@ -5,10 +5,14 @@ Each service adds its own settings class with its own prefix and holds one of th
 """
 
 from enum import StrEnum
+from ipaddress import ip_address
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.shared.principal import Role
 
 # Known to everyone who reads this file: fine on a laptop, refused in production.
 DEVELOPMENT_SIGNING_KEY = "development-only-signing-key-do-not-use-in-production"
@@ -20,6 +24,13 @@ PLACEHOLDERS = ("changeme", "change-me", "change_me", "secret", "password", "exa
 class Environment(StrEnum):
     development = "development"
     production = "production"
+
+
+class ProviderAlgorithm(StrEnum):
+    """The signatures accepted from an identity provider: public keys only, never a shared secret."""
+
+    RS256 = "RS256"
+    ES256 = "ES256"
 
 
 class KafkaSecurityProtocol(StrEnum):
@@ -66,6 +77,50 @@ class PlatformSettings(BaseSettings):
     auth_issuer: str = Field("retail-care", description="The `iss` claim tokens must carry.")
     auth_audience: str = Field("retail-care", description="The `aud` claim tokens must carry.")
     auth_leeway_s: int = Field(30, ge=0, description="Clock skew allowed when checking a token's expiry.")
+    oidc_issuer: str | None = Field(
+        None,
+        description="The OpenID Connect identity provider people sign in with: its issuer URL, the `iss` of its tokens. "
+        "Unset: no provider, and only tokens signed with RETAIL_AUTH_SIGNING_KEY are known (which production accepts "
+        "only for the platform's own services).",
+    )
+    oidc_audience: str | None = Field(
+        None, description="The `aud` the provider's tokens must carry (the API or client id registered with it); "
+        "required with RETAIL_OIDC_ISSUER."
+    )
+    oidc_jwks_url: str | None = Field(
+        None, description="Where the provider publishes its signing keys (JWKS); unset: the `jwks_uri` of the "
+        "issuer's /.well-known/openid-configuration."
+    )
+    oidc_algorithms: list[ProviderAlgorithm] = Field(
+        ["RS256"], min_length=1, validate_default=True,
+        description='The signatures accepted from the provider, as JSON: ["RS256"], ["ES256"] or both.',
+    )
+    oidc_subject_claim: str = Field(
+        "sub", min_length=1, description="The claim holding the person's staff id (lowercase letters, digits, hyphens)."
+    )
+    oidc_role_claim: str = Field(
+        "retail_role", min_length=1,
+        description="The claim holding the person's role: one value or a list (such as groups); a dotted name "
+        "(realm_access.roles) reaches into an object.",
+    )
+    oidc_region_claim: str = Field(
+        "retail_region", min_length=1, description="The claim holding the region id of store and region roles."
+    )
+    oidc_site_claim: str = Field("retail_site", min_length=1, description="The claim holding the store id of store roles.")
+    oidc_role_map: dict[str, Role] = Field(
+        {},
+        description='JSON from the provider\'s values of the role claim to our roles, such as {"retail-store-managers": '
+        '"store_manager"}; values it does not name are ignored. Empty: the claim holds our role names.',
+    )
+    oidc_jwks_ttl_s: int = Field(3600, ge=1, description="How long the provider's keys are used before they are fetched again.")
+    oidc_jwks_refresh_min_s: int = Field(
+        60, ge=0,
+        description="Fewest seconds between two fetches of the provider's keys. A token naming a key we do not hold "
+        "(the provider rotated its keys) fetches them again, but no oftener, so tokens with made-up keys cannot "
+        "flood the provider.",
+    )
+    oidc_timeout_s: float = Field(5.0, gt=0, description="How long a fetch from the provider may take.")
+    oidc_leeway_s: int = Field(30, ge=0, description="Clock skew allowed when checking a provider's token's expiry.")
 
     @model_validator(mode="after")
     def _sasl_needs_a_user(self) -> "PlatformSettings":
@@ -77,10 +132,38 @@ class PlatformSettings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _a_provider_is_configured_whole(self) -> "PlatformSettings":
+        if self.oidc_issuer is None:
+            if self.oidc_jwks_url is not None or self.oidc_audience is not None:
+                raise ValueError("RETAIL_OIDC_JWKS_URL and RETAIL_OIDC_AUDIENCE need RETAIL_OIDC_ISSUER")
+            return self
+        if not self.oidc_audience:
+            raise ValueError("RETAIL_OIDC_ISSUER needs RETAIL_OIDC_AUDIENCE, the `aud` its tokens carry for us")
+        for name, url in (("RETAIL_OIDC_ISSUER", self.oidc_issuer), ("RETAIL_OIDC_JWKS_URL", self.oidc_jwks_url)):
+            if url is not None and not _trusted_url(url, self.env):
+                raise ValueError(f"{name} must be an https URL (http only on this machine, or in development)")
+        return self
+
+    @model_validator(mode="after")
     def _production_needs_a_real_key(self) -> "PlatformSettings":
         if self.env is Environment.production:
             check_production_key("RETAIL_AUTH_SIGNING_KEY", self.auth_signing_key, DEVELOPMENT_SIGNING_KEY)
         return self
+
+
+def _trusted_url(url: str, env: Environment) -> bool:
+    """Whether keys fetched from `url` can be trusted: over TLS, or from this machine, or anywhere in development."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if env is Environment.development or parts.hostname == "localhost":
+        return True
+    try:
+        return ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def check_production_key(name: str, key: SecretStr, development_key: str) -> None:

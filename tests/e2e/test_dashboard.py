@@ -10,10 +10,12 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from services.escalation.topics import CLOCK
 from services.shared.principal import Role
+from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, ROSTER
 from tests.support import eventually, read_topic
 from tests.support.complaints import add_stores, reject_returns
 from tests.support.escalation import publish_roster, tick
+from tests.support.infra import kafka_broker
 
 REGION, STORES = "lappi", ["rov-keskusta", "rov-prisma", "kemi-pohjoinen"]
 OTHER_REGION, OTHER_STORE = "pirkanmaa", "tre-koskikeskus"
@@ -23,6 +25,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LIVE_MS = 30_000  # the worker and the boards API each take a moment to pass a change on
 TITLE = "Longer return window for small appliances"
 PROPOSAL = "Three Lapland stores turn away the same small-appliance returns; align with the warranty desk."
+
+
+@pytest.fixture(scope="module")
+def platform(infra_dir):
+    """A broker of this module's own: its ticks move the escalation clock past the deadlines, which on
+    the session's broker would breach every open complaint of the earlier tests at once and hold the
+    worker back for minutes."""
+    with kafka_broker(infra_dir / "kafka-dashboard") as bootstrap:
+        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
 
 
 @pytest.fixture(scope="module")

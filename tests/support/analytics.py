@@ -24,6 +24,7 @@ from tests.support.complaints import Api, add_stores, reject_returns, start_api
 from tests.support.infra import free_port
 
 REGION, STORE, OTHER = "ahvenanmaa", "mhm-torget", "mhm-city"
+STEPS = {"defuse": True, "isolate_core_problem": True, "address_concerns": False}  # of each resolution in the scenario
 
 
 class Analytics:
@@ -100,7 +101,8 @@ def key(name: str, store: str = STORE, **labels: str) -> tuple:
 
 
 async def scenario(api, platform, store: str = STORE, region: str = REGION) -> dict[tuple, float]:
-    """Known complaints, resolutions, CSAT answers, returns and escalations; returns the totals expected."""
+    """Known complaints, resolutions (with the technique's steps, one reopened), CSAT answers, returns (one
+    declined by the store manager) and escalations; returns the totals expected."""
     filed = [
         (await api.file(store=store, category=category, severity=severity, mood="upset", channel="in_store",
                         customer={"email": f"an-{i}@example.com"})).json()["id"]
@@ -110,15 +112,25 @@ async def scenario(api, platform, store: str = STORE, region: str = REGION) -> d
     for complaint_id in filed[:2]:
         response = await api.client.post(f"/v1/complaints/{complaint_id}/acknowledge", headers=api.token(Role.associate, store))
         assert response.status_code == 200, response.text
-        token = await api.resolve(complaint_id, store=store)
+        token = await api.resolve(complaint_id, store=store, steps=STEPS)
         score = 5 if complaint_id == filed[0] else 3
         assert (await api.client.post(f"/v1/csat/{token}", json={"score": score})).status_code == 204
+    reopened = await api.client.post(f"/v1/complaints/{filed[1]}/reopen", json={}, headers=api.token(Role.associate, store))
+    assert reopened.status_code == 200, reopened.text
     await reject_returns(api, region, store, 2)
     approved = await api.client.post("/v1/returns", headers=api.token(Role.associate, store), json={
         "store_id": store, "kind": "refund", "tender": "cash", "amount": {"minor_units": 4990, "currency": "EUR"},
         "product_category": "small-appliances", "purchased_on": datetime.now(UTC).date().isoformat(), "receipt_number": "R-7",
     })
     assert approved.status_code == 201 and approved.json()["status"] == "approved", approved.text
+    pending = await api.client.post("/v1/returns", headers=api.token(Role.associate, store), json={
+        "store_id": store, "kind": "refund", "tender": "cash", "amount": {"minor_units": 34990, "currency": "EUR"},
+        "product_category": "small-appliances", "purchased_on": datetime.now(UTC).date().isoformat(), "receipt_number": "R-8",
+    })
+    assert pending.status_code == 201 and pending.json()["status"] == "pending_approval", pending.text
+    declined = await api.client.post(f"/v1/returns/{pending.json()['id']}/decline", headers=api.token(Role.store_manager, store),
+                                     json={"reason": "Used for a season.", "category": "item_condition"})
+    assert declined.status_code == 200, declined.text
 
     now = datetime.now(UTC)
     common = {"store_id": store, "region_id": region, "complaint_id": filed[2]}
@@ -137,6 +149,9 @@ async def scenario(api, platform, store: str = STORE, region: str = REGION) -> d
         k("retail_complaints_filed_total", category="service", channel="in_store", severity="high", mood="upset"): 1,
         k("retail_complaints_acknowledged_total"): 2,
         k("retail_complaints_resolved_total", first_contact="true"): 2,
+        k("retail_complaints_reopened_total"): 1,
+        **{k("retail_resolution_steps_total", step=step): 2 * taken for step, taken in STEPS.items()},
+        **{k("retail_reopened_resolution_steps_total", step=step): 1 * taken for step, taken in STEPS.items()},
         k("retail_csat_surveys_issued_total"): 2,
         k("retail_csat_score_count"): 2,
         k("retail_csat_score_sum"): 8,
@@ -144,9 +159,11 @@ async def scenario(api, platform, store: str = STORE, region: str = REGION) -> d
         k("retail_csat_score_bucket", le="5.0"): 2,
         k("retail_complaint_acknowledge_seconds_count"): 2,
         k("retail_complaint_resolve_seconds_count"): 2,
-        k("retail_return_requests_total", kind="refund", tender="cash", receipt="yes"): 3,
+        k("retail_return_requests_total", kind="refund", tender="cash", receipt="yes"): 4,
         k("retail_returns_total", kind="refund", tender="cash", decision="rejected"): 2,
         k("retail_returns_total", kind="refund", tender="cash", decision="approved"): 1,
+        k("retail_returns_total", kind="refund", tender="cash", decision="declined"): 1,
+        k("retail_returns_declined_total", reason="item_condition"): 1,
         k("retail_returns_value_euros_total", kind="refund", tender="cash"): 49.90,
         k("retail_return_rejections_total", rule="return_window"): 2,
         k("retail_escalations_routed_total", tier="coordinator"): 1,

@@ -47,11 +47,13 @@ class Api:
         }
         return await self.client.post("/v1/complaints", json=body, headers=self.token(role, store))
 
-    async def resolve(self, complaint_id: str, store: str = "hel-kamppi", summary: str = "Apologised.") -> str:
-        """Resolves the complaint as an associate of the store; returns the CSAT survey token."""
+    async def resolve(self, complaint_id: str, store: str = "hel-kamppi", summary: str = "Apologised.",
+                      steps: dict[str, bool] | None = None) -> str:
+        """Resolves the complaint as an associate of the store (by defusing; with the technique's `steps`
+        when given); returns the CSAT survey token."""
+        body = {"technique": "defuse", "outcome": "apology", "summary": summary, **({"steps": steps} if steps else {})}
         response = await self.client.post(
-            f"/v1/complaints/{complaint_id}/resolve", headers=self.token(Role.associate, store),
-            json={"technique": "defuse", "outcome": "apology", "summary": summary},
+            f"/v1/complaints/{complaint_id}/resolve", headers=self.token(Role.associate, store), json=body,
         )
         assert response.status_code == 200, response.text
         return response.json()["csat_token"]

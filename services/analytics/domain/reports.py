@@ -41,6 +41,8 @@ class Satisfaction(BaseModel):
     first_contact_resolution_rate: float | None
     reopened: int
     reopen_rate: float | None  # reopened / resolved
+    resolution_steps: dict[str, int]  # resolutions that recorded taking each step of the technique
+    reopened_by_resolution_step: dict[str, int]  # reopenings whose last resolution had taken each step
     csat: Csat
     time_to_acknowledge: Duration
     time_to_resolve: Duration
@@ -58,7 +60,7 @@ class LossPrevention(BaseModel):
     by_tender: dict[str, int]
     without_receipt: int
     no_receipt_share: float | None
-    decisions: dict[str, int]  # approved, exception, rejected
+    decisions: dict[str, int]  # approved, exception, rejected, declined
     value_euros: float  # given back, approved or by exception
     value_euros_by_tender: dict[str, float]
     policy_exceptions: int
@@ -66,6 +68,7 @@ class LossPrevention(BaseModel):
     policy_exception_value_euros: float
     exceptions_by_rule: dict[str, int]
     rejections_by_rule: dict[str, int]
+    declines_by_reason: dict[str, int]  # requests over the approval amount a store manager declined
     signals_raised: dict[str, int]  # by metric
     signals_by_training: dict[str, int]  # by whether the staff member had completed the relevant training
 
@@ -141,6 +144,8 @@ def satisfaction(sums: Sums) -> Satisfaction:
         first_contact_resolution_rate=_rate(sums.total("retail_complaints_resolved", first_contact="true"), resolved),
         reopened=reopened,
         reopen_rate=_rate(reopened, resolved),
+        resolution_steps=_ints(sums.by("retail_resolution_steps", "step")),
+        reopened_by_resolution_step=_ints(sums.by("retail_reopened_resolution_steps", "step")),
         csat=Csat(
             surveys_issued=issued, answers=scores.count, response_rate=_rate(scores.count, issued),
             mean=_rate(scores.sum, scores.count),
@@ -176,6 +181,7 @@ def loss_prevention(sums: Sums) -> LossPrevention:
         policy_exception_value_euros=round(sums.total("retail_policy_exceptions_value_euros"), 2),
         exceptions_by_rule=_ints(sums.by("retail_policy_exceptions", "rule")),
         rejections_by_rule=_ints(sums.by("retail_return_rejections", "rule")),
+        declines_by_reason=_ints(sums.by("retail_returns_declined", "reason")),
         signals_raised=_ints(sums.by("retail_lossprevention_signals", "metric")),
         signals_by_training={status: round(sums.total("retail_lossprevention_signals_by_training", training=status))
                              for status in TrainingStatus},

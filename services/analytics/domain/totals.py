@@ -27,6 +27,7 @@ from services.shared.events.signals import LossMetric, LossPreventionSignal
 STAFF_DAYS_KEPT = timedelta(days=90)  # the longest signal window allowed
 RECENT_IDS = 500  # for copies of an event published twice; a replay after a restart is caught by offset
 MAX_OPEN = 1000  # unresolved complaints a store's totals time; beyond it the oldest are forgotten
+MAX_RESOLVED = 1000  # resolved complaints whose resolution steps a store keeps for a reopening; beyond it the oldest go
 MAX_TRAINED = 1000  # staff members whose training a store keeps; beyond it the first recorded are forgotten
 DURATION_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 8 * 3600.0, 24 * 3600.0, 3 * 24 * 3600.0)
 CSAT_BUCKETS = (1.0, 2.0, 3.0, 4.0, 5.0)
@@ -51,6 +52,12 @@ METRICS = {
                help="Complaints resolved; first_contact says whether in the first interaction.",
                labels=(*STORE, "first_contact")),
         Metric(name="retail_complaints_reopened", kind="counter", help="Resolved complaints reopened.", labels=STORE),
+        Metric(name="retail_resolution_steps", kind="counter",
+               help="Resolutions that recorded taking the step of the technique (defuse, isolate_core_problem, "
+               "address_concerns).", labels=(*STORE, "step")),
+        Metric(name="retail_reopened_resolution_steps", kind="counter",
+               help="Reopened complaints whose last resolution recorded taking the step of the technique.",
+               labels=(*STORE, "step")),
         Metric(name="retail_complaint_acknowledge_seconds", kind="histogram",
                help="Time from filing to acknowledgement.", labels=STORE, buckets=DURATION_BUCKETS),
         Metric(name="retail_complaint_resolve_seconds", kind="histogram",
@@ -70,13 +77,16 @@ METRICS = {
         Metric(name="retail_return_requests", kind="counter", help="Return, refund and exchange requests.",
                labels=(*STORE, "kind", "tender", "receipt")),
         Metric(name="retail_returns", kind="counter",
-               help="Returns, refunds and exchanges decided, by decision (approved, exception, rejected).",
+               help="Returns, refunds and exchanges decided, by decision (approved, exception, rejected, declined).",
                labels=(*STORE, "kind", "tender", "decision")),
         Metric(name="retail_returns_value_euros", kind="counter",
                help="Value of returns, refunds and exchanges given back (approved or by exception).",
                labels=(*STORE, "kind", "tender")),
         Metric(name="retail_return_rejections", kind="counter", help="Rejected requests by the policy rule broken.",
                labels=(*STORE, "rule")),
+        Metric(name="retail_returns_declined", kind="counter",
+               help="Requests over the approval amount declined by a store manager, by the reason's category.",
+               labels=(*STORE, "reason")),
         Metric(name="retail_policy_exceptions", kind="counter",
                help="Policy exceptions granted by a manager, by the rule set aside.", labels=(*STORE, "rule")),
         Metric(name="retail_policy_exceptions_value_euros", kind="counter", help="Value given back by exception.",
@@ -138,6 +148,8 @@ class OpenComplaint(BaseModel):
 class StoreTotals(BaseModel):
     series: dict[str, Series] = Field(default_factory=dict)
     open: dict[str, OpenComplaint] = Field(default_factory=dict)  # complaint id → times
+    # complaint id → the steps its last resolution took, until it is reopened (closed ones may be too)
+    resolved_steps: dict[str, list[str]] = Field(default_factory=dict)
     staff: dict[str, dict[str, StaffDay]] = Field(default_factory=dict)  # staff id → day → return counts
     signalled: set[str] = Field(default_factory=set)  # "staff|metric" standing out now, reported once
     open_signals: dict[str, LossPreventionSignal] = Field(default_factory=dict)  # of those, the signal raised
@@ -239,8 +251,11 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
             totals.add("retail_csat_surveys_issued", store)
             if known := totals.open.pop(str(event.complaint_id), None):  # timed once: a reopened one is not again
                 totals.observe("retail_complaint_resolve_seconds", store, _seconds(known.filed_at, event.at))
+            _resolved_with(totals, store, str(event.complaint_id), event.steps)
         case c.ComplaintReopened():
             totals.add("retail_complaints_reopened", store)
+            for step in totals.resolved_steps.pop(str(event.complaint_id), []):
+                totals.add("retail_reopened_resolution_steps", {**store, "step": step})
         case c.ComplaintClosed():
             totals.open.pop(str(event.complaint_id), None)
         case c.CsatSubmitted():
@@ -269,6 +284,9 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
             _decided(totals, store, event, "rejected")
             for rule in event.rules:
                 totals.add("retail_return_rejections", {**store, "rule": rule})
+        case r.ReturnDeclined():
+            _decided(totals, store, event, "declined")
+            totals.add("retail_returns_declined", {**store, "reason": event.reason})
         case r.ReturnExceptionGranted():
             _decided(totals, store, event, "exception")
             for rule in event.rules:
@@ -297,8 +315,26 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
 def _decided(totals: StoreTotals, store: dict[str, str], event: r.ReturnEvent, decision: str) -> None:
     kind, tender = event.kind, event.tender  # type: ignore[attr-defined]
     totals.add("retail_returns", {**store, "kind": kind, "tender": tender, "decision": decision})
-    if decision != "rejected":
+    if decision in ("approved", "exception"):
         totals.add("retail_returns_value_euros", {**store, "kind": kind, "tender": tender}, _euros(event.amount))  # type: ignore[attr-defined]
+
+
+def _resolved_with(totals: StoreTotals, store: dict[str, str], complaint_id: str, steps: c.ResolutionSteps | None) -> None:
+    """Counts the steps a resolution took, and keeps them for a reopening, which counts them against
+    it: how often each step was taken on complaints that came back. Every step of the technique is
+    exposed from a store's first recorded steps on, so a ratio of the two has a denominator."""
+    totals.resolved_steps.pop(complaint_id, None)  # kept in the order resolved: the oldest are forgotten first
+    if steps is None:
+        return
+    taken = [str(step) for step in steps.taken()]
+    for step in c.Technique:
+        totals.declare("retail_resolution_steps", {**store, "step": step})
+        totals.declare("retail_reopened_resolution_steps", {**store, "step": step})
+    for step in taken:
+        totals.add("retail_resolution_steps", {**store, "step": step})
+    totals.resolved_steps[complaint_id] = taken
+    for forgotten in list(totals.resolved_steps)[:-MAX_RESOLVED]:
+        del totals.resolved_steps[forgotten]
 
 
 def _staff_day(totals: StoreTotals, staff_id: str, at: datetime) -> StaffDay:

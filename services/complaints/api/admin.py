@@ -1,4 +1,4 @@
-"""The chain's regions, stores and return policies, and customers' erasure requests."""
+"""The chain's regions and stores (their return policies are `api.policies`), and customers' erasure requests."""
 
 from typing import Annotated
 
@@ -37,32 +37,6 @@ async def put_store(store_id: schemas.StoreId, body: schemas.StoreIn, _: Admin, 
 async def list_stores(who: Reader, sessions: Sessions) -> list[StoreOut]:
     async with sessions() as session:
         return [store_out(store) for store in await chain.stores_in_scope(session, who)]
-
-
-@router.get("/return-policy", response_model=schemas.ReturnPolicyIO, summary="The chain's default return policy")
-async def get_chain_policy(_: Reader, sessions: Sessions) -> schemas.ReturnPolicyIO:
-    async with sessions() as session:
-        return schemas.ReturnPolicyIO.of(await chain.policy_for(session, None))
-
-
-@router.put("/return-policy", status_code=204, summary="Set the chain's default return policy")
-async def put_chain_policy(body: schemas.ReturnPolicyIO, _: Admin, uow: Work) -> Response:
-    async with uow.begin() as session:
-        await chain.set_policy(session, None, body.policy())
-    return Response(status_code=204)
-
-
-@router.get("/stores/{store_id}/return-policy", response_model=schemas.ReturnPolicyIO, summary="A store's return policy")
-async def get_store_policy(store_id: schemas.StoreId, _: Reader, sessions: Sessions) -> schemas.ReturnPolicyIO:
-    async with sessions() as session:
-        return schemas.ReturnPolicyIO.of(await chain.policy_for(session, store_id))
-
-
-@router.put("/stores/{store_id}/return-policy", status_code=204, summary="Set a store's own return policy")
-async def put_store_policy(store_id: schemas.StoreId, body: schemas.ReturnPolicyIO, _: Admin, uow: Work) -> Response:
-    async with uow.begin() as session:
-        await chain.set_policy(session, store_id, body.policy())
-    return Response(status_code=204)
 
 
 @router.post(

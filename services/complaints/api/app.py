@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 
-from services.complaints.api import admin, complaints, contact_reads, csat, returns
+from services.complaints.api import admin, complaints, contact_reads, csat, policies, returns
 from services.complaints.service import surveys
 from services.complaints.settings import DEVELOPMENT_CUSTOMER_REF_KEY, ComplaintsSettings
 from services.complaints.store.migrate import upgrade_async
@@ -37,7 +37,9 @@ def build_app(settings: ComplaintsSettings, platform: PlatformSettings, clock: C
     app = database_app(
         service="complaints", settings=settings, platform=platform, clock=clock, outbox=OUTBOX,
         leases=Lease, idempotency_keys=IdempotencyKey, retention=make_retention(settings),
-        upgrade=upgrade_async, routers=(complaints.router, returns.router, csat.router, admin.router, contact_reads.router),
+        upgrade=upgrade_async, routers=(
+            complaints.router, returns.router, csat.router, admin.router, policies.router, contact_reads.router,
+        ),
         version=VERSION,
         description="System of record for complaints, returns and CSAT. Every change is published to Kafka "
         "at least once, under a stable event id, through a transactional outbox.",

@@ -64,13 +64,13 @@ async def list_complaints(
         assignee=ctx.who.sub if assignee == ME else assignee, tier=tier, created_from=created_from,
         created_to=created_to,
     )
-    after = schemas.after_complaint(cursor) if cursor else None
+    after = schemas.after_cursor(cursor) if cursor else None
     async with sessions() as session, session.begin():  # a write: contact shown is recorded with the read
         page, more = await complaints.list_complaints(session, ctx, filters, after, min(limit, settings.page_size_max))
         shown = disclose(session, ctx, page, endpoint)
     return ComplaintPage(
         items=[complaint_out(complaint, ctx, with_notes=False, contact=shown.get(complaint.id)) for complaint in page],
-        next_cursor=schemas.complaint_cursor(page[-1].created_at, page[-1].id) if more else None,
+        next_cursor=schemas.page_cursor(page[-1].created_at, page[-1].id) if more else None,
     )
 
 

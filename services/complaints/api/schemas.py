@@ -7,7 +7,8 @@ from typing import Annotated, Self
 from uuid import UUID
 
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, field_validator, model_validator,
+    AfterValidator, BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, ValidationInfo, field_validator,
+    model_validator,
 )
 
 from services.complaints.domain.lifecycle import Status
@@ -15,11 +16,11 @@ from services.complaints.domain.returns import ReturnPolicy, ReturnRequest
 from services.complaints.service import commands
 from services.shared.errors import InvalidField
 from services.shared.events import fields
-from services.shared.events.complaints import Category, Channel, Mood, Outcome, Severity, Technique
+from services.shared.events.complaints import Category, Channel, Mood, Outcome, ResolutionSteps, Severity, Technique
 from services.shared.events.fields import (
     Currency, CustomerRef, ProductCategory, RegionId, StaffId, StoreId, Tier, TimeZone,
 )
-from services.shared.events.returns import NoReceiptReason, ReturnKind, Tender
+from services.shared.events.returns import DeclineReason, NoReceiptReason, ReturnKind, Tender
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{5,20}$")]
@@ -125,15 +126,38 @@ class AssignIn(Strict):
         return commands.Assign(**_fields(self))
 
 
-class ResolveIn(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{'technique': 'isolate_core_problem', 'outcome': 'exchange', 'summary': 'Exchanged the kettle for a new one.'}]})
+class StepsIn(Strict):
+    defuse: bool = Field(description="Defused the situation.")
+    isolate_core_problem: bool = Field(description="Isolated the core problem.")
+    address_concerns: bool = Field(description="Addressed the customer's concerns.")
 
-    technique: Technique
+
+class ResolveIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        'technique': 'isolate_core_problem', 'outcome': 'exchange', 'summary': 'Exchanged the kettle for a new one.',
+        'steps': {'defuse': True, 'isolate_core_problem': True, 'address_concerns': True},
+    }]})
+
+    technique: Technique = Field(description="The step of the technique that resolved it.")
     outcome: Outcome
     summary: Text
+    steps: StepsIn | None = Field(
+        default=None,
+        description="Each step of the technique (defuse, isolate the core problem, address the concerns) taken or not; "
+        "`technique` is one of those taken.",
+    )
+
+    @field_validator("steps")
+    @classmethod
+    def _technique_among_steps(cls, steps: StepsIn | None, info: ValidationInfo) -> StepsIn | None:
+        technique = info.data.get("technique")  # absent when it was invalid itself
+        if steps is not None and technique is not None and not getattr(steps, technique):
+            raise ValueError(f"the technique {technique} is not among the steps taken (steps.{technique} is false)")
+        return steps
 
     def command(self) -> commands.Resolve:
-        return commands.Resolve(**_fields(self))
+        steps = ResolutionSteps(**self.steps.model_dump()) if self.steps else None
+        return commands.Resolve(technique=self.technique, outcome=self.outcome, summary=self.summary, steps=steps)
 
 
 class ReopenIn(Strict):
@@ -210,6 +234,16 @@ class ExceptionIn(Strict):
     reason: Text
 
 
+class DeclineIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{'reason': 'The coat has been worn; offered a repair instead.', 'category': 'item_condition'}]})
+
+    reason: Text = Field(description="Why, in the store manager's words; kept in the complaints service only.")
+    category: DeclineReason = Field(DeclineReason.other, description="Why, as the category published and counted.")
+
+    def command(self) -> commands.DeclineReturn:
+        return commands.DeclineReturn(**_fields(self))
+
+
 class ReturnPolicyIO(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{'return_window_days': 30, 'receipt_required': True, 'approval_amount_minor': 20000, 'non_returnable_categories': ['gift-cards', 'perishables'], 'allowed_tenders': ['cash', 'credit', 'debit', 'gift_card'], 'currency': 'EUR'}]})
 
@@ -269,18 +303,19 @@ class ErasureIn(Strict):
         return commands.EraseCustomer(**_fields(self))
 
 
-_COMPLAINT_CURSOR = TypeAdapter(tuple[Instant, UUID])
+_CURSOR = TypeAdapter(tuple[Instant, UUID])
 
 
-def complaint_cursor(complaint_created_at: datetime, complaint_id: UUID) -> str:
-    return base64.urlsafe_b64encode(f"{complaint_created_at.isoformat()}|{complaint_id}".encode()).decode()
+def page_cursor(created_at: datetime, row_id: UUID) -> str:
+    """The `next_cursor` of a page listed newest first (complaints, returns): its last row's (created_at, id)."""
+    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
 
 
-def after_complaint(cursor: str) -> tuple[datetime, UUID]:
-    """The (created_at, id) of the complaint a `next_cursor` points after; anything else is a 422."""
+def after_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """The (created_at, id) of the row a `next_cursor` points after; anything else is a 422."""
     try:
-        created_at, complaint_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return _COMPLAINT_CURSOR.validate_python((created_at, complaint_id))
+        created_at, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return _CURSOR.validate_python((created_at, row_id))
     except ValueError:  # binascii, Unicode and pydantic's errors are ValueErrors too
         raise InvalidField("cursor", "not a cursor from a previous page", "query") from None
 

@@ -7,15 +7,20 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.complaints.api.schemas import Money
+from services.complaints.api.schemas import Money, ReturnPolicyIO
 from services.complaints.domain.access import sees_case_text
 from services.complaints.domain.lifecycle import Status
 from services.complaints.service.commands import Contact
 from services.complaints.service.context import Context
-from services.complaints.store.models import Complaint, ContactRead, ReturnRequestRow, Store
-from services.shared.events.complaints import Category, Channel, Mood, Outcome, Severity, Technique
+from services.complaints.service.policies import policy_of, version_of
+from services.complaints.service.returns import policy_version_of
+from services.complaints.store.models import Complaint, ContactRead, ReturnPolicyVersionRow, ReturnRequestRow, Store
+from services.shared.events.complaints import Category, Channel, Mood, Outcome, ResolutionSteps, Severity, Technique
+from services.shared.events.coordination import PolicyChange
 from services.shared.events.fields import RegionId, StaffId, StoreId, Tier
-from services.shared.events.returns import NoReceiptReason, PolicyRule, ReturnKind, Tender
+from services.shared.events.returns import (
+    DeclineReason, NoReceiptReason, PolicyRule, PolicyScope, PolicyVersion, ReturnKind, Tender,
+)
 
 
 class CustomerOut(BaseModel):
@@ -60,6 +65,9 @@ class ComplaintOut(BaseModel):
     resolution_technique: Technique | None
     resolution_outcome: Outcome | None
     resolution_summary: str | None
+    resolution_steps: ResolutionSteps | None = Field(
+        description="The steps of the technique the last resolution took (true) or not (false); null when it recorded none."
+    )
     reopen_count: int
     created_at: datetime
     updated_at: datetime
@@ -90,13 +98,29 @@ class ReturnOut(BaseModel):
     receipt_number: str | None
     no_receipt_reason: NoReceiptReason | None
     complaint_id: UUID | None
-    status: str = Field(description="approved, rejected, pending_approval or exception_granted")
+    status: str = Field(description="approved, rejected, pending_approval, exception_granted or declined")
     broken_rules: list[PolicyRule]
     rule_details: dict[str, str] = Field(default_factory=dict, description="Why each rule applies.")
-    approver: StaffId | None
+    policy_version: PolicyVersion | None = Field(
+        None, description="The return policy version it was checked against; null for one checked before versions "
+        "were kept."
+    )
+    approver: StaffId | None = Field(
+        description="The store manager who approved it, granted the exception or declined it; null when the policy alone "
+        "decided."
+    )
+    decline_reason: str | None = Field(
+        None, description="Why the store manager declined it, in their words; omitted for roles that do not work returns."
+    )
+    decline_category: DeclineReason | None = None
     requested_by: StaffId
     created_at: datetime
     decided_at: datetime | None
+
+
+class ReturnPage(BaseModel):
+    items: list[ReturnOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
 class ContactReadOut(BaseModel):
@@ -143,6 +167,7 @@ def complaint_out(complaint: Complaint, ctx: Context, *, with_notes: bool, conta
         resolution_technique=complaint.resolution_technique,
         resolution_outcome=complaint.resolution_outcome,
         resolution_summary=complaint.resolution_summary if personal else None,
+        resolution_steps=complaint.resolution_steps,
         reopen_count=complaint.reopen_count, created_at=complaint.created_at, updated_at=complaint.updated_at,
         acknowledged_at=complaint.acknowledged_at, resolved_at=complaint.resolved_at, closed_at=complaint.closed_at,
         notes=[
@@ -153,14 +178,18 @@ def complaint_out(complaint: Complaint, ctx: Context, *, with_notes: bool, conta
     )
 
 
-def return_out(request: ReturnRequestRow, details: dict[str, str] | None = None) -> ReturnOut:
+def return_out(request: ReturnRequestRow, ctx: Context, details: dict[str, str] | None = None) -> ReturnOut:
+    """The request as the caller may see it: the decline's reason only for the roles that work returns."""
     return ReturnOut(
         id=request.id, store_id=request.store_id, region_id=request.region_id, kind=request.kind,
         tender=request.tender, amount=Money(minor_units=request.amount_minor, currency=request.currency),
         product_category=request.product_category, purchased_on=request.purchased_on,
         receipt_number=request.receipt_number, no_receipt_reason=request.no_receipt_reason,
         complaint_id=request.complaint_id, status=request.status, broken_rules=request.broken_rules,
+        policy_version=policy_version_of(request),
         rule_details=details or {}, approver=request.approver, requested_by=request.requested_by,
+        decline_reason=request.decline_reason if sees_case_text(ctx.who) else None,
+        decline_category=request.decline_category,
         created_at=request.created_at, decided_at=request.decided_at,
     )
 
@@ -173,3 +202,48 @@ def contact_read_out(read: ContactRead) -> ContactReadOut:
 
 def store_out(store: Store) -> StoreOut:
     return StoreOut(id=store.id, region_id=store.region_id, name=store.name, timezone=store.timezone)
+
+
+class ProposalProvenance(BaseModel):
+    """The accepted policy proposal a version came from."""
+
+    proposal_id: UUID
+    problem_id: UUID | None
+    proposed_by: StaffId | None = Field(description="The regional coordinator who proposed it.")
+    decided_by: StaffId | None = Field(description="The senior manager who accepted it.")
+    decided_at: datetime | None
+    rationale: str | None
+    change: PolicyChange = Field(description="The change it made, as proposed.")
+
+
+class PolicyVersionOut(BaseModel):
+    version: PolicyVersion
+    rules: ReturnPolicyIO
+    effective_from: datetime = Field(description="When it became the policy of its scope.")
+    source: str = Field(description="admin (set through this API) or proposal (an accepted policy proposal)")
+    changed_by: StaffId | None = Field(description="The admin who set it, or the senior manager who accepted the proposal.")
+    proposal: ProposalProvenance | None = Field(description="For a version from a proposal.")
+
+
+class PolicyHistoryOut(BaseModel):
+    scope: PolicyScope
+    scope_id: str | None = Field(description="The region or store; null for the chain.")
+    in_force: PolicyVersion = Field(
+        description="The version the scope's returns are checked against now: for a store or region without a policy of "
+        "its own, its region's or the chain's (version 0 of the chain is the built-in default)."
+    )
+    versions: list[PolicyVersionOut] = Field(description="The scope's own versions, newest first.")
+
+
+def policy_version_out(row: ReturnPolicyVersionRow) -> PolicyVersionOut:
+    proposal = None
+    if row.proposal_id is not None:
+        proposal = ProposalProvenance(
+            proposal_id=row.proposal_id, problem_id=row.problem_id, proposed_by=row.proposed_by,
+            decided_by=row.changed_by, decided_at=row.decided_at, rationale=row.rationale,
+            change=PolicyChange.model_validate(row.change),
+        )
+    return PolicyVersionOut(
+        version=version_of(row), rules=ReturnPolicyIO.of(policy_of(row)), effective_from=row.created_at,
+        source=row.source, changed_by=row.changed_by, proposal=proposal,
+    )

@@ -16,6 +16,11 @@ STAFF = FRONT_LINE | {Role.senior_manager}
 READERS = STAFF | {Role.ops, Role.service}
 ADMINS = frozenset({Role.senior_manager, Role.service})
 AUDITORS = frozenset({Role.senior_manager})  # who may see who read customers' contact data
+# Who may see how a return policy changed (each within their scope): the managers of its stores, the
+# region's coordinators, senior managers and services.
+POLICY_HISTORY_READERS = frozenset(
+    {Role.store_manager, Role.coordinator, Role.regional_coordinator, Role.senior_manager, Role.service}
+)
 
 
 def sees_case_text(who: Principal) -> bool:

@@ -1,6 +1,6 @@
 """A store's return policy, the check every return, refund or exchange request goes through, and
-the decision on it: approved, rejected, pending a store manager's approval, or granted as an
-exception."""
+the decision on it: approved, rejected, pending a store manager's approval, granted as an exception,
+or declined by the store manager it waited for."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -74,12 +74,13 @@ class ReturnStatus(StrEnum):
     rejected = "rejected"
     pending_approval = "pending_approval"
     exception_granted = "exception_granted"
+    declined = "declined"
 
 
 @dataclass(frozen=True)
 class ReturnDecision:
-    """The status a request is in after a decision, and the staff member who approved it or
-    granted the exception (None when the policy alone decided)."""
+    """The status a request is in after a decision, and the staff member who approved it, granted
+    the exception or declined it (None when the policy alone decided)."""
 
     status: ReturnStatus
     approver: str | None = None
@@ -147,6 +148,11 @@ class NotPendingApproval(ReturnTransitionRefused):
         super().__init__(f"only a pending_approval request can be approved; this one is {current}", current)
 
 
+class NotPendingToDecline(ReturnTransitionRefused):
+    def __init__(self, current: ReturnStatus) -> None:
+        super().__init__(f"only a pending_approval request can be declined; this one is {current}", current)
+
+
 class NoExceptionInThisStatus(ReturnTransitionRefused):
     def __init__(self, current: ReturnStatus) -> None:
         super().__init__(f"an exception is for rejected or pending requests; this one is {current}", current)
@@ -162,6 +168,14 @@ def approve(current: ReturnStatus, approver: str) -> ReturnDecision:
     if current is not ReturnStatus.pending_approval:
         raise NotPendingApproval(current)
     return ReturnDecision(ReturnStatus.approved, approver)
+
+
+def decline(current: ReturnStatus, decider: str) -> ReturnDecision:
+    """A store manager declines a request waiting for approval of its amount (a request the policy
+    rejected is declined already)."""
+    if current is not ReturnStatus.pending_approval:
+        raise NotPendingToDecline(current)
+    return ReturnDecision(ReturnStatus.declined, decider)
 
 
 def grant_exception(current: ReturnStatus, broken: tuple[PolicyRule, ...], approver: str) -> ReturnDecision:

@@ -6,8 +6,9 @@ from datetime import datetime
 from uuid import UUID
 
 from services.complaints.domain.lifecycle import Status
-from services.complaints.domain.returns import ReturnRequest
-from services.shared.events.complaints import Category, Channel, Mood, Outcome, Severity, Technique
+from services.complaints.domain.returns import ReturnRequest, ReturnStatus
+from services.shared.events.complaints import Category, Channel, Mood, Outcome, ResolutionSteps, Severity, Technique
+from services.shared.events.returns import DeclineReason
 from services.shared.events.fields import Money, Tier
 
 
@@ -51,6 +52,7 @@ class Resolve:
     technique: Technique
     outcome: Outcome
     summary: str
+    steps: ResolutionSteps | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,21 @@ class RequestReturn:
     complaint_id: UUID | None = None
     customer: Contact | None = None
     exception_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DeclineReturn:
+    """The store manager's reason, in their words (kept here) and as a category (published)."""
+
+    reason: str
+    category: DeclineReason = DeclineReason.other
+
+
+@dataclass(frozen=True)
+class ReturnFilters:
+    store_id: str | None = None
+    region_id: str | None = None
+    status: ReturnStatus | None = None
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,7 @@ async def resolve(
     complaint = await _move(session, ctx, complaint_id, Action.resolve)
     complaint.resolution_technique, complaint.resolution_outcome = command.technique, command.outcome
     complaint.resolution_summary = command.summary
+    complaint.resolution_steps = command.steps.model_dump() if command.steps else None
     complaint.acknowledged_at, complaint.acknowledge_by = complaint.acknowledged_at or ctx.now, None
     complaint.resolved_at = ctx.now
     resolved = events.ComplaintResolved(
@@ -114,7 +115,7 @@ async def resolve(
             filed_by=complaint.filed_by, resolved_by=ctx.who.sub, reassigned=complaint.reassigned,
             reopen_count=complaint.reopen_count,
         ),
-        by_role=tier_of(ctx.who.role),
+        by_role=tier_of(ctx.who.role), steps=command.steps,
     )
     complaint = await _record(session, ctx, complaint, resolved)
     token = issue_survey(session, ctx, complaint)

@@ -16,10 +16,10 @@ from services.shared.topics import COMPLAINTS
 
 
 async def erase_customer(session: AsyncSession, ctx: Context, command: EraseCustomer) -> tuple[str, int]:
-    """Removes a customer's personal data (contact, descriptions, notes, survey comments) and
-    keeps everything the statistics need; a survey link not yet sent to them never is. Announces it
-    once per store that held their data. Answers the customer's reference and how many complaints
-    were theirs."""
+    """Removes a customer's personal data (contact, descriptions, notes, survey comments, the store
+    manager's reasons for their returns' exceptions and declines) and keeps everything the statistics
+    need; a survey link not yet sent to them never is. Announces it once per store that held their
+    data. Answers the customer's reference and how many complaints were theirs."""
     ref = command.customer_ref or customer_ref(ctx.ref_key, command.email, command.phone)
     customer = (await session.execute(select(Customer).where(Customer.customer_ref == ref))).scalar_one_or_none()
     if customer is None:
@@ -29,7 +29,7 @@ async def erase_customer(session: AsyncSession, ctx: Context, command: EraseCust
             Complaint.customer_id == customer.id))
     ).all()
     return_rows = (
-        await session.execute(select(ReturnRequestRow.store_id, ReturnRequestRow.region_id).where(
+        await session.execute(select(ReturnRequestRow.id, ReturnRequestRow.store_id, ReturnRequestRow.region_id).where(
             ReturnRequestRow.customer_id == customer.id))
     ).all()
     stores = sorted({(row.store_id, row.region_id) for row in [*complaint_rows, *return_rows]})
@@ -46,6 +46,9 @@ async def erase_customer(session: AsyncSession, ctx: Context, command: EraseCust
         await session.execute(update(Note).where(Note.complaint_id.in_(complaint_ids)).values(text=None))
         await session.execute(update(CsatSurvey).where(CsatSurvey.complaint_id.in_(complaint_ids)).values(comment=None))
         await cancel_deliveries(session, complaint_ids)
+    if return_rows:  # a store manager's reasons may tell of the customer too
+        await session.execute(update(ReturnRequestRow).where(ReturnRequestRow.id.in_([row.id for row in return_rows]))
+                              .values(exception_reason=None, decline_reason=None))
     for store_id, region_id in stores:
         erased = events.CustomerErased(store_id=store_id, region_id=region_id, customer_ref=ref, at=ctx.now)
         add_events(session, COMPLAINTS, [erased], ctx.now, subject=ref)

@@ -38,21 +38,35 @@ class Store(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Helsinki")
 
 
-CHAIN_SCOPE = "*"  # not a store id (store ids are slugs), so it cannot collide with one
+CHAIN_SCOPE = "*"  # the chain's scope_id: not a slug, so it cannot collide with a region's or a store's
 
 
-class ReturnPolicyRow(Base):
-    """A return policy: a store's own (scope = its id) or the chain default (scope = "*")."""
+class ReturnPolicyVersionRow(Base):
+    """One version of a return policy, never changed once written: the chain default (scope "chain",
+    scope_id "*"), a region's or a store's own. The newest version of a scope is its policy; each says
+    where it came from: an admin's change (`changed_by`) or an accepted policy proposal (its id, who
+    proposed and who decided it, when, and the change it made)."""
 
-    __tablename__ = "return_policies"
+    __tablename__ = "return_policy_versions"
 
-    scope: Mapped[str] = mapped_column(String(63), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)
+    scope_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
     return_window_days: Mapped[int]
     receipt_required: Mapped[bool]
     approval_amount_minor: Mapped[int] = mapped_column(BigInteger)
     non_returnable_categories: Mapped[list[str]] = mapped_column(JSON)
     allowed_tenders: Mapped[list[str]] = mapped_column(JSON)
     currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime]  # when it became the scope's policy
+    source: Mapped[str] = mapped_column(String(20))  # admin, proposal
+    changed_by: Mapped[str | None] = mapped_column(String(63))  # the admin, or the senior manager who accepted
+    proposal_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    problem_id: Mapped[uuid.UUID | None]
+    proposed_by: Mapped[str | None] = mapped_column(String(63))
+    decided_at: Mapped[datetime | None]
+    rationale: Mapped[str | None] = mapped_column(Text)
+    change: Mapped[dict | None] = mapped_column(JSON)  # the proposal's change, as PolicyChange
 
 
 class Customer(Base):
@@ -96,6 +110,8 @@ class Complaint(Base):
     resolution_technique: Mapped[str | None] = mapped_column(String(30))
     resolution_outcome: Mapped[str | None] = mapped_column(String(30))
     resolution_summary: Mapped[str | None] = mapped_column(Text)
+    # The last resolution's steps of the technique, {"defuse": bool, ...}; None when it recorded none.
+    resolution_steps: Mapped[dict[str, bool] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
@@ -164,6 +180,12 @@ class ReturnRequestRow(Base):
     broken_rules: Mapped[list[str]] = mapped_column(JSON)
     approver: Mapped[str | None] = mapped_column(String(63))
     exception_reason: Mapped[str | None] = mapped_column(Text)
+    decline_reason: Mapped[str | None] = mapped_column(Text)  # the store manager's words
+    decline_category: Mapped[str | None] = mapped_column(String(30))
+    # The policy version it was checked against (see ReturnPolicyVersionRow); None before versions were kept.
+    policy_scope: Mapped[str | None] = mapped_column(String(10))
+    policy_scope_id: Mapped[str | None] = mapped_column(String(63))
+    policy_version: Mapped[int | None]
     requested_by: Mapped[str] = mapped_column(String(63))
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
@@ -192,7 +214,7 @@ class OutboxEvent(OutboxColumns, Base):
 
 
 class ProcessedEvent(ProcessedEventColumns, Base):
-    """An escalation event the complaints worker has applied (see `services.shared.intake`)."""
+    """An escalation or coordination event the complaints worker has applied (see `services.shared.intake`)."""
 
     __tablename__ = "processed_events"
 

@@ -1,4 +1,5 @@
-"""python -m services.complaints.worker: keeps on each complaint whom the escalation service routed or raised it to."""
+"""python -m services.complaints.worker: keeps on each complaint whom the escalation service routed or raised it
+to, and makes accepted policy proposals new versions of their region's return policy."""
 
 import uvicorn
 

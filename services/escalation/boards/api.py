@@ -26,7 +26,7 @@ from services.escalation.settings import EscalationSettings
 from services.escalation.topics import CASES_CHANGELOG
 from services.shared.auth import Authorize
 from services.shared.clock import Clock, utc_now
-from services.shared.events.coordination import Decision
+from services.shared.events.coordination import Decision, PolicyChange
 from services.shared.events.envelope import InvalidEvent, decode
 from services.shared.kafka import follow, kafka_ready, make_producer, publish, stop_producer
 from services.shared.principal import Principal, Role
@@ -46,6 +46,10 @@ SeniorManager = Annotated[Principal, Depends(Authorize(Role.senior_manager))]
 class ProposalRequest(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     proposal: str = Field(min_length=1, max_length=5000)
+    change: PolicyChange | None = Field(
+        None, description="The change to the region's return policy, which an acceptance makes its policy; "
+        "without one the proposal is advice and its acceptance changes no policy.",
+    )
 
 
 class DecisionRequest(BaseModel):
@@ -131,7 +135,7 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
     )
     async def propose(region_id: str, problem_id: UUID, request: ProposalRequest, principal: Coordinator) -> Problem:
         problem = found(region_id, problem_id)
-        await emit(proposals.propose(region_id, problem, request.title, request.proposal, principal, clock()))
+        await emit(proposals.propose(region_id, problem, request.title, request.proposal, principal, clock(), request.change))
         return problem
 
     @router.post("/regions/{region_id}/problems/{problem_id}/decision", summary="Accept or reject the problem's proposal")

@@ -97,7 +97,8 @@ class Boards:
                 region, problem = self.problems[event.problem_id]
                 if problem.proposal is None:
                     problem.proposal = Proposal(
-                        proposal_id=event.proposal_id, title=event.title, proposal=event.proposal, by=event.by, at=event.at
+                        proposal_id=event.proposal_id, title=event.title, proposal=event.proposal, change=event.change,
+                        by=event.by, at=event.at,
                     )
             case PolicyDecided() if event.problem_id in self.problems:
                 region, problem = self.problems[event.problem_id]

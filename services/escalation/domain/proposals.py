@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field
 
 from services.escalation.events import Outgoing, derived_id
 from services.shared.errors import Conflict, NotFound
-from services.shared.events.coordination import Decision, Evidence, PolicyDecided, PolicyProposed, ProblemAcknowledged
+from services.shared.events.coordination import (
+    Decision, Evidence, PolicyChange, PolicyDecided, PolicyProposed, ProblemAcknowledged,
+)
 from services.shared.principal import Principal
 from services.shared.topics import COORDINATION
 
@@ -20,6 +22,7 @@ class Proposal(BaseModel):
     proposal_id: UUID
     title: str
     proposal: str
+    change: PolicyChange | None = Field(None, description="The change to the region's return policy it asks for.")
     by: str
     at: datetime
     status: str = "proposed"  # proposed, accepted, rejected
@@ -71,16 +74,18 @@ def acknowledge(region_id: str, problem: Problem, principal: Principal, now: dat
 
 
 def propose(
-    region_id: str, problem: Problem, title: str, text: str, principal: Principal, now: datetime
+    region_id: str, problem: Problem, title: str, text: str, principal: Principal, now: datetime,
+    change: PolicyChange | None = None,
 ) -> list[Outgoing]:
-    """A problem gets one proposal, with the problem's evidence; proposing acknowledges the problem too."""
+    """A problem gets one proposal, with the problem's evidence and the change to the region's return
+    policy it asks for; proposing acknowledges the problem too."""
     if problem.proposal is not None:
         raise AlreadyProposed(problem, problem.proposal)
     by = principal.sub
     acknowledging = [] if problem.acknowledged_by is not None else [_acknowledged(region_id, problem, by, now)]
     proposed = PolicyProposed(
         region_id=region_id, problem_id=problem.problem_id, proposal_id=derived_id(problem.problem_id, "proposal"),
-        title=title, proposal=text, evidence=problem.evidence, by=by, at=now,
+        title=title, proposal=text, evidence=problem.evidence, change=change, by=by, at=now,
     )
     return [*acknowledging, Outgoing(COORDINATION, proposed, derived_id(problem.problem_id, "proposed"), now)]
 
@@ -88,14 +93,15 @@ def propose(
 def decide(
     region_id: str, problem: Problem, decision: Decision, rationale: str, principal: Principal, now: datetime
 ) -> list[Outgoing]:
-    """A proposal is decided once."""
+    """A proposal is decided once; the decision carries the proposal's change, which the complaints
+    service makes the region's return policy when it is accepted."""
     if (proposal := problem.proposal) is None:
         raise NothingToDecide(problem)
     if proposal.status != "proposed":
         raise AlreadyDecided(proposal)
     decided = PolicyDecided(
         region_id=region_id, problem_id=problem.problem_id, proposal_id=proposal.proposal_id,
-        decision=decision, rationale=rationale, by=principal.sub, at=now,
+        decision=decision, rationale=rationale, change=proposal.change, proposed_by=proposal.by, by=principal.sub, at=now,
     )
     return [Outgoing(COORDINATION, decided, derived_id(proposal.proposal_id, "decided"), now)]
 

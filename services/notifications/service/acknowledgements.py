@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.notifications import metrics
 from services.notifications.domain import links
+from services.notifications.service.directory import SERVICE_ID
 from services.notifications.store.models import Delivery
 from services.shared.auth import mint_token
 from services.shared.clock import utc_now
@@ -94,7 +95,8 @@ class Acknowledgements:
         if role in STORE_ROLES | REGION_ROLES:
             scope["region_id"] = delivery.region_id
         # On the wall clock, which the complaints API checks tokens against (see `directory.service_headers`).
-        token = mint_token(self.platform, sub=delivery.staff_id, role=role, now=utc_now(), ttl=TOKEN_TTL, **scope)
+        token = mint_token(self.platform, sub=delivery.staff_id, role=role, now=utc_now(), ttl=TOKEN_TTL,
+                           actor=SERVICE_ID, **scope)
         try:
             response = await self.complaints.post(
                 f"/v1/complaints/{delivery.complaint_id}/acknowledge",

@@ -40,7 +40,7 @@ class Route:
 
 class Sends(Protocol):
     async def send(self, delivery_id: UUID, address: str, message: Message, now: datetime, handing_over: HandingOver) -> None:
-        """Returns once the channel accepted the message; raises one of `FAILURES` otherwise."""
+        """Returns once the channel accepted the message; anything it raises fails this channel for this attempt."""
 
 
 class ChannelSettings(BaseModel):

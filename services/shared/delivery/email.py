@@ -14,6 +14,7 @@ from services.shared.delivery.channels import ChannelSettings, HandingOver, Mess
 # SMTP's line ends; headers folded only past RFC 5322's hard limit: the standard library folds a long
 # subject before its first word, which some clients then show with a leading space.
 WIRE = email.policy.SMTP.clone(max_line_length=998)
+WIRE_UTF8 = email.policy.SMTPUTF8.clone(max_line_length=998)
 
 
 class Mailer:
@@ -31,10 +32,17 @@ class Mailer:
         email.set_content(message.body)
         s = self.settings
         smtp = aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls, timeout=s.smtp_timeout_s)
+        # An address beyond ASCII (aino.mäkinen@…) goes only to a relay that takes SMTPUTF8.
+        international = not (address.isascii() and s.sender.isascii())
         async with smtp:
             if s.smtp_username:
                 await smtp.login(s.smtp_username, s.smtp_password.get_secret_value() if s.smtp_password else "")
-            await smtp.mail(s.sender)
-            await smtp.rcpt(address)
+            if international and smtp.last_ehlo_response is None:
+                await smtp.ehlo()  # what the relay takes is known only from its EHLO answer
+            if international and not smtp.supports_extension("smtputf8"):
+                raise aiosmtplib.SMTPNotSupported("the relay takes no internationalised address (SMTPUTF8)")
+            encoding = "utf-8" if international else "ascii"
+            await smtp.mail(s.sender, options=["SMTPUTF8"] if international else None, encoding=encoding)
+            await smtp.rcpt(address, encoding=encoding)
             await handing_over()
-            await smtp.data(email.as_bytes(policy=WIRE))
+            await smtp.data(email.as_bytes(policy=WIRE_UTF8 if international else WIRE))

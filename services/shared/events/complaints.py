@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.shared.events.envelope import StoreEvent
 from services.shared.events.fields import Count, CustomerRef, Money, ProductCategory, StaffId, Tier, Timestamp
@@ -60,6 +60,22 @@ class Outcome(StrEnum):
     apology = "apology"
     policy_exception = "policy_exception"
     no_action = "no_action"
+
+
+class ResolutionSteps(BaseModel):
+    """Which steps of the technique (defuse the situation, isolate the core problem, address the
+    customer's concerns) the resolver took: one yes or no per step, named as the `Technique` it is.
+    Yes/no rather than a list of the steps taken, because the technique prescribes their order, so an
+    order adds nothing, and because a step left out is then a recorded no, never an omission."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    defuse: bool
+    isolate_core_problem: bool
+    address_concerns: bool
+
+    def taken(self) -> list[Technique]:
+        return [step for step in Technique if getattr(self, step)]
 
 
 class ComplaintEvent(StoreEvent):
@@ -177,6 +193,7 @@ class ComplaintResolved(ComplaintEvent):
                     "at": "2026-11-23T09:40:00Z",
                     "first_contact": True,
                     "by_role": "store_manager",
+                    "steps": {"defuse": True, "isolate_core_problem": True, "address_concerns": False},
                 }
             ]
         }
@@ -188,6 +205,9 @@ class ComplaintResolved(ComplaintEvent):
     at: Timestamp
     first_contact: bool = Field(description="Resolved in the first interaction, without a hand-over.")
     by_role: Tier = Field(description="The role of the staff member who resolved it.")
+    steps: ResolutionSteps | None = Field(
+        default=None, description="The steps of the technique the resolver recorded; null when not recorded."
+    )
 
 
 class ComplaintReopened(ComplaintEvent):

@@ -4,12 +4,14 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.shared.events.complaints import Category
 from services.shared.events.envelope import RegionEvent
-from services.shared.events.fields import MAX_COUNT, MAX_ITEMS, Count, StaffId, StoreId, Timestamp
-from services.shared.events.returns import PolicyRule
+from services.shared.events.fields import (
+    MAX_COUNT, MAX_ITEMS, Count, ProductCategory, StaffId, StoreId, Timestamp,
+)
+from services.shared.events.returns import PolicyRule, Tender
 
 _PROBLEM = {"region_id": "uusimaa", "problem_id": "2b3c4d5e-6f70-4182-93a4-b5c6d7e8f901"}
 _PROPOSAL = {**_PROBLEM, "proposal_id": "8f9e0d1c-2b3a-4c5d-8e6f-7a8b9c0d1e2f"}
@@ -25,6 +27,41 @@ _EVIDENCE = {
     ],
     "sample_complaint_ids": ["0c6f8e1e-6a0b-4b43-9d0e-2f1f4f6f1a01"],
 }
+
+
+_CHANGE = {"return_window_days": 30}
+LONGEST_RETURN_WINDOW_DAYS = 365
+LARGEST_APPROVAL_AMOUNT_MINOR = 100_000_000  # a million in the currency's major units, as a store's own policy allows
+
+
+class PolicyChange(BaseModel):
+    """A concrete change to the return policy of the proposal's region: each rule given is set to
+    the value given in the region's policy and in every store's own policy there; a rule not given
+    stays as each of them has it. The amount is in the policy's currency."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    return_window_days: int | None = Field(default=None, ge=1, le=LONGEST_RETURN_WINDOW_DAYS)
+    receipt_required: bool | None = None
+    approval_amount_minor: int | None = Field(
+        default=None, ge=0, le=LARGEST_APPROVAL_AMOUNT_MINOR,
+        description="The amount over which a store manager approves, in minor units.",
+    )
+    non_returnable_categories_added: list[ProductCategory] = Field(default_factory=list, max_length=50)
+    non_returnable_categories_removed: list[ProductCategory] = Field(default_factory=list, max_length=50)
+    allowed_tenders: list[Tender] | None = Field(
+        default=None, min_length=1, max_length=len(Tender), description="The tenders refunds may go to, all of them."
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> "PolicyChange":
+        if not self.model_dump(exclude_defaults=True):
+            raise ValueError("a change names at least one rule to change")
+        if both := set(self.non_returnable_categories_added) & set(self.non_returnable_categories_removed):
+            raise ValueError(f"categories both added and removed: {', '.join(sorted(both))}")
+        if self.allowed_tenders is not None and len(set(self.allowed_tenders)) != len(self.allowed_tenders):
+            raise ValueError("allowed_tenders names a tender twice")
+        return self
 
 
 class Decision(StrEnum):
@@ -92,6 +129,7 @@ class PolicyProposed(CoordinationEvent):
                     "title": "Extend the return window for small appliances to 30 days",
                     "proposal": "Three stores reject many small-appliance returns at day 15-20; align with the 30-day warranty desk.",
                     "evidence": _EVIDENCE,
+                    "change": _CHANGE,
                     "by": "rc-uusimaa-1",
                     "at": "2026-11-23T08:30:00Z",
                 }
@@ -103,6 +141,9 @@ class PolicyProposed(CoordinationEvent):
     title: str = Field(min_length=1, max_length=200)
     proposal: str = Field(min_length=1, max_length=5000)
     evidence: Evidence
+    change: PolicyChange | None = Field(
+        default=None, description="The change to the region's return policy; none for advice without one."
+    )
     by: StaffId
     at: Timestamp
 
@@ -116,6 +157,8 @@ class PolicyDecided(CoordinationEvent):
                     **_PROPOSAL,
                     "decision": "accepted",
                     "rationale": "Matches the warranty desk; roll out chain-wide in January.",
+                    "change": _CHANGE,
+                    "proposed_by": "rc-uusimaa-1",
                     "by": "sm-0001",
                     "at": "2026-11-25T12:00:00Z",
                 }
@@ -126,6 +169,10 @@ class PolicyDecided(CoordinationEvent):
     proposal_id: UUID
     decision: Decision
     rationale: str = Field(default="", max_length=5000)
+    change: PolicyChange | None = Field(
+        default=None, description="The proposal's change, which an acceptance makes the region's policy."
+    )
+    proposed_by: StaffId | None = Field(default=None, description="The coordinator who proposed it.")
     by: StaffId
     at: Timestamp
 

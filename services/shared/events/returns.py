@@ -4,10 +4,12 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.shared.events.envelope import StoreEvent
-from services.shared.events.fields import MAX_DAYS, CustomerRef, Money, ProductCategory, StaffId, Tier, Timestamp
+from services.shared.events.fields import (
+    MAX_COUNT, MAX_DAYS, CustomerRef, Money, ProductCategory, Slug, StaffId, Tier, Timestamp,
+)
 
 _RETURN = {
     "store_id": "hel-kamppi",
@@ -44,6 +46,39 @@ class NoReceiptReason(StrEnum):
     gift = "gift"
     looked_up_by_card = "looked_up_by_card"
     other = "other"
+
+
+class DeclineReason(StrEnum):
+    """Why a store manager declined a request waiting for approval of its amount, in words that can
+    be counted; the manager's own explanation stays in the complaints service."""
+
+    item_condition = "item_condition"  # used, damaged or incomplete
+    proof_of_purchase = "proof_of_purchase"  # the purchase or its price could not be confirmed
+    suspected_abuse = "suspected_abuse"  # a pattern loss prevention should look at
+    alternative_offered = "alternative_offered"  # an exchange, repair or store credit instead
+    other = "other"
+
+
+class PolicyScope(StrEnum):
+    """Whose return policy: the chain's default, a region's, or a store's own (which wins, then the region's)."""
+
+    chain = "chain"
+    region = "region"
+    store = "store"
+
+
+class PolicyVersion(BaseModel):
+    """Which version of which return policy a request was checked against; version 0 of the chain is
+    the built-in default, used while no policy was ever set."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    scope: PolicyScope
+    scope_id: Slug | None = Field(default=None, description="The region or store; null for the chain.")
+    version: int = Field(ge=0, le=MAX_COUNT)
+
+
+_POLICY_VERSION = {"scope": "region", "scope_id": "uusimaa", "version": 2}
 
 
 class ReturnEvent(StoreEvent):
@@ -99,6 +134,7 @@ class ReturnApproved(ReturnEvent):
                     "tender": "credit",
                     "amount": {"minor_units": 12990, "currency": "EUR"},
                     "approver": None,
+                    "policy_version": _POLICY_VERSION,
                     "at": "2026-11-23T09:31:00Z",
                 }
             ]
@@ -109,6 +145,7 @@ class ReturnApproved(ReturnEvent):
     tender: Tender
     amount: Money
     approver: StaffId | None = None
+    policy_version: PolicyVersion | None = Field(default=None, description="The policy version it was checked against.")
     at: Timestamp
 
 
@@ -124,6 +161,7 @@ class ReturnRejected(ReturnEvent):
                     "amount": {"minor_units": 4590, "currency": "EUR"},
                     "rules": ["return_window"],
                     "product_category": "small-appliances",
+                    "policy_version": _POLICY_VERSION,
                     "at": "2026-11-23T09:31:00Z",
                 }
             ]
@@ -135,6 +173,7 @@ class ReturnRejected(ReturnEvent):
     amount: Money
     rules: list[PolicyRule] = Field(min_length=1, max_length=len(PolicyRule), description="Every policy rule the request broke.")
     product_category: ProductCategory
+    policy_version: PolicyVersion | None = Field(default=None, description="The policy version whose rules it broke.")
     at: Timestamp
 
 
@@ -154,6 +193,7 @@ class ReturnExceptionGranted(ReturnEvent):
                     "approver": "mgr-0007",
                     "approver_role": "store_manager",
                     "requested_by": "emp-1042",
+                    "policy_version": _POLICY_VERSION,
                     "at": "2026-11-23T09:35:00Z",
                 }
             ]
@@ -167,7 +207,43 @@ class ReturnExceptionGranted(ReturnEvent):
     approver: StaffId
     approver_role: Tier
     requested_by: StaffId
+    policy_version: PolicyVersion | None = Field(default=None, description="The policy version whose rules it excepts.")
     at: Timestamp
 
 
-EVENTS = (ReturnRequested, ReturnApproved, ReturnRejected, ReturnExceptionGranted)
+class ReturnDeclined(ReturnEvent):
+    """A store manager declined a request that waited for their approval of its amount. The reason's
+    text stays in the complaints service (it may name the customer); `reason` is its category."""
+
+    event_type: ClassVar[str] = "retail.return.declined.v1"
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_RETURN,
+                    "kind": "refund",
+                    "tender": "cash",
+                    "amount": {"minor_units": 34990, "currency": "EUR"},
+                    "reason": "item_condition",
+                    "declined_by": "mgr-0007",
+                    "requested_by": "emp-1042",
+                    "policy_version": _POLICY_VERSION,
+                    "at": "2026-11-23T09:40:00Z",
+                }
+            ]
+        }
+    )
+
+    kind: ReturnKind
+    tender: Tender
+    amount: Money
+    reason: DeclineReason = DeclineReason.other
+    declined_by: StaffId
+    requested_by: StaffId
+    policy_version: PolicyVersion | None = Field(
+        default=None, description="The policy version whose approval amount it was over."
+    )
+    at: Timestamp
+
+
+EVENTS = (ReturnRequested, ReturnApproved, ReturnRejected, ReturnExceptionGranted, ReturnDeclined)

@@ -61,7 +61,9 @@ async def test_a_regions_satisfaction_report_adds_up_its_stores_by_the_hour_and_
     assert (report["complaints_filed"], report["by_category"]) == (6, {"product_quality": 4, "service": 2})
     assert (report["by_severity"], report["by_channel"]) == ({"high": 2, "medium": 4}, {"in_store": 6})
     assert (report["acknowledged"], report["resolved"], report["first_contact_resolution_rate"]) == (4, 4, 1.0)
-    assert (report["reopened"], report["reopen_rate"]) == (0, 0.0)
+    assert (report["reopened"], report["reopen_rate"]) == (2, 0.5)
+    assert report["resolution_steps"] == {"defuse": 4, "isolate_core_problem": 4}
+    assert report["reopened_by_resolution_step"] == {"defuse": 2, "isolate_core_problem": 2}
     assert report["csat"] == {"surveys_issued": 4, "answers": 4, "response_rate": 1.0, "mean": 4.0,
                               "distribution": {"1": 0, "2": 0, "3": 2, "4": 0, "5": 2}}
     assert report["time_to_acknowledge"]["count"] == report["time_to_resolve"]["count"] == 4
@@ -72,9 +74,10 @@ async def test_a_regions_satisfaction_report_adds_up_its_stores_by_the_hour_and_
 
 async def test_a_stores_loss_prevention_report_counts_its_returns_only(region_scenario, reports):
     report = (await reports.report("loss-prevention", region_id=REGION, store_id=STORES[0]))["loss_prevention"]
-    assert (report["return_requests"], report["by_kind"], report["by_tender"]) == (3, {"refund": 3}, {"cash": 3})
+    assert (report["return_requests"], report["by_kind"], report["by_tender"]) == (4, {"refund": 4}, {"cash": 4})
     assert (report["without_receipt"], report["no_receipt_share"]) == (0, 0.0)
-    assert report["decisions"] == {"approved": 1, "rejected": 2}
+    assert report["decisions"] == {"approved": 1, "declined": 1, "rejected": 2}
+    assert report["declines_by_reason"] == {"item_condition": 1}
     assert (report["value_euros"], report["value_euros_by_tender"]) == (49.9, {"cash": 49.9})
     assert (report["policy_exceptions"], report["policy_exception_rate"], report["rejections_by_rule"]) == (0, 0.0, {"return_window": 2})
 

@@ -35,7 +35,8 @@ async def test_metrics_carry_exactly_the_scenarios_totals_also_after_a_kill_mid_
     assert not any(label in ("complaint_id", "customer_ref", "staff_id") for _, labels in samples for label, _ in labels)
 
     # The hourly windows behind the reports survived the kill exactly too: two rounds, nothing twice.
-    expected_report = ((6, 4, 4), (4, 4.0), 2, {"coordinator": 2}, (6, {"approved": 2, "rejected": 4}, 99.8))
+    expected_report = ((6, 4, 4), (4, 4.0), 2, {"coordinator": 2},
+                       (8, {"approved": 2, "declined": 2, "rejected": 4}, 99.8))
     seen: list[tuple] = []
 
     async def reported() -> bool:

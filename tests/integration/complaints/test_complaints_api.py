@@ -5,6 +5,8 @@ import asyncio
 from uuid import uuid4
 
 from services.shared.principal import Role
+from services.shared.topics import COMPLAINTS
+from tests.support import read_topic
 
 
 async def test_filing_returns_the_complaint_with_its_contact_for_the_front_line(api):
@@ -215,3 +217,50 @@ async def test_unknown_return_requests_are_404(api):
     assert response.status_code == 404
     approve = await api.client.post(f"/v1/returns/{uuid4()}/approve", headers=api.token(Role.store_manager))
     assert approve.status_code == 404
+
+
+# ---- the steps of the technique on a resolution -------------------------------------------------
+
+STEPS = {"defuse": True, "isolate_core_problem": True, "address_concerns": False}
+
+
+async def test_a_resolution_records_the_steps_taken_shows_them_and_publishes_them(api):
+    staff = api.token(Role.associate)
+    complaint_id = (await api.file()).json()["id"]
+    body = {"technique": "isolate_core_problem", "outcome": "exchange", "summary": "Exchanged.", "steps": STEPS}
+    resolved = await api.client.post(f"/v1/complaints/{complaint_id}/resolve", json=body, headers=staff)
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["resolution_steps"] == STEPS
+    shown = (await api.client.get(f"/v1/complaints/{complaint_id}", headers=api.token(Role.senior_manager))).json()
+    assert (shown["resolution_technique"], shown["resolution_steps"]) == ("isolate_core_problem", STEPS)
+
+    def published(envelopes):
+        return [e.data for e in envelopes
+                if e.type == "retail.complaint.resolved.v1" and str(e.data.complaint_id) == complaint_id]
+
+    [event] = published(await read_topic(api.platform.kafka_bootstrap_servers, COMPLAINTS, published))
+    assert event.steps.model_dump() == STEPS and event.technique == "isolate_core_problem"
+
+    reopened = await api.client.post(f"/v1/complaints/{complaint_id}/reopen", json={}, headers=staff)
+    assert reopened.json()["resolution_steps"] == STEPS, "the last resolution's steps stay until the next resolution"
+    plain = {"technique": "defuse", "outcome": "apology", "summary": "Apologised."}
+    again = await api.client.post(f"/v1/complaints/{complaint_id}/resolve", json=plain, headers=staff)
+    assert again.status_code == 200 and again.json()["resolution_steps"] is None
+
+
+async def test_steps_must_name_each_step_and_include_the_technique(api):
+    complaint_id = (await api.file()).json()["id"]
+    staff = api.token(Role.associate)
+    base = {"technique": "address_concerns", "outcome": "refund", "summary": "Refunded."}
+    for steps, field in [
+        (STEPS, ["body", "steps"]),  # address_concerns, the technique, not taken
+        ({"defuse": True, "isolate_core_problem": True}, ["body", "steps", "address_concerns"]),
+        ({**STEPS, "address_concerns": "maybe"}, ["body", "steps", "address_concerns"]),
+        ({**STEPS, "address_concerns": True, "shouted": True}, ["body", "steps", "shouted"]),
+    ]:
+        response = await api.client.post(f"/v1/complaints/{complaint_id}/resolve", json={**base, "steps": steps},
+                                         headers=staff)
+        assert response.status_code == 422, response.text
+        assert [error["loc"] for error in response.json()["detail"]] == [field], steps
+    current = (await api.client.get(f"/v1/complaints/{complaint_id}", headers=staff)).json()
+    assert (current["status"], current["resolution_steps"]) == ("open", None)

@@ -95,3 +95,23 @@ async def test_erasure_removes_personal_data_keeps_statistics_and_is_announced(a
     unknown = await api.client.post("/v1/customers/erasure", json={"email": "nobody@example.com"},
                                     headers=api.token(Role.senior_manager))
     assert unknown.status_code == 404
+
+
+async def test_erasure_removes_a_store_managers_reason_for_declining_the_customers_return(api):
+    manager = api.token(Role.store_manager, "hel-kamppi", sub="mgr-0007")
+    requested = await api.client.post("/v1/returns", headers=api.token(Role.associate), json={
+        "store_id": "hel-kamppi", "kind": "refund", "tender": "cash", "amount": {"minor_units": 250_000, "currency": "EUR"},
+        "product_category": "small-appliances", "purchased_on": api.app.state.clock().date().isoformat(),
+        "receipt_number": "R-1", "customer": {"email": "declined.erased@example.com"},
+    })
+    assert requested.json()["status"] == "pending_approval", requested.text
+    return_id = requested.json()["id"]
+    declined = await api.client.post(f"/v1/returns/{return_id}/decline", headers=manager,
+                                     json={"reason": "Veera Korhonen has returned three of these."})
+    assert declined.json()["decline_reason"] == "Veera Korhonen has returned three of these."
+
+    erased = await api.client.post("/v1/customers/erasure", json={"email": "declined.erased@example.com"},
+                                   headers=api.token(Role.senior_manager))
+    assert erased.status_code == 200, erased.text
+    seen = (await api.client.get(f"/v1/returns/{return_id}", headers=manager)).json()
+    assert (seen["status"], seen["decline_category"], seen["decline_reason"]) == ("declined", "other", None)

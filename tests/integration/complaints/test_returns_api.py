@@ -15,8 +15,8 @@ import pytest
 
 from services.shared.principal import Role
 from services.shared.topics import RETURNS
-from tests.support import read_topic
-from tests.support.complaints import start_api
+from tests.support import read_records, read_topic
+from tests.support.complaints import add_stores, start_api
 
 STORE = "hel-kamppi"
 CHAIN_ONLY_STORE = "tre-koskikeskus"
@@ -437,3 +437,121 @@ async def test_a_purchase_date_in_the_future_is_refused_naming_it(api):
     await set_store_policy(api)
     response = await file_return(api, days_ago=-1)
     assert invalid_fields(response) == ["purchased_on"]
+
+
+# ---- the store manager's inbox, and declining -------------------------------------------------
+
+INBOX_REGION, INBOX_STORE, NEIGHBOUR = "kainuu", "kaj-kauppakatu", "kaj-prisma"  # only these tests file here
+OVER_THE_AMOUNT = {"minor_units": 25_000, "currency": "EUR"}
+REASON = "Aino's coat has been worn all winter; offered a repair instead."
+
+
+async def pending_at(api, store: str = STORE) -> dict:
+    await set_store_policy(api, store=store, approval_amount_minor=20_000)
+    pending = await filed(api, store=store, amount=OVER_THE_AMOUNT)
+    assert pending["status"] == "pending_approval"
+    return pending
+
+
+async def inbox(api, headers: dict, **params) -> httpx.Response:
+    return await api.client.get("/v1/returns", params={"status": "pending_approval", **params}, headers=headers)
+
+
+async def test_a_store_managers_inbox_lists_exactly_the_pending_requests_of_their_store_page_by_page(api):
+    await add_stores(api, INBOX_REGION, [INBOX_STORE, NEIGHBOUR])
+    for store in (INBOX_STORE, NEIGHBOUR):
+        await set_store_policy(api, store=store, return_window_days=30, approval_amount_minor=20_000)
+    waiting = [(await filed(api, store=INBOX_STORE, amount=OVER_THE_AMOUNT))["id"] for _ in range(3)]
+    decided = [await filed(api, store=INBOX_STORE), await filed(api, store=INBOX_STORE, days_ago=40)]
+    assert [request["status"] for request in decided] == ["approved", "rejected"]
+    elsewhere = await filed(api, store=NEIGHBOUR, amount=OVER_THE_AMOUNT)
+    mine = manager(api, INBOX_STORE)
+
+    first = await inbox(api, mine, limit=2)
+    assert first.status_code == 200, first.text
+    second = await inbox(api, mine, limit=2, cursor=first.json()["next_cursor"])
+    assert second.json()["next_cursor"] is None
+    listed = [request["id"] for page in (first, second) for request in page.json()["items"]]
+    assert listed == list(reversed(waiting)), "exactly the store's pending requests, newest first"
+    assert all(request["store_id"] == INBOX_STORE for page in (first, second) for request in page.json()["items"])
+
+    everything = (await api.client.get("/v1/returns", headers=mine)).json()["items"]
+    assert {request["id"] for request in everything} == {*waiting, *(request["id"] for request in decided)}
+    theirs = (await inbox(api, manager(api, NEIGHBOUR))).json()["items"]
+    assert [request["id"] for request in theirs] == [elsewhere["id"]]
+    region = (await inbox(api, api.token(Role.regional_coordinator, INBOX_STORE))).json()["items"]
+    assert {request["id"] for request in region} == {*waiting, elsewhere["id"]}
+
+
+async def test_the_inbox_refuses_another_store_an_unknown_status_and_a_bad_cursor(api):
+    assert (await inbox(api, manager(api), store_id="esp-iso-omena")).status_code == 403
+    assert invalid_fields(await inbox(api, manager(api), status="waiting")) == ["status"]
+    assert invalid_fields(await inbox(api, manager(api), cursor="not-a-cursor")) == ["cursor"]
+
+
+async def test_a_store_manager_declines_a_pending_request_with_a_reason_once(api):
+    pending = await pending_at(api)
+    body = {"reason": REASON, "category": "item_condition"}
+
+    assert (await decide(api, pending["id"], "decline", api.token(Role.associate), body)).status_code == 403
+    assert (await decide(api, pending["id"], "decline", manager(api, "esp-iso-omena"), body)).status_code == 403
+    response = await decide(api, pending["id"], "decline", manager(api), body)
+
+    assert response.status_code == 200, response.text
+    declined = response.json()
+    assert (declined["status"], declined["approver"], declined["decline_category"]) == ("declined", MANAGER, "item_condition")
+    assert declined["decline_reason"] == REASON and declined["decided_at"] is not None
+    shown = (await api.client.get(f"/v1/returns/{pending['id']}", headers=manager(api))).json()
+    assert (shown["status"], shown["decline_reason"]) == ("declined", REASON)
+    senior = (await api.client.get(f"/v1/returns/{pending['id']}", headers=api.token(Role.senior_manager))).json()
+    assert (senior["status"], senior["decline_reason"]) == ("declined", None), "the reason's text is for those who work returns"
+    assert pending["id"] not in [r["id"] for r in (await inbox(api, manager(api), limit=100)).json()["items"]]
+
+    again = await decide(api, pending["id"], "decline", manager(api), body)
+    assert again.status_code == 409
+    assert again.json()["detail"] == "only a pending_approval request can be declined; this one is declined"
+    approving = await decide(api, pending["id"], "approve", manager(api))
+    assert approving.status_code == 409 and "declined" in approving.json()["detail"]
+    excepting = await decide(api, pending["id"], "exception", manager(api), {"reason": "Changed my mind."})
+    assert excepting.status_code == 409
+
+
+async def test_declining_again_with_the_same_idempotency_key_answers_the_first_decline(api):
+    pending = await pending_at(api)
+    headers = {**manager(api), "Idempotency-Key": "decline-once-0001"}
+    body = {"reason": "Receipt looks altered."}
+    first = await decide(api, pending["id"], "decline", headers, body)
+    repeated = await decide(api, pending["id"], "decline", headers, body)
+    assert (first.status_code, repeated.status_code) == (200, 200)
+    assert repeated.json() == first.json()
+    assert first.json()["decline_category"] == "other"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({}, "reason"), ({"reason": "   "}, "reason"), ({"reason": "x" * 5001}, "reason"),
+     ({"reason": "Worn.", "category": "grumpy"}, "category")],
+)
+async def test_a_decline_needs_a_bounded_reason_and_a_known_category(api, body, field):
+    pending = await pending_at(api)
+    assert invalid_fields(await decide(api, pending["id"], "decline", manager(api), body)) == [field]
+    assert (await api.client.get(f"/v1/returns/{pending['id']}", headers=manager(api))).json()["status"] == "pending_approval"
+
+
+async def test_a_decline_reaches_the_returns_topic_with_its_category_and_no_free_text(api):
+    pending = await pending_at(api)
+    reason = f"{REASON} ({pending['id']})"
+    body = {"reason": reason, "category": "suspected_abuse"}
+    assert (await decide(api, pending["id"], "decline", manager(api), body)).status_code == 200
+
+    def ours(envelopes):
+        return [e for e in envelopes if str(e.data.return_id) == pending["id"]]
+
+    envelopes = await read_topic(api.platform.kafka_bootstrap_servers, RETURNS, lambda found: len(ours(found)) >= 2)
+    requested, declined = ours(envelopes)
+    assert (type(requested.data).__name__, type(declined.data).__name__) == ("ReturnRequested", "ReturnDeclined")
+    assert declined.type == "retail.return.declined.v1" and declined.subject == pending["id"]
+    assert (declined.data.reason, declined.data.declined_by, declined.data.requested_by) == ("suspected_abuse", MANAGER, "emp-1042")
+    assert declined.data.amount.minor_units == 25_000
+    records = await read_records(api.platform.kafka_bootstrap_servers, RETURNS.name, RETURNS.partitions)
+    assert not [record for record in records if reason.encode() in record.value], "the reason's text stays in the service"

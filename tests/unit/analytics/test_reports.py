@@ -106,6 +106,7 @@ def test_a_report_of_no_windows_counts_nothing_and_has_no_rates():
     assert satisfaction(Sums([])) == Satisfaction(
         complaints_filed=0, by_category={}, by_channel={}, by_severity={}, by_mood={},
         acknowledged=0, resolved=0, first_contact_resolution_rate=None, reopened=0, reopen_rate=None,
+        resolution_steps={}, reopened_by_resolution_step={},
         csat=Csat(surveys_issued=0, answers=0, response_rate=None, mean=None,
                   distribution={"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}),
         time_to_acknowledge=NO_DURATION, time_to_resolve=NO_DURATION,
@@ -115,7 +116,8 @@ def test_a_report_of_no_windows_counts_nothing_and_has_no_rates():
     assert loss_prevention(Sums([])) == LossPrevention(
         return_requests=0, by_kind={}, by_tender={}, without_receipt=0, no_receipt_share=None, decisions={},
         value_euros=0.0, value_euros_by_tender={}, policy_exceptions=0, policy_exception_rate=None,
-        policy_exception_value_euros=0.0, exceptions_by_rule={}, rejections_by_rule={}, signals_raised={},
+        policy_exception_value_euros=0.0, exceptions_by_rule={}, rejections_by_rule={}, declines_by_reason={},
+        signals_raised={},
         signals_by_training={"completed": 0, "not_completed": 0},
     )
 
@@ -313,6 +315,25 @@ def test_decisions_values_exceptions_and_rejections_are_reported():
     assert report.exceptions_by_rule == {"return_window": 1}
     assert report.rejections_by_rule == {"receipt_required": 1, "return_window": 1}
     assert report.signals_raised == {}
+
+
+def test_declines_are_reported_as_a_decision_by_reason_and_give_back_nothing():
+    report = losses(at(r.ReturnRequested), at(r.ReturnRequested, return_id=UUID(int=2)),
+                    at(r.ReturnDeclined), at(r.ReturnDeclined, return_id=UUID(int=2), reason="other"))
+    assert report.decisions == {"declined": 2}
+    assert report.declines_by_reason == {"item_condition": 1, "other": 1}
+    assert report.value_euros == 0
+
+
+def test_the_steps_resolutions_took_are_reported_with_those_of_the_reopened():
+    taken = {"defuse": True, "isolate_core_problem": False, "address_concerns": True}
+    report = satisfied(
+        filed(1), filed(2), resolved(1, timedelta(minutes=20), steps=taken),
+        resolved(2, timedelta(minutes=30), steps={**taken, "address_concerns": False}),
+        at(c.ComplaintReopened, timedelta(minutes=40), complaint_id=complaint(1)),
+    )
+    assert report.resolution_steps == {"address_concerns": 1, "defuse": 2}
+    assert report.reopened_by_resolution_step == {"address_concerns": 1, "defuse": 1}
 
 
 def test_euro_values_add_up_to_the_cent():

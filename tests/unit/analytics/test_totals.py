@@ -176,6 +176,84 @@ def test_a_complaint_reopened_and_resolved_again_counts_two_resolutions_but_time
     )
 
 
+STEPS = ("defuse", "isolate_core_problem", "address_concerns")
+
+
+def steps(*taken: str) -> dict[str, bool]:
+    return {step: step in taken for step in STEPS}
+
+
+def reopened(after: timedelta, **changes: Any) -> c.ComplaintReopened:
+    return example(c.ComplaintReopened, at=FILED + after, **changes)
+
+
+def test_each_step_a_resolution_took_is_counted_and_every_step_is_exposed_from_the_first():
+    totals = counted(
+        filed(), filed(complaint_id=OTHER),
+        resolved(timedelta(minutes=25), steps=steps("defuse", "isolate_core_problem")),
+        resolved(timedelta(hours=2), complaint_id=OTHER, steps=steps("defuse")),
+    )
+    assert {step: value(totals, "retail_resolution_steps", step=step) for step in STEPS} == {
+        "defuse": 2, "isolate_core_problem": 1, "address_concerns": 0
+    }
+    assert sorted(labels["step"] for labels in labelled(totals, "retail_resolution_steps")) == sorted(STEPS)
+    assert sorted(labels["step"] for labels in labelled(totals, "retail_reopened_resolution_steps")) == sorted(STEPS)
+    assert all(value(totals, "retail_reopened_resolution_steps", step=step) == 0 for step in STEPS)
+
+
+def test_a_reopening_counts_the_steps_its_last_resolution_took():
+    totals = counted(
+        filed(), filed(complaint_id=OTHER),
+        resolved(timedelta(minutes=25), steps=steps("defuse")),
+        resolved(timedelta(minutes=30), complaint_id=OTHER, steps=steps(*STEPS)),  # never reopened
+        reopened(timedelta(days=1)),
+        resolved(timedelta(days=2), steps=steps("isolate_core_problem", "address_concerns"), first_contact=False),
+        reopened(timedelta(days=3)),
+    )
+    assert {step: value(totals, "retail_reopened_resolution_steps", step=step) for step in STEPS} == {
+        "defuse": 1, "isolate_core_problem": 1, "address_concerns": 1
+    }
+    assert {step: value(totals, "retail_resolution_steps", step=step) for step in STEPS} == {
+        "defuse": 2, "isolate_core_problem": 2, "address_concerns": 2
+    }
+    assert list(totals.resolved_steps) == [str(OTHER)], "a reopened complaint's steps are counted once"
+
+
+def test_a_closed_complaint_reopened_counts_its_resolutions_steps_too():
+    totals = counted(filed(), resolved(timedelta(minutes=25), steps=steps("address_concerns")),
+                     example(c.ComplaintClosed), reopened(timedelta(days=8)))
+    assert value(totals, "retail_reopened_resolution_steps", step="address_concerns") == 1
+
+
+def test_a_resolution_that_recorded_no_steps_counts_none_and_its_reopening_none_either():
+    totals = counted(filed(), resolved(timedelta(minutes=25), steps=None), reopened(timedelta(days=1)))
+    assert value(totals, "retail_complaints_reopened") == 1
+    assert labelled(totals, "retail_resolution_steps") == labelled(totals, "retail_reopened_resolution_steps") == []
+
+
+def test_a_resolution_without_steps_after_a_reopening_leaves_nothing_to_count_on_the_next():
+    totals = counted(
+        filed(), resolved(timedelta(minutes=25), steps=steps("defuse")), reopened(timedelta(days=1)),
+        resolved(timedelta(days=2), steps=None, first_contact=False), reopened(timedelta(days=3)),
+    )
+    assert value(totals, "retail_reopened_resolution_steps", step="defuse") == 1
+
+
+def test_only_the_latest_resolutions_steps_are_kept_for_a_reopening(monkeypatch):
+    monkeypatch.setattr("services.analytics.domain.totals.MAX_RESOLVED", 2)
+    ids = [UUID(int=n) for n in range(10, 13)]
+    totals = counted(*(resolved(timedelta(minutes=n), complaint_id=i, steps=steps("defuse")) for n, i in enumerate(ids)))
+    assert list(totals.resolved_steps) == [str(i) for i in ids[1:]]
+    counted(reopened(timedelta(days=1), complaint_id=ids[0]), totals=totals)
+    assert value(totals, "retail_reopened_resolution_steps", step="defuse") == 0
+
+
+def test_the_steps_kept_for_a_reopening_survive_storing_the_totals():
+    totals = stored(counted(filed(), resolved(timedelta(minutes=25), steps=steps("isolate_core_problem"))))
+    counted(reopened(timedelta(days=1)), totals=totals)
+    assert value(totals, "retail_reopened_resolution_steps", step="isolate_core_problem") == 1
+
+
 def test_a_closed_complaint_is_forgotten_so_open_complaints_do_not_pile_up():
     totals = counted(filed(), filed(complaint_id=OTHER))
     assert len(totals.open) == 2
@@ -285,10 +363,19 @@ def test_a_policy_exception_counts_its_value_and_each_rule_set_aside():
     assert labelled(totals, "retail_return_rejections") == []
 
 
+def test_a_declined_return_is_counted_by_its_reasons_category_and_gives_back_nothing():
+    totals = counted(example(r.ReturnDeclined), example(r.ReturnDeclined, reason="suspected_abuse"))  # 349.90 each
+    assert value(totals, "retail_returns", kind="refund", tender="cash", decision="declined") == 2
+    assert value(totals, "retail_returns_declined", reason="item_condition") == 1
+    assert value(totals, "retail_returns_declined", reason="suspected_abuse") == 1
+    assert labelled(totals, "retail_returns_value_euros") == []
+
+
 def test_returns_are_counted_by_decision():
-    totals = counted(example(r.ReturnApproved), example(r.ReturnRejected), example(r.ReturnExceptionGranted))
+    totals = counted(example(r.ReturnApproved), example(r.ReturnRejected), example(r.ReturnExceptionGranted),
+                     example(r.ReturnDeclined))
     assert sorted(labels["decision"] for labels in labelled(totals, "retail_returns")) == [
-        "approved", "exception", "rejected"
+        "approved", "declined", "exception", "rejected"
     ]
 
 

@@ -1,4 +1,4 @@
-"""The decision on a return request, and a store manager's later approval or exception, without I/O."""
+"""The decision on a return request, and a store manager's later approval, decline or exception, without I/O."""
 
 from datetime import date
 
@@ -9,6 +9,7 @@ from services.complaints.domain.returns import (
     NoExceptionInThisStatus,
     NoRuleToExcept,
     NotPendingApproval,
+    NotPendingToDecline,
     PolicyResult,
     PurchasedInTheFuture,
     ReturnDecision,
@@ -19,6 +20,7 @@ from services.complaints.domain.returns import (
     check_currency,
     check_paperwork,
     decide,
+    decline,
     grant_exception,
 )
 from services.shared.errors import Conflict, InvalidField
@@ -120,7 +122,8 @@ def test_a_pending_request_is_approved_by_the_store_manager():
     assert approve(ReturnStatus.pending_approval, "mgr-0007") == ReturnDecision(ReturnStatus.approved, "mgr-0007")
 
 
-@pytest.mark.parametrize("status", [ReturnStatus.approved, ReturnStatus.rejected, ReturnStatus.exception_granted])
+@pytest.mark.parametrize("status", [ReturnStatus.approved, ReturnStatus.rejected, ReturnStatus.exception_granted,
+                                    ReturnStatus.declined])
 def test_only_a_pending_request_can_be_approved(status):
     with pytest.raises(NotPendingApproval) as refused:
         approve(status, "mgr-0007")
@@ -141,7 +144,22 @@ def test_a_rejected_request_gets_its_exception_whatever_rules_it_broke():
     assert grant_exception(ReturnStatus.rejected, (), "mgr-0007").status is ReturnStatus.exception_granted
 
 
-@pytest.mark.parametrize("status", [ReturnStatus.approved, ReturnStatus.exception_granted])
+def test_a_pending_request_is_declined_by_the_store_manager():
+    assert decline(ReturnStatus.pending_approval, "mgr-0007") == ReturnDecision(ReturnStatus.declined, "mgr-0007")
+    assert decline(ReturnStatus.pending_approval, "mgr-0007").decided
+
+
+@pytest.mark.parametrize("status", [ReturnStatus.approved, ReturnStatus.rejected, ReturnStatus.exception_granted,
+                                    ReturnStatus.declined])
+def test_only_a_pending_request_can_be_declined_and_the_refusal_names_its_status(status):
+    with pytest.raises(NotPendingToDecline) as refused:
+        decline(status, "mgr-0007")
+    assert isinstance(refused.value, Conflict)
+    assert refused.value.current is status
+    assert str(refused.value) == f"only a pending_approval request can be declined; this one is {status}"
+
+
+@pytest.mark.parametrize("status", [ReturnStatus.approved, ReturnStatus.exception_granted, ReturnStatus.declined])
 def test_a_decided_request_gets_no_exception(status):
     with pytest.raises(NoExceptionInThisStatus) as refused:
         grant_exception(status, (PolicyRule.return_window,), "mgr-0007")

@@ -10,7 +10,7 @@ from services.escalation.domain import proposals
 from services.escalation.domain.proposals import Problem, Proposal
 from services.escalation.events import derived_id
 from services.shared.events.coordination import (
-    Decision, Evidence, PolicyDecided, PolicyProposed, ProblemAcknowledged, ProblemDetected,
+    Decision, Evidence, PolicyChange, PolicyDecided, PolicyProposed, ProblemAcknowledged, ProblemDetected,
 )
 from services.shared.principal import Principal, Role
 from services.shared.topics import COORDINATION
@@ -22,12 +22,14 @@ EVIDENCE = Evidence.model_validate(
 )
 COORDINATOR = Principal(sub="rc-0001", role=Role.regional_coordinator, region_id=REGION)
 SENIOR = Principal(sub="sm-0001", role=Role.senior_manager)
+LONGER_WINDOW = PolicyChange(return_window_days=30)
 
 
 def problem(acknowledged: bool = False, proposal: str | None = None) -> Problem:
     """A detected problem; `proposal` is the status of a proposal made of it, if any."""
     made = None if proposal is None else Proposal(
-        proposal_id=derived_id(PROBLEM_ID, "proposal"), title="t", proposal="p", by="rc-0001", at=NOW, status=proposal,
+        proposal_id=derived_id(PROBLEM_ID, "proposal"), title="t", proposal="p", change=LONGER_WINDOW, by="rc-0001",
+        at=NOW, status=proposal,
     )
     return Problem(
         problem_id=PROBLEM_ID, evidence=EVIDENCE, detected_at=NOW,
@@ -54,12 +56,14 @@ def test_acknowledging_an_acknowledged_problem_changes_nothing():
 
 
 def test_proposing_acknowledges_the_problem_and_carries_its_evidence():
-    acknowledged, proposed = proposals.propose(REGION, problem(), "Longer returns", "Allow 30 days.", COORDINATOR, NOW)
+    acknowledged, proposed = proposals.propose(
+        REGION, problem(), "Longer returns", "Allow 30 days.", COORDINATOR, NOW, LONGER_WINDOW
+    )
     assert isinstance(acknowledged.event, ProblemAcknowledged)
     assert isinstance(proposed.event, PolicyProposed)
     assert proposed.event.proposal_id == derived_id(PROBLEM_ID, "proposal")
-    assert (proposed.event.title, proposed.event.proposal, proposed.event.evidence) == (
-        "Longer returns", "Allow 30 days.", EVIDENCE,
+    assert (proposed.event.title, proposed.event.proposal, proposed.event.evidence, proposed.event.change) == (
+        "Longer returns", "Allow 30 days.", EVIDENCE, LONGER_WINDOW,
     )
     assert proposed.id == derived_id(PROBLEM_ID, "proposed")
 
@@ -76,12 +80,17 @@ def test_a_problem_gets_one_proposal():
     assert str(raised.value) == f"problem {PROBLEM_ID} already has proposal {derived_id(PROBLEM_ID, 'proposal')}"
 
 
-def test_deciding_publishes_the_decision_under_the_proposals_id():
+def test_a_proposal_without_a_change_is_advice():
+    _, proposed = proposals.propose(REGION, problem(), "t", "p", COORDINATOR, NOW)
+    assert proposed.event.change is None
+
+
+def test_deciding_publishes_the_decision_with_the_proposals_change_under_the_proposals_id():
     (out,) = proposals.decide(REGION, problem(proposal="proposed"), Decision.accepted, "Yes.", SENIOR, NOW)
     proposal_id = derived_id(PROBLEM_ID, "proposal")
     assert out.event == PolicyDecided(
         region_id=REGION, problem_id=PROBLEM_ID, proposal_id=proposal_id, decision=Decision.accepted,
-        rationale="Yes.", by="sm-0001", at=NOW,
+        rationale="Yes.", change=LONGER_WINDOW, proposed_by="rc-0001", by="sm-0001", at=NOW,
     )
     assert out.id == derived_id(proposal_id, "decided")
 

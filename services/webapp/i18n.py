@@ -1,0 +1,35 @@
+"""The app's words in English and Finnish, from the files in i18n/: a page asks for a text by its key,
+and a key missing from a language falls back to English (a test keeps the files complete)."""
+
+import json
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = ("en", "fi")
+DEFAULT = "en"
+FILES = Path(__file__).parent / "i18n"
+
+
+@cache
+def catalog(language: str) -> dict[str, str]:
+    return json.loads((FILES / f"{language}.json").read_text(encoding="utf-8"))
+
+
+def translator(language: str):
+    words, fallback = catalog(language), catalog(DEFAULT)
+
+    def t(key: str, **values: object) -> str:
+        return words.get(key, fallback.get(key, key)).format(**values)
+
+    return t
+
+
+def chosen(cookie: str | None, accept_language: str | None) -> str:
+    """The language a person chose (a cookie), else the first of theirs we have, else English."""
+    if cookie in LANGUAGES:
+        return cookie
+    for part in (accept_language or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT

@@ -1,0 +1,54 @@
+"""E-mail to an internationalised address (aino.mäkinen@…) on a real SMTP server (aiosmtpd): sent with
+SMTPUTF8 where the relay takes it, refused as a failure of the e-mail channel (so the next channel is
+tried) where it does not — never an error that stops the sender."""
+
+import uuid
+from datetime import UTC, datetime
+
+import aiosmtplib
+import pytest
+from aiosmtpd.controller import Controller
+
+from services.shared.delivery.channels import ChannelSettings, Message
+from services.shared.delivery.email import Mailer
+from tests.support.infra import free_port
+
+ADDRESS = "aino.mäkinen@example.com"
+
+
+class Kept:
+    def __init__(self) -> None:
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture(params=[True, False], ids=["smtputf8", "ascii-only"])
+def relay(request):
+    kept, port = Kept(), free_port()
+    controller = Controller(kept, hostname="127.0.0.1", port=port, enable_SMTPUTF8=request.param)
+    controller.start()
+    yield request.param, kept, port
+    controller.stop()
+
+
+async def test_an_international_address_is_sent_where_the_relay_takes_it_and_refused_cleanly_elsewhere(relay):
+    takes_utf8, kept, port = relay
+    mailer = Mailer(ChannelSettings(smtp_port=port))
+    handed = []
+
+    async def handing_over() -> None:
+        handed.append(True)
+
+    send = mailer.send(uuid.uuid4(), ADDRESS, Message("Kysely: miten onnistuimme?", "Hei Äijä, kiitos!", "Kysely"),
+                       datetime.now(UTC), handing_over)
+    if takes_utf8:
+        await send
+        [envelope] = kept.envelopes
+        assert envelope.rcpt_tos == [ADDRESS] and "Äijä".encode() in envelope.original_content
+    else:
+        with pytest.raises(aiosmtplib.SMTPNotSupported, match="SMTPUTF8"):
+            await send
+        assert handed == [] and kept.envelopes == []  # refused before anything was in flight
