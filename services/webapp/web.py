@@ -1,0 +1,110 @@
+"""What every page of the app shares: rendering a template in the person's language under the app's
+policy, the signed-in person (their session), the CSRF check of a form, and calling another
+service's API as that person."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from services.shared.clock import Clock
+from services.shared.events import complaints as c
+from services.shared.settings import PlatformSettings
+from services.webapp import i18n
+from services.webapp.session import COOKIE, Session
+from services.webapp.settings import WebappSettings
+
+HERE = Path(__file__).parent
+PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
+               "base-uri 'none'")
+CHOICES = {"category": c.Category, "severity": c.Severity, "mood": c.Mood, "channel": c.Channel, "technique": c.Technique,
+           "outcome": c.Outcome}
+# The API's errors of a common kind, said in the person's language.
+ERRORS = {"missing": "error.required", "string_too_short": "error.required", "value_error": "error.invalid",
+          "enum": "error.choose", "string_too_long": "error.too_long", "string_pattern_mismatch": "error.invalid"}
+
+
+class SignIn(Exception):  # noqa: N818 - a redirect, not an error
+    """The person has no (valid) session: to the sign-in."""
+
+
+class Refused(Exception):  # noqa: N818 - shown to the person
+    """A form the app refuses outright (a missing or wrong CSRF token)."""
+
+
+@dataclass
+class Web:
+    settings: WebappSettings
+    platform: PlatformSettings
+    clock: Clock
+    apis: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    templates: Environment = field(default_factory=lambda: Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"])))
+
+    @property
+    def key(self) -> bytes:
+        return self.settings.session_key.get_secret_value().encode()
+
+    def page(self, request: Request, name: str, status: int = 200, session: Session | None = None, **context) -> HTMLResponse:
+        lang = language(request)
+        html = self.templates.get_template(name).render(
+            t=i18n.translator(lang), lang=lang, session=session, csrf=session.csrf(self.key) if session else "",
+            choices=CHOICES, path=request.url.path, **context,
+        )
+        return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_POLICY,
+                                                                "Cache-Control": "no-store"})
+
+    def checked(self, session: Session, csrf: object) -> None:
+        if csrf != session.csrf(self.key):
+            raise Refused()
+
+    async def api(self, name: str, method: str, path: str, session: Session, **kwargs) -> httpx.Response:
+        """The service's answer to the person's request; their session is over if the service says so."""
+        headers = {"Authorization": f"Bearer {session.token}", "Accept-Language": "en"}
+        response = await self.apis[name].request(method, path, headers=headers, **kwargs)
+        if response.status_code == 401:
+            raise SignIn()
+        return response
+
+
+def language(request: Request) -> str:
+    return i18n.chosen(request.cookies.get("lang"), request.headers.get("accept-language"))
+
+
+def field_errors(request: Request, response: httpx.Response) -> dict[str, str]:
+    """The API's answer as messages per form field (the last part of each error's location), in the
+    person's language where the kind of error is a common one; an error about no field in particular
+    under "form"."""
+    t = i18n.translator(language(request))
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return {"form": f"HTTP {response.status_code}"}
+    if isinstance(detail, list):
+        errors = {}
+        for error in detail:
+            location = [str(part) for part in error.get("loc", []) if part != "body"]
+            said = t(ERRORS[error.get("type")]) if error.get("type") in ERRORS else error.get("msg", "invalid")
+            errors.setdefault(location[-1] if location else "form", said)
+        return errors
+    return {"form": str(detail)}
+
+
+def _web(request: Request) -> Web:
+    return request.app.state.web
+
+
+def _signed_in(request: Request) -> Session:
+    web = _web(request)
+    session = Session.decode(request.cookies.get(COOKIE), web.key, web.clock())
+    if session is None:
+        raise SignIn()
+    return session
+
+
+App = Annotated[Web, Depends(_web)]
+Person = Annotated[Session, Depends(_signed_in)]
