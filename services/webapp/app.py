@@ -16,7 +16,7 @@ from services.shared.web import create_app
 from services.webapp.pages import front_line, signin
 from services.webapp.session import COOKIE
 from services.webapp.settings import DEVELOPMENT_SESSION_KEY, WebappSettings
-from services.webapp.web import HERE, Person, Refused, SignIn, Web
+from services.webapp.web import HERE, Person, Refused, SignIn, Web, home
 
 VERSION = "0.1.0"
 
@@ -59,7 +59,7 @@ def build_app(settings: WebappSettings, platform: PlatformSettings, clock: Clock
         return web.page(request, "message.html", 403, title_key="refused.title", text_key="refused.text")
 
     @app.get("/", include_in_schema=False)
-    async def home(_session: Person) -> Response:
-        return RedirectResponse("/queue", status_code=303)
+    async def start(session: Person) -> Response:
+        return RedirectResponse(home(session.role), status_code=303)
 
     return app

@@ -1,5 +1,6 @@
-"""The app's words in English and Finnish, from the files in i18n/: a page asks for a text by its key,
-and a key missing from a language falls back to English (a test keeps the files complete)."""
+"""The app's words in English and Finnish, from the files in i18n/<language>/ (one per part of the app,
+merged): a page asks for a text by its key, and a key missing from a language falls back to English
+(a test keeps the languages complete)."""
 
 import json
 from functools import cache
@@ -12,7 +13,13 @@ FILES = Path(__file__).parent / "i18n"
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    return json.loads((FILES / f"{language}.json").read_text(encoding="utf-8"))
+    words: dict[str, str] = {}
+    for part in sorted((FILES / language).glob("*.json")):
+        found = json.loads(part.read_text(encoding="utf-8"))
+        if clash := words.keys() & found.keys():
+            raise ValueError(f"{part.name} defines {sorted(clash)} again")
+        words |= found
+    return words
 
 
 def translator(language: str):

@@ -28,6 +28,18 @@ ERRORS = {"missing": "error.required", "string_too_short": "error.required", "va
           "enum": "error.choose", "string_too_long": "error.too_long", "string_pattern_mismatch": "error.invalid"}
 
 
+# Each role's pages in the header, in order (a path and its words' key), and where a sign-in lands.
+FRONT_LINE_NAV = (("/queue", "nav.queue"), ("/complaints/new", "nav.file"))
+NAV: dict[str, tuple[tuple[str, str], ...]] = {
+    "associate": FRONT_LINE_NAV, "call_centre_agent": FRONT_LINE_NAV, "coordinator": FRONT_LINE_NAV,
+    "store_manager": FRONT_LINE_NAV, "regional_coordinator": FRONT_LINE_NAV, "senior_manager": FRONT_LINE_NAV,
+}
+
+
+def home(role: str) -> str:
+    return NAV.get(role, FRONT_LINE_NAV)[0][0]
+
+
 class SignIn(Exception):  # noqa: N818 - a redirect, not an error
     """The person has no (valid) session: to the sign-in."""
 
@@ -53,7 +65,7 @@ class Web:
         lang = language(request)
         html = self.templates.get_template(name).render(
             t=i18n.translator(lang), lang=lang, session=session, csrf=session.csrf(self.key) if session else "",
-            choices=CHOICES, path=request.url.path, **context,
+            choices=CHOICES, path=request.url.path, nav=NAV.get(session.role, ()) if session else (), **context,
         )
         return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_POLICY,
                                                                 "Cache-Control": "no-store"})

@@ -11,6 +11,7 @@ TEMPLATES = FILES.parent / "templates"
 def test_both_languages_have_every_key_and_no_empty_text():
     keys = {language: set(catalog(language)) for language in LANGUAGES}
     assert keys["fi"] == keys["en"], keys["fi"] ^ keys["en"]
+    assert {p.name for p in (FILES / "fi").glob("*.json")} == {p.name for p in (FILES / "en").glob("*.json")}
     assert all(text.strip() for language in LANGUAGES for text in catalog(language).values())
 
 
@@ -24,4 +25,4 @@ def test_the_language_is_the_chosen_one_else_the_browsers_else_english():
     assert chosen("fi", "en-GB") == "fi"
     assert chosen(None, "sv-FI, fi;q=0.8, en;q=0.5") == "fi"
     assert chosen("de", "de-DE") == "en"
-    assert json.loads((FILES / "fi.json").read_text(encoding="utf-8"))["nav.queue"] == "Jono"
+    assert json.loads((FILES / "fi" / "common.json").read_text(encoding="utf-8"))["nav.queue"] == "Jono"
