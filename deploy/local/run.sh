@@ -79,7 +79,7 @@ services+=($!)
 start notifications notifications "$bin/python" -m services.notifications  # looks recipients up in the scheduling API
 # The staff web app calls the APIs as the signed-in person: no Kafka user.
 WEBAPP_COMPLAINTS_URL=$complaints WEBAPP_SCHEDULING_URL=$scheduling \
-  WEBAPP_NOTIFICATIONS_URL=http://127.0.0.1:${NOTIFICATIONS_PORT:-8009} \
+  WEBAPP_NOTIFICATIONS_URL=http://127.0.0.1:${NOTIFICATIONS_PORT:-8009} WEBAPP_BOARDS_URL=http://127.0.0.1:${ESCALATION_PORT:-8002} \
   setsid "$bin/python" -m services.webapp >>"$data/webapp.log" 2>&1 &
 services+=($!)
 

@@ -79,13 +79,25 @@ def verify_token(token: str, settings: PlatformSettings) -> Principal:
 async def authenticate(token: str, settings: PlatformSettings, keys: SigningKeys | None) -> Principal:
     """The caller of a token from the identity provider (with its `keys`), or of one signed with the
     shared key. Raises `AuthError`, or `KeysUnavailable` when the provider's keys cannot be had."""
-    header = _header(token)
-    algorithm = header.get("alg")
+    algorithm = _header(token).get("alg")
     if algorithm == ALGORITHM or keys is None:
         return verify_token(token, settings)
     if algorithm not in settings.oidc_algorithms:
         accepted = ", ".join([ALGORITHM, *settings.oidc_algorithms])
         raise AuthError(f"token algorithm {algorithm!r} is not accepted; tokens are signed with {accepted}")
+    return principal_from_claims(await provider_claims(token, settings, keys), settings)
+
+
+async def provider_claims(token: str, settings: PlatformSettings, keys: SigningKeys,
+                          audience: str | None = None) -> dict[str, Any]:
+    """The claims of a token the identity provider signed, once its signature (by a key it publishes),
+    issuer, expiry and audience are checked: `audience`, else RETAIL_OIDC_AUDIENCE (a web app checks
+    its ID tokens against its own client id). Raises `AuthError`, or `KeysUnavailable`."""
+    header = _header(token)
+    algorithm = header.get("alg")
+    if algorithm not in settings.oidc_algorithms:
+        accepted = ", ".join(settings.oidc_algorithms)
+        raise AuthError(f"token algorithm {algorithm!r} is not accepted; the identity provider signs with {accepted}")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise AuthError("the token names no signing key (kid)")
@@ -93,8 +105,7 @@ async def authenticate(token: str, settings: PlatformSettings, keys: SigningKeys
         key = await keys.get(kid)
     except UnknownKey:
         raise AuthError("the token is signed with a key the identity provider does not publish") from None
-    claims = _decode(token, key, algorithm, settings.oidc_audience, settings.oidc_issuer, settings.oidc_leeway_s)
-    return principal_from_claims(claims, settings)
+    return _decode(token, key, algorithm, audience or settings.oidc_audience, settings.oidc_issuer, settings.oidc_leeway_s)
 
 
 def principal_from_claims(claims: Mapping[str, Any], settings: PlatformSettings) -> Principal:

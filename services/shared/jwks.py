@@ -9,6 +9,7 @@ so a provider's outage does not sign everyone out."""
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import jwt
@@ -74,7 +75,7 @@ class SigningKeys:
     async def _fetch(self) -> dict[str, jwt.PyJWK]:
         async with httpx.AsyncClient(transport=self.transport, timeout=self.settings.oidc_timeout_s) as client:
             if self.jwks_url is None:
-                self.jwks_url = await _discover(client, self.settings.oidc_issuer)
+                self.jwks_url = endpoint(await discover(client, self.settings.oidc_issuer), "jwks_uri")
             response = await client.get(self.jwks_url)
             response.raise_for_status()
             document = response.json()
@@ -86,14 +87,19 @@ class SigningKeys:
         return {key.key_id: key for key in jwt.PyJWKSet(published).keys}
 
 
-async def _discover(client: httpx.AsyncClient, issuer: str) -> str:
-    """The JWKS URL from the issuer's discovery document, which must name the same issuer (OpenID
-    Connect Discovery 1.0, section 4.3)."""
+async def discover(client: httpx.AsyncClient, issuer: str) -> dict[str, Any]:
+    """The issuer's discovery document, which must name the same issuer (OpenID Connect Discovery 1.0,
+    section 4.3): where its keys are, and where people sign in and out."""
     response = await client.get(issuer.rstrip("/") + DISCOVERY_PATH)
     response.raise_for_status()
     document = response.json()
     if not isinstance(document, dict) or document.get("issuer") != issuer:
         raise NotADocument(f"the discovery document of {issuer} names another issuer")
-    if not isinstance(jwks_url := document.get("jwks_uri"), str):
-        raise NotADocument(f"the discovery document of {issuer} has no jwks_uri")
-    return jwks_url
+    return document
+
+
+def endpoint(document: dict[str, Any], name: str) -> str:
+    """A URL the discovery document must give, such as its `jwks_uri`."""
+    if not isinstance(url := document.get(name), str):
+        raise NotADocument(f"the discovery document of {document['issuer']} has no {name}")
+    return url

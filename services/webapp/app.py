@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from services.shared.clock import Clock, utc_now
 from services.shared.settings import Environment, PlatformSettings, check_production_key
 from services.shared.web import create_app
-from services.webapp.pages import front_line, signin
+from services.webapp.pages import front_line, manager, senior, signin
 from services.webapp.session import COOKIE
 from services.webapp.settings import DEVELOPMENT_SESSION_KEY, WebappSettings
 from services.webapp.web import HERE, Person, Refused, SignIn, Web, home
@@ -28,12 +28,14 @@ def build_app(settings: WebappSettings, platform: PlatformSettings, clock: Clock
         check_production_key("WEBAPP_SESSION_KEY", settings.session_key, DEVELOPMENT_SESSION_KEY)
         if settings.development_sign_in:
             raise ValueError("WEBAPP_DEVELOPMENT_SIGN_IN must be false in production")
+    if settings.oidc_client_id and not platform.oidc_issuer:
+        raise ValueError("WEBAPP_OIDC_CLIENT_ID needs RETAIL_OIDC_ISSUER: the provider people sign in with")
     web, transports = Web(settings, platform, clock), transports or {}
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         for name, url in (("complaints", settings.complaints_url), ("scheduling", settings.scheduling_url),
-                          ("notifications", settings.notifications_url)):
+                          ("notifications", settings.notifications_url), ("boards", settings.boards_url)):
             web.apis[name] = httpx.AsyncClient(base_url=url, transport=transports.get(name), timeout=settings.http_timeout_s)
         try:
             yield
@@ -45,7 +47,7 @@ def build_app(settings: WebappSettings, platform: PlatformSettings, clock: Clock
                      version=VERSION)
     app.state.web = web
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for pages in (signin, front_line):
+    for pages in (signin, front_line, senior, manager):
         app.include_router(pages.router)
 
     @app.exception_handler(SignIn)

@@ -1,4 +1,6 @@
-from pydantic import Field, SecretStr
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 from services.shared.settings import settings_config
@@ -15,6 +17,9 @@ class WebappSettings(BaseSettings):
     complaints_url: str = Field("http://127.0.0.1:8001", description="The complaints API.")
     scheduling_url: str = Field("http://127.0.0.1:8006", description="The scheduling API (the people of the sign-in).")
     notifications_url: str = Field("http://127.0.0.1:8009", description="The notifications API (what reached whom).")
+    boards_url: str = Field(
+        "http://127.0.0.1:8002", description="The escalation service's boards API (regions' boards, proposals)."
+    )
     http_timeout_s: float = Field(5.0, gt=0, description="How long a call to another service's API may take.")
     session_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_SESSION_KEY),
@@ -28,3 +33,38 @@ class WebappSettings(BaseSettings):
         True, description="Offer the development sign-in, which picks a person of the staff directory; refused in production."
     )
     page_size: int = Field(50, ge=1, le=200, description="Complaints a list shows at once.")
+    oidc_client_id: str | None = Field(
+        None, description="The app's client id at the identity provider of RETAIL_OIDC_ISSUER: set, people sign in there "
+        "(authorization code with PKCE); unset, the app offers no such sign-in.",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="The client's secret, for a confidential client (sent to the token endpoint with HTTP Basic); "
+        "unset: a public client, which PKCE alone protects.",
+    )
+    oidc_redirect_url: str | None = Field(
+        None, description="The public URL of the app's /signin/callback, as registered with the provider; required with "
+        "WEBAPP_OIDC_CLIENT_ID.",
+    )
+    oidc_scopes: list[str] = Field(
+        ["openid", "profile"], description='The scopes asked of the provider, as JSON; "openid" among them.'
+    )
+    oidc_authorize_params: dict[str, str] = Field(
+        {}, description='Further parameters of the request that sends people to the provider, as JSON, such as '
+        '{"audience": "retail-care-api"} where the provider issues an access token for the APIs only when asked (Auth0).',
+    )
+    oidc_provider_name: str | None = Field(
+        None, description='The provider on the sign-in button, "Sign in with <name>"; unset: "with your work account".'
+    )
+    oidc_sign_in_minutes: int = Field(
+        10, ge=1, le=60, description="How long a person may take at the provider's sign-in before it must start again."
+    )
+
+    @model_validator(mode="after")
+    def _a_client_is_configured_whole(self) -> "WebappSettings":
+        if self.oidc_client_id is None:
+            return self
+        if not self.oidc_redirect_url or urlsplit(self.oidc_redirect_url).path != "/signin/callback":
+            raise ValueError("WEBAPP_OIDC_CLIENT_ID needs WEBAPP_OIDC_REDIRECT_URL, the public URL of /signin/callback")
+        if "openid" not in self.oidc_scopes:
+            raise ValueError('WEBAPP_OIDC_SCOPES must include "openid"')
+        return self

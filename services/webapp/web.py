@@ -32,7 +32,10 @@ ERRORS = {"missing": "error.required", "string_too_short": "error.required", "va
 FRONT_LINE_NAV = (("/queue", "nav.queue"), ("/complaints/new", "nav.file"))
 NAV: dict[str, tuple[tuple[str, str], ...]] = {
     "associate": FRONT_LINE_NAV, "call_centre_agent": FRONT_LINE_NAV, "coordinator": FRONT_LINE_NAV,
-    "store_manager": FRONT_LINE_NAV, "regional_coordinator": FRONT_LINE_NAV, "senior_manager": FRONT_LINE_NAV,
+    "store_manager": (("/manager/board", "manager.nav.board"), ("/manager/returns", "manager.nav.returns"),
+                      ("/manager/pages", "manager.nav.pages"), ("/manager/schedule", "manager.nav.schedule"), FRONT_LINE_NAV[0]),
+    "regional_coordinator": FRONT_LINE_NAV,
+    "senior_manager": (("/chain", "nav.chain"), ("/proposals", "nav.proposals"), ("/policy", "nav.policy")),
 }
 
 
@@ -65,7 +68,8 @@ class Web:
         lang = language(request)
         html = self.templates.get_template(name).render(
             t=i18n.translator(lang), lang=lang, session=session, csrf=session.csrf(self.key) if session else "",
-            choices=CHOICES, path=request.url.path, nav=NAV.get(session.role, ()) if session else (), **context,
+            choices=CHOICES, path=request.url.path,
+            here=request.url.path + (f"?{request.url.query}" if request.url.query else ""), nav=NAV.get(session.role, ()) if session else (), **context,
         )
         return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_POLICY,
                                                                 "Cache-Control": "no-store"})

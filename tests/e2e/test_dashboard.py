@@ -1,9 +1,12 @@
 """The regional coordinators' dashboard in headless Chromium, served by the boards API as its own
 process and fed by the escalation worker and the complaints service's real API: the region's
 complaints live, breaches as the worker's clock passes deadlines, a policy proposal made from a
-detected common problem, one board for all of a region's coordinators and nothing of another region."""
+detected common problem, one board for all of a region's coordinators and nothing of another region;
+a coordinator narrows, sorts and groups a busy board and reads each site's last day from its chart,
+on a phone as on a desk."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
@@ -13,12 +16,14 @@ from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, ROSTER
 from tests.support import eventually, read_topic
+from tests.support.browser import screenshots, serious_violations
 from tests.support.complaints import add_stores, reject_returns
 from tests.support.escalation import publish_roster, tick
 from tests.support.infra import kafka_broker
 
 REGION, STORES = "lappi", ["rov-keskusta", "rov-prisma", "kemi-pohjoinen"]
 OTHER_REGION, OTHER_STORE = "pirkanmaa", "tre-koskikeskus"
+BUSY_REGION, CITY, MALL = "kainuu", "kaj-keskusta", "kaj-prisma"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
@@ -89,11 +94,11 @@ async def shown_ids(page: Page) -> list[str]:
     return await page.locator("#complaints tr").evaluate_all("rows => rows.map((r) => r.dataset.complaintId)")
 
 
-async def file(api, store: str, email: str) -> str:
+async def file(api, store: str, email: str, severity: str = "medium", region: str = REGION) -> str:
     """Files a complaint at one of the region's stores as its associate; returns its id."""
-    response = await api.client.post("/v1/complaints", headers=api.token(Role.associate, store, region=REGION), json={
+    response = await api.client.post("/v1/complaints", headers=api.token(Role.associate, store, region=region), json={
         "store_id": store, "customer": {"name": "Aila Niemi", "email": email}, "channel": "in_store",
-        "category": "product_quality", "severity": "medium", "mood": "upset", "description": "The kettle leaks.",
+        "category": "product_quality", "severity": severity, "mood": "upset", "description": "The kettle leaks.",
     })
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -205,4 +210,109 @@ async def test_a_coordinator_of_another_region_who_names_this_region_is_signed_o
         await expect(page.locator("#complaints tr")).to_have_count(0)
         await expect(page.locator("#problems .problem")).to_have_count(0)
         await expect(page.locator("#status")).to_have_text("offline")
+        assert watched.problems == []
+
+
+async def board_of(boards, region: str) -> dict:
+    response = await boards.board(region, Role.senior_manager)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def no_serious_violations(page: Page, name: str) -> None:
+    await screenshots(page, name)
+    for width in ({"width": 390, "height": 844}, {"width": 1280, "height": 900}):
+        await page.set_viewport_size(width)
+        assert await serious_violations(page) == [], (name, width)
+        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth"), (name, width, "scrolls sideways")
+
+
+async def test_a_coordinator_narrows_sorts_and_groups_a_busy_board_and_reads_each_sites_day_from_its_chart(
+    api, platform, worker, boards, browser: Browser
+):
+    await add_stores(api, BUSY_REGION, [CITY, MALL])
+    breached = {CITY: [await file(api, CITY, "a@example.com", region=BUSY_REGION),
+                       await file(api, CITY, "b@example.com", "high", region=BUSY_REGION)],
+                MALL: [await file(api, MALL, "c@example.com", region=BUSY_REGION)]}
+    deadlines = [(await routed(platform, each)).acknowledge_by for ids in breached.values() for each in ids]
+    await tick(platform, max(deadlines) + timedelta(seconds=10))
+    await eventually(lambda: worker.has_read(CLOCK, COMPLAINTS), timeout_s=90, what="the worker to read the tick")
+    calm = await file(api, CITY, "d@example.com", "low", region=BUSY_REGION)
+    paged = await file(api, MALL, "e@example.com", "critical", region=BUSY_REGION)
+
+    async with await browser.new_context() as context:
+        page, watched = await sign_in(context, boards, boards.token(Role.regional_coordinator, BUSY_REGION, "rc-kainuu-1"))
+        await expect(page.locator("#complaints tr")).to_have_count(5, timeout=LIVE_MS)
+        await expect(page.locator("#breached-count")).to_have_text("3", timeout=LIVE_MS)
+
+        # one site, breached only, the second by keyboard
+        await page.get_by_label("Site", exact=True).select_option(CITY)
+        await page.get_by_label("Breached only").focus()
+        await page.keyboard.press("Space")
+        await expect(page.locator("#complaints tr")).to_have_count(2)
+        assert set(await shown_ids(page)) == set(breached[CITY])
+        await expect(page.locator("#shown")).to_contain_text("Showing 2 of 5")
+        await no_serious_violations(page, "dashboard-filtered")
+
+        # the board moves on under the filters, which stay as the coordinator set them
+        newest = await file(api, CITY, "f@example.com", region=BUSY_REGION)
+        await expect(page.locator("#open-count")).to_have_text("6", timeout=LIVE_MS)
+        await expect(page.locator("#shown")).to_contain_text("Showing 2 of 6")
+        assert set(await shown_ids(page)) == set(breached[CITY])
+        await expect(page.get_by_label("Site", exact=True)).to_have_value(CITY)
+        await expect(page.get_by_label("Breached only")).to_be_checked()
+
+        # the site's last day, read from the chart's table of numbers
+        chart = page.locator("#chart figure")
+        await expect(chart).to_have_count(1)
+        await expect(chart).to_have_attribute("data-store-id", CITY)
+        await expect(chart.locator("figcaption")).to_contain_text("now 4 open, 2 breached")
+        await expect(chart.locator("svg")).to_have_attribute("aria-label", re.compile("now 4 open, 2 breached"))
+        await chart.get_by_text("Hour by hour").click()
+        numbers = chart.get_by_role("table")
+        await expect(numbers.locator("tbody tr")).to_have_count(24)
+        now = numbers.locator("tbody tr").last
+        await expect(now.locator("th")).to_have_text("now")
+        await expect(now.locator("td")).to_have_text(["4", "2"])
+        assert await numbers.locator("tbody tr").first.locator("td").all_text_contents() == ["0", "0"]
+
+        await page.get_by_label("Breached only").uncheck()
+        await expect(page.locator("#complaints tr")).to_have_count(4)
+        assert set(await shown_ids(page)) == {*breached[CITY], calm, newest}
+        await page.get_by_label("Paged only").check()
+        await page.get_by_label("Site", exact=True).select_option("")
+        assert await shown_ids(page) == [paged]
+        await page.get_by_role("button", name="Show all").click()
+        await expect(page.locator("#complaints tr")).to_have_count(6)
+        await expect(page.locator("#chart figure")).to_have_count(2)
+        await expect(page.locator(f'#chart figure[data-store-id="{MALL}"] figcaption')).to_contain_text("now 2 open, 1 breached")
+        await expect(page.locator(f'#chart figure[data-store-id="{CITY}"] details')).to_have_attribute("open", "")
+
+        # sorted by deadline: the resolve-by column, by keyboard, ascending then descending
+        on_board = (await board_of(boards, BUSY_REGION))["complaints"]  # ties keep the board's order either way
+        by_deadline = sorted(on_board, key=lambda c: datetime.fromisoformat(c["resolve_by"]))
+        latest_first = sorted(on_board, key=lambda c: datetime.fromisoformat(c["resolve_by"]), reverse=True)
+        header = page.get_by_role("columnheader", name="Resolve by")
+        await header.get_by_role("button").focus()
+        await page.keyboard.press("Enter")
+        await expect(header).to_have_attribute("aria-sort", "ascending")
+        assert await shown_ids(page) == [c["complaint_id"] for c in by_deadline]
+        await header.get_by_role("button").click()
+        await expect(header).to_have_attribute("aria-sort", "descending")
+        assert await shown_ids(page) == [c["complaint_id"] for c in latest_first]
+
+        # grouped by site, each group in the chosen order, its header with its counts
+        await page.get_by_label("Group by site").check()
+        await expect(page.locator("#complaints tr.group")).to_have_text([
+            f"{CITY} · 4 complaints · 2 breached", f"{MALL} · 2 complaints · 1 breached",
+        ])
+        grouped = await page.locator("#complaints tr").evaluate_all(
+            "rows => rows.map((r) => r.dataset.site ? 'site:' + r.dataset.site : r.dataset.complaintId)")
+        assert grouped == [f"site:{CITY}", *[c["complaint_id"] for c in latest_first if c["store_id"] == CITY],
+                           f"site:{MALL}", *[c["complaint_id"] for c in latest_first if c["store_id"] == MALL]]
+        await no_serious_violations(page, "dashboard-grouped")
+
+        # a third press gives the board's own order back
+        await header.get_by_role("button").click()
+        await expect(header).not_to_have_attribute("aria-sort", re.compile("."))
         assert watched.problems == []

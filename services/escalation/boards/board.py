@@ -1,12 +1,14 @@
-"""Each region's live board: its open complaints (from the worker's cases), the common problems
-detected in it and the policy proposals made of them (from the coordination topic)."""
+"""Each region's live board: its open complaints (from the worker's cases), each site's open and
+breached complaints over the last day, the common problems detected in it and the policy proposals
+made of them (from the coordination topic)."""
 
 import asyncio
 from collections import Counter
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.escalation.domain.cases import Case
 from services.escalation.domain.proposals import Problem, Proposal
@@ -16,6 +18,9 @@ from services.shared.events.escalations import Assignee
 from services.shared.events.fields import Tier
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+# The dashboard's chart: one sample an hour, the last one now. Every complaint open in this window is
+# still among the cases while the worker keeps a resolved case at least this long (ESCALATION_RESOLVED_KEPT_DAYS, 7).
+HISTORY_HOURS = 24
 
 
 class OpenComplaint(BaseModel):
@@ -47,12 +52,28 @@ class Summary(BaseModel):
     by_severity: dict[str, int]
 
 
+class Sample(BaseModel):
+    at: datetime
+    open: int
+    breached: int
+
+
+class SiteHistory(BaseModel):
+    store_id: str
+    samples: list[Sample] = Field(description="Oldest first, one an hour; the last is the board's `as_of`.")
+
+
 class BoardView(BaseModel):
     region_id: str
     as_of: datetime
     summary: Summary
     complaints: list[OpenComplaint]
     problems: list[Problem]
+    history: list[SiteHistory] = Field(
+        default_factory=list,
+        description=f"Each site's open and breached complaints at each hour of the last {HISTORY_HOURS}, "
+        "for the sites that had any; by site.",
+    )
 
 
 class Boards:
@@ -115,7 +136,8 @@ class Boards:
         return problem if region == region_id else None
 
     def view(self, region_id: str, now: datetime) -> BoardView:
-        cases = [case for case in self._by_region.get(region_id, {}).values() if case.open]
+        kept = self._by_region.get(region_id, {}).values()
+        cases = [case for case in kept if case.open]
         complaints = sorted(
             (_open_complaint(case, now) for case in cases),
             key=lambda c: (-c.breaches, not c.paged, SEVERITY_ORDER.get(c.severity, 9), c.filed_at),
@@ -137,7 +159,38 @@ class Boards:
                 (problem for region, problem in self.problems.values() if region == region_id),
                 key=lambda p: p.detected_at, reverse=True,
             ),
+            history=history(kept, now),
         )
+
+
+def history(cases: Iterable[Case], now: datetime, hours: int = HISTORY_HOURS) -> list[SiteHistory]:
+    """Each site's open and breached complaints at `now` and at each hour before it, computed from the
+    times the cases hold (filed, breached, resolved), so a restarted boards API, which reads the cases
+    again, draws the same day. A case keeps only its current state: a reopened complaint counts as open
+    from its filing, and its breaches as they were before it was resolved. The last sample is the board
+    as it is: a time later than `now` (the worker's clock may run ahead of this one) counts as now."""
+    times = [now - timedelta(hours=back) for back in range(hours - 1, -1, -1)]
+    start = times[0]
+    counts: dict[str, list[list[int]]] = {}
+    for case in cases:
+        if case.resolved_at is not None and case.resolved_at <= start:
+            continue
+        breached_at = min((mark.at for mark in case.breaches), default=None)
+        for i, at in enumerate(times):
+            if not _by(case.filed_at, at, now) or (case.resolved_at is not None and _by(case.resolved_at, at, now)):
+                continue
+            count = counts.setdefault(case.store_id, [[0, 0] for _ in times])[i]
+            count[0] += 1
+            count[1] += breached_at is not None and _by(breached_at, at, now)
+    return [
+        SiteHistory(store_id=store, samples=[Sample(at=at, open=o, breached=b) for at, (o, b) in zip(times, counts[store])])
+        for store in sorted(counts)
+    ]
+
+
+def _by(happened: datetime, at: datetime, now: datetime) -> bool:
+    """Whether what happened at `happened` had happened at `at`."""
+    return min(happened, now) <= at
 
 
 def _open_complaint(case: Case, now: datetime) -> OpenComplaint:

@@ -1,27 +1,60 @@
-"""Signing in and out, and the language. For the local run, a development sign-in picks a person of the
-staff directory and mints their token with the platform's development key; a real chain's people sign
-in with its identity provider (see the README's Security)."""
+"""Signing in and out, and the language. A chain's people sign in with its identity provider (OpenID
+Connect, authorization code with PKCE: /signin/start sends them there, /signin/callback takes them back
+and keeps the provider's access token, which the APIs verify, as their session). For the local run, a
+development sign-in picks a person of the staff directory and mints their token with the platform's
+development key (see the README's Security)."""
 
+import hmac
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+import structlog
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.shared.auth import mint_token
+from services.shared.auth import mint_token, signing_keys
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.webapp import i18n
-from services.webapp.session import COOKIE, Session
-from services.webapp.web import App, Person, Web
+from services.webapp.provider import Provider, SignInFailed
+from services.webapp.session import (
+    ATTEMPT_COOKIE,
+    ATTEMPT_PATH,
+    COOKIE,
+    Session,
+    SignInAttempt,
+)
+from services.webapp.web import App, Person, Web, home
 
 router = APIRouter(include_in_schema=False)
+log = structlog.get_logger()
 SERVICE_ID = "svc-webapp"
+# A sign-in that went wrong: the state not this browser's is a bad request; the rest, no one signed in.
+FAILURE_STATUS = {"signin.failed.state": 400, "signin.failed.provider": 401, "signin.failed.token": 401,
+                  "signin.failed.unavailable": 503}
+
+
+def _provider(request: Request) -> Provider | None:
+    """The identity provider's sign-in, when the app is its client (WEBAPP_OIDC_CLIENT_ID); made on first use."""
+    web: Web = request.app.state.web
+    if web.settings.oidc_client_id is None:
+        return None
+    if getattr(request.app.state, "provider", None) is None:
+        keys = signing_keys(request.app)
+        if keys is None:
+            raise RuntimeError("WEBAPP_OIDC_CLIENT_ID needs RETAIL_OIDC_ISSUER, the identity provider's issuer")
+        request.app.state.provider = Provider(web.settings, web.platform, keys)
+    return request.app.state.provider
+
+
+AtProvider = Annotated[Provider | None, Depends(_provider)]
 
 
 @router.get("/lang/{code}")
-async def choose_language(code: str, request: Request, web: App) -> Response:
-    back = request.headers.get("referer") or "/"
-    response = RedirectResponse(back if back.startswith(str(request.base_url)) else "/", status_code=303)
+async def choose_language(code: str, web: App, back: Annotated[str, Query(alias="next", max_length=500)] = "/") -> Response:
+    """Sets the language and goes back to the page it was chosen on (a path of this app, nothing else:
+    pages send no Referer, and a link elsewhere would make this an open redirect)."""
+    local = back.startswith("/") and not back.startswith("//") and "\\" not in back
+    response = RedirectResponse(back if local else "/", status_code=303)
     if code in i18n.LANGUAGES:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
                             secure=web.settings.secure_cookies)
@@ -29,20 +62,59 @@ async def choose_language(code: str, request: Request, web: App) -> Response:
 
 
 @router.get("/signin")
-async def sign_in_page(request: Request, web: App) -> HTMLResponse:
-    if not web.settings.development_sign_in:
+async def sign_in_page(request: Request, web: App, provider: AtProvider) -> HTMLResponse:
+    return await _sign_in_page(request, web, provider)
+
+
+@router.get("/signin/start")
+async def start_at_provider(request: Request, web: App, provider: AtProvider) -> Response:
+    if provider is None:
         return web.page(request, "message.html", 404, title_key="signin.title", text_key="signin.none")
-    return web.page(request, "signin.html", people=await _people(web))
+    minutes = web.settings.oidc_sign_in_minutes
+    attempt = SignInAttempt.start(web.clock(), timedelta(minutes=minutes))
+    try:
+        url = await provider.authorization_url(attempt)
+    except SignInFailed as failure:
+        return await _failed(request, web, provider, failure)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(ATTEMPT_COOKIE, attempt.encode(web.key), max_age=minutes * 60, httponly=True, samesite="lax",
+                        secure=web.settings.secure_cookies, path=ATTEMPT_PATH)
+    return response
+
+
+@router.get("/signin/callback")
+async def back_from_provider(request: Request, web: App, provider: AtProvider, state: str | None = None,
+                             code: str | None = None, error: str | None = None) -> Response:
+    if provider is None:
+        return web.page(request, "message.html", 404, title_key="signin.title", text_key="signin.none")
+    attempt = SignInAttempt.decode(request.cookies.get(ATTEMPT_COOKIE), web.key, web.clock())
+    try:
+        if attempt is None or state is None or not hmac.compare_digest(state.encode(), attempt.state.encode()):
+            raise SignInFailed("signin.failed.state", "the state is not that of this browser's sign-in")
+        if error is not None or not code:
+            raise SignInFailed("signin.failed.provider", error or "the provider sent no code")
+        token, person = await provider.sign_in(code, attempt)
+    except SignInFailed as failure:
+        return await _failed(request, web, provider, failure)
+    now = web.clock()
+    session = Session(token, person.sub, person.role, person.store_id, person.region_id, person.expires_at,
+                      at_provider=True)
+    log.info("signed_in", sub=person.sub, role=person.role, expires_at=person.expires_at.isoformat())
+    response = RedirectResponse(home(person.role), status_code=303)
+    response.set_cookie(COOKIE, session.encode(web.key), max_age=max(int((person.expires_at - now).total_seconds()), 0),
+                        httponly=True, samesite="lax", secure=web.settings.secure_cookies, path="/")
+    response.delete_cookie(ATTEMPT_COOKIE, path=ATTEMPT_PATH)
+    return response
 
 
 @router.post("/signin")
-async def sign_in(request: Request, web: App, staff_id: Annotated[str, Form(max_length=63)]) -> Response:
+async def sign_in(request: Request, web: App, provider: AtProvider, staff_id: Annotated[str, Form(max_length=63)]) -> Response:
     if not web.settings.development_sign_in:
         return web.page(request, "message.html", 404, title_key="signin.title", text_key="signin.none")
     people = await _people(web)
     person = next((p for p in people if p["staff_id"] == staff_id), None)
     if person is None:
-        return web.page(request, "signin.html", 422, people=people, error="signin.unknown")
+        return await _sign_in_page(request, web, provider, 422, people=people, error="signin.unknown")
     role, now, hours = Role(person["role"]), web.clock(), web.settings.session_hours
     store_id = person["home_site_id"] if role in STORE_ROLES else None
     region_id = person["region_id"] if role in STORE_ROLES | REGION_ROLES else None
@@ -56,10 +128,32 @@ async def sign_in(request: Request, web: App, staff_id: Annotated[str, Form(max_
 
 
 @router.post("/signout")
-async def sign_out(session: Person, web: App, csrf: Annotated[str, Form()]) -> Response:
+async def sign_out(request: Request, session: Person, web: App, provider: AtProvider,
+                   csrf: Annotated[str, Form()]) -> Response:
     web.checked(session, csrf)
-    response = RedirectResponse("/signin", status_code=303)
+    away = await provider.sign_out_url() if provider is not None and session.at_provider else None
+    response = web.page(request, "signed_out.html", away=away) if away else RedirectResponse("/signin", status_code=303)
     response.delete_cookie(COOKIE)
+    return response
+
+
+async def _sign_in_page(request: Request, web: Web, provider: Provider | None, status: int = 200,
+                        people: list[dict] | None = None, **context) -> HTMLResponse:
+    """The ways to sign in this app offers: the provider's button, the development picker, or none."""
+    if provider is None and not web.settings.development_sign_in:
+        return web.page(request, "message.html", 404, title_key="signin.title", text_key="signin.none")
+    if web.settings.development_sign_in and people is None:
+        people = await _people(web)
+    return web.page(request, "signin.html", status, provider=provider is not None,
+                    provider_name=web.settings.oidc_provider_name, people=people, **context)
+
+
+async def _failed(request: Request, web: Web, provider: Provider | None, failure: SignInFailed) -> HTMLResponse:
+    """The sign-in page, saying why no one was signed in; the attempt is over either way."""
+    log.warning("sign_in_refused", failure=failure.key, reason=failure.reason[:300])
+    response = await _sign_in_page(request, web, provider, FAILURE_STATUS[failure.key], failure=failure.key,
+                                   reason=failure.reason)
+    response.delete_cookie(ATTEMPT_COOKIE, path=ATTEMPT_PATH)
     return response
 
 
@@ -69,5 +163,3 @@ async def _people(web: Web) -> list[dict]:
     response = await web.apis["scheduling"].get("/v1/staff", headers={"Authorization": f"Bearer {token}"})
     response.raise_for_status()
     return sorted(response.json(), key=lambda person: (person["role"], person["staff_id"]))
-
-

@@ -1,5 +1,6 @@
 """A region's live board, built from the worker's cases changelog and the coordination topic: its open
-complaints in the order to work them, their counts, and its common problems with their proposals."""
+complaints in the order to work them, their counts, each site's open and breached complaints over the
+last day, and its common problems with their proposals."""
 
 import itertools
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from uuid import UUID
 import pytest
 
 import services.escalation
-from services.escalation.boards.board import Boards, Summary
+from services.escalation.boards.board import HISTORY_HOURS, Boards, Summary, history
 from services.escalation.domain.cases import BreachMark, Case, PageMark
 from services.escalation.domain.rules import load_rules
 from services.shared.events.coordination import (
@@ -172,6 +173,76 @@ def test_a_deleted_case_leaves_the_board():
     boards.apply_case(UUID(int=10**9).bytes, None)  # a delete of a case never seen changes nothing
     assert listed(boards) == [kept.complaint_id]
     assert boards.view(UUSIMAA, NOW).summary.open == 1
+
+
+# ---- each site's last day --------------------------------------------------------------------------
+
+
+def hours(n: float) -> timedelta:
+    return timedelta(hours=n)
+
+
+def day(*cases: Case, region: str = UUSIMAA) -> dict[str, list[tuple[int, int]]]:
+    """Each site's (open, breached) samples on the region's board, oldest first."""
+    return {
+        site.store_id: [(sample.open, sample.breached) for sample in site.samples]
+        for site in apply(Boards(), *cases).view(region, NOW).history
+    }
+
+
+def test_a_site_is_sampled_every_hour_of_the_last_day_and_last_now():
+    [site] = apply(Boards(), case()).view(UUSIMAA, NOW).history
+    assert [sample.at for sample in site.samples] == [NOW - hours(back) for back in range(HISTORY_HOURS - 1, -1, -1)]
+
+
+def test_a_complaint_counts_as_open_from_its_filing():
+    assert day(case(filed_ago=hours(2.5))) == {KAMPPI: [(0, 0)] * 21 + [(1, 0)] * 3}
+    assert day(case(filed_ago=hours(30))) == {KAMPPI: [(1, 0)] * 24}
+
+
+def test_a_complaint_counts_as_breached_from_its_first_breach_until_it_is_resolved():
+    marks = (breach().model_copy(update={"at": NOW - hours(4.5)}), breach().model_copy(update={"at": NOW - hours(1.5)}))
+    complaint = case(filed_ago=hours(6.5), breaches=marks, resolved_at=NOW - hours(0.5))
+    assert day(complaint) == {KAMPPI: [(0, 0)] * 17 + [(1, 0)] * 2 + [(1, 1)] * 4 + [(0, 0)]}
+
+
+def test_a_complaint_resolved_before_the_day_began_is_not_shown_nor_its_site():
+    gone = case(filed_ago=hours(40), resolved_at=NOW - hours(23.5))
+    assert day(gone, case(store_id=ISO_OMENA, filed_ago=hours(30))) == {ISO_OMENA: [(1, 0)] * 24}
+
+
+def test_each_site_of_the_region_is_counted_on_its_own_in_the_order_of_its_name():
+    assert day(
+        case(store_id=KAMPPI), case(store_id=KAMPPI, breaches=(breach(),)), case(store_id=ISO_OMENA),
+        case(region_id=PIRKANMAA, store_id="tre-koskikeskus"),
+    ) == {ISO_OMENA: [(0, 0)] * 23 + [(1, 0)], KAMPPI: [(0, 0)] * 23 + [(2, 1)]}
+
+
+def test_what_the_workers_clock_put_after_the_boards_now_counts_as_now():
+    ahead = case(filed_ago=minutes(-2), breaches=(breach().model_copy(update={"at": NOW + minutes(15)}),))
+    assert day(ahead) == {KAMPPI: [(0, 0)] * 23 + [(1, 1)]}
+    assert day(case(filed_ago=hours(1.5), resolved_at=NOW + minutes(1))) == {KAMPPI: [(0, 0)] * 22 + [(1, 0), (0, 0)]}
+
+
+def test_the_last_sample_is_the_board_as_it_is():
+    boards = apply(
+        Boards(), case(), case(breaches=(breach(),)), case(store_id=ISO_OMENA, pages=(PAGE,)),
+        case(resolved_at=NOW - minutes(1), breaches=(breach(),)),
+    )
+    view = boards.view(UUSIMAA, NOW)
+    now = {site.store_id: (site.samples[-1].open, site.samples[-1].breached) for site in view.history}
+    assert now == {store: (count, 1 if store == KAMPPI else 0) for store, count in view.summary.by_store.items()}
+    assert sum(breached for _, breached in now.values()) == view.summary.breached
+
+
+def test_a_reopened_complaint_counts_as_open_from_its_filing():
+    first = case(filed_ago=hours(2.5))
+    assert day(first.resolved(NOW - hours(2)).reopened(RULES, NOW - hours(1))) == {KAMPPI: [(0, 0)] * 21 + [(1, 0)] * 3}
+
+
+def test_a_board_without_complaints_has_no_history():
+    assert Boards().view(UUSIMAA, NOW).history == []
+    assert history([], NOW) == []
 
 
 # ---- common problems and proposals -------------------------------------------------------------------
