@@ -1,9 +1,10 @@
 """The regional coordinators' dashboard in headless Chromium, served by the boards API as its own
 process and fed by the escalation worker and the complaints service's real API: the region's
 complaints live, breaches as the worker's clock passes deadlines, a policy proposal made from a
-detected common problem, one board for all of a region's coordinators and nothing of another region;
-a coordinator narrows, sorts and groups a busy board and reads each site's last day from its chart,
-on a phone as on a desk."""
+detected common problem with a change to the return policy (a value the API refuses shown at its
+field), one board for all of a region's coordinators and nothing of another region; a coordinator
+narrows, sorts and groups a busy board and reads each site's last day from its chart, on a phone as
+on a desk."""
 
 import re
 from datetime import datetime, timedelta
@@ -12,10 +13,11 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from services.escalation.topics import CLOCK
+from services.shared.events.coordination import PolicyChange
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, ROSTER
-from tests.support import eventually, read_topic
+from tests.support import eventually, read_all, read_topic
 from tests.support.browser import screenshots, serious_violations
 from tests.support.complaints import add_stores, reject_returns
 from tests.support.escalation import publish_roster, tick
@@ -151,17 +153,39 @@ async def test_coordinators_of_a_region_watch_its_board_live_and_propose_a_polic
         card = await problem_card(page, worker)
         for store in STORES:
             await expect(card).to_contain_text(f"{store}: 3")
-        await card.get_by_role("button", name="Propose policy change").click()
-        await card.locator("input[name=title]").fill(TITLE)
-        await card.locator("textarea[name=proposal]").fill(PROPOSAL)
+        problem_id = await card.get_attribute("data-problem-id")
+        await card.get_by_role("button", name="Propose policy change").press("Enter")
+        await expect(card.get_by_label("Title")).to_be_focused()
+        await page.keyboard.type(TITLE)
+        await card.get_by_label("Proposal", exact=True).fill(PROPOSAL)
+        for unchanged in ("Receipt required", "Manager approves refunds over (€)"):
+            await expect(card.get_by_label(unchanged)).to_have_value("")
+
+        # a window the API refuses: its error next to the field, and nothing proposed
+        window = card.get_by_label("Return window (days)")
+        await window.fill("0")
+        await window.press("Enter")
+        await expect(window).to_have_attribute("aria-invalid", "true")
+        await expect(window).to_have_accessible_description(re.compile("greater than or equal to 1"))
+        await expect(window.locator("xpath=following-sibling::p[1]")).to_have_text(re.compile("greater than or equal to 1"))
+        await expect(window).to_be_focused()
+        await expect(card.locator(".proposal")).to_have_count(0)
+        assert not [e for e in await read_all(platform.kafka_bootstrap_servers, COORDINATION)
+                    if e.type == "retail.coordination.policy_proposed.v1" and str(e.data.problem_id) == problem_id]
+        await no_serious_violations(page, "dashboard-proposal-error")
+
+        await window.fill("30")
         await card.get_by_role("button", name="Send to senior management").click()
         await expect(card.locator(".proposal-status")).to_have_text("[proposed]", timeout=LIVE_MS)
         await expect(card).to_contain_text(f"Proposal: {TITLE}")
         await expect(card).to_contain_text(PROPOSAL)
+        await expect(card.locator(".change li")).to_have_text(["Return window: 30 days"])
         await expect(card.get_by_role("button", name="Propose policy change")).to_have_count(0)
-        [event] = await proposed(platform, await card.get_attribute("data-problem-id"))
+        [event] = await proposed(platform, problem_id)
         assert {s.store_id for s in event.evidence.stores} == set(STORES)
         assert (event.title, event.proposal, event.by, event.evidence.policy_rule) == (TITLE, PROPOSAL, "rc-lappi-1", "return_window")
+        assert event.change == PolicyChange(return_window_days=30)
+        await no_serious_violations(page, "dashboard-proposed")
 
         elsewhere = (await api.file(store=OTHER_STORE, customer={"email": "elsewhere@example.com"})).json()["id"]
         await eventually(lambda: on_board(boards, elsewhere, OTHER_REGION), what="the complaint on pirkanmaa's board")
