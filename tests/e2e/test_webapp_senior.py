@@ -156,7 +156,7 @@ async def chain(api, platform, worker, boards, complaints_worker) -> dict:
 
 
 async def test_a_senior_manager_reads_the_chain_accepts_a_proposal_and_finds_the_new_policy_version(
-    webapp, browser, chain
+    webapp, browser, chain, api
 ):
     context = await browser.new_context(base_url=webapp, locale="en-GB")
     page = await context.new_page()
@@ -222,6 +222,11 @@ async def test_a_senior_manager_reads_the_chain_accepts_a_proposal_and_finds_the
     await expect(oldest).to_contain_text(f"Return window{OLD_WINDOW} days")
     await expect(oldest).to_contain_text("Set by sm-0009.")
     await look_at(page, "senior-policy-en")
+
+    # The loop closed: a return the old 14-day window turned away is accepted under version 2, which it records.
+    accepted = await request_return(api, STORES[0])
+    assert accepted["status"] == "approved", accepted
+    assert accepted["policy_version"] == {"scope": "region", "scope_id": REGION, "version": 2}, accepted
 
     history = page.url
     await page.get_by_role("link", name="Suomi").click()  # back on the same page, in Finnish
