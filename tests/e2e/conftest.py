@@ -2,8 +2,10 @@
 boards API, the analytics worker, fed by the complaints service's real API."""
 
 import pytest
+from playwright.async_api import async_playwright
 
 from tests.support.analytics import running_analytics
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.complaints import start_api
 from tests.support.escalation import running_boards, running_worker
 
@@ -30,3 +32,12 @@ async def api(new_database, platform):
 async def analytics(platform, tmp_path_factory):
     async for running in running_analytics(platform, tmp_path_factory.mktemp("analytics")):
         yield running
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    """Debian's Chromium under Playwright, for a module's browser tests."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        await browser.close()

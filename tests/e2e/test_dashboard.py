@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from services.escalation.topics import CLOCK
 from services.shared.events.coordination import PolicyChange
@@ -26,9 +26,6 @@ from tests.support.infra import kafka_broker
 REGION, STORES = "lappi", ["rov-keskusta", "rov-prisma", "kemi-pohjoinen"]
 OTHER_REGION, OTHER_STORE = "pirkanmaa", "tre-koskikeskus"
 BUSY_REGION, CITY, MALL = "kainuu", "kaj-keskusta", "kaj-prisma"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
 LIVE_MS = 30_000  # the worker and the boards API each take a moment to pass a change on
 TITLE = "Longer return window for small appliances"
 PROPOSAL = "Three Lapland stores turn away the same small-appliance returns; align with the warranty desk."
@@ -41,14 +38,6 @@ def platform(infra_dir):
     worker back for minutes."""
     with kafka_broker(infra_dir / "kafka-dashboard") as bootstrap:
         yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
-
-
-@pytest.fixture(scope="module")
-async def browser():
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture(scope="module")

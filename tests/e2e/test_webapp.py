@@ -7,22 +7,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import expect
 
 from services.shared.clock import utc_now
 from services.webapp.app import build_app
 from services.webapp.settings import WebappSettings
 from tests.support import complaints as complaints_support
 from tests.support import scheduling as scheduling_support
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, screenshots, serious_violations, serving
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        await browser.close()
+from tests.support.browser import screenshots, serious_violations, serving
 
 
 @pytest.fixture

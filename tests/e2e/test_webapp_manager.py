@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import expect
 
 from services.complaints.service.escalations import on_moved
 from services.scheduling.service.proposals import on_problem
@@ -24,20 +24,12 @@ from services.shared.principal import Role
 from services.shared.topics import ESCALATIONS
 from services.webapp.app import build_app
 from services.webapp.settings import WebappSettings
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, screenshots, serious_violations, serving
+from tests.support.browser import screenshots, serious_violations, serving
 from tests.support.builders import example
 from tests.support.notifications import MANAGER, Chain, paged, start_chain
 from tests.support.scheduling import produce
 
 STORE = "hel-kamppi"
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        await browser.close()
 
 
 @dataclass

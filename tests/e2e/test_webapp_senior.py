@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from services.escalation.topics import CLOCK
 from services.shared.clock import utc_now
@@ -29,8 +29,6 @@ from tests.support import complaints as complaints_support
 from tests.support import eventually, read_topic
 from tests.support import scheduling as scheduling_support
 from tests.support.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     screenshots,
     serious_violations,
     serving,
@@ -90,14 +88,6 @@ async def webapp(api, scheduling, boards) -> AsyncIterator[str]:
     })
     async with serving(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture(scope="module")
