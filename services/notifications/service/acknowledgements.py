@@ -65,7 +65,8 @@ class Acknowledgements:
         """The delivery an unspent, valid link acknowledges; raises a `LinkRefused` otherwise."""
         async with self.sessions() as session:
             delivery = await session.get(Delivery, links.verify(token, self.link_key, now))
-        if delivery is None or delivery.status != DeliveryStatus.sent:
+        # A link exists once its message was handed over: it may be opened before `sent` is recorded.
+        if delivery is None or delivery.status not in (DeliveryStatus.sending, DeliveryStatus.sent):
             raise UnknownLink()
         if delivery.acknowledged_at is not None:
             raise UsedLink(delivery.acknowledged_at)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.notifications.store.models import Delivery
 from services.shared.topics import ESCALATIONS
@@ -153,3 +153,15 @@ async def test_an_assignment_reaches_the_assignee_unless_a_page_to_them_follows(
         replaced = await session.scalar(select(Delivery.status).where(Delivery.complaint_id == UUID(extreme),
                                                                       Delivery.kind == "assignment"))
     assert replaced == "cancelled" and len(chain.mailbox.to(MANAGER, extreme)) == 1
+
+
+async def test_a_link_opened_before_its_delivery_is_recorded_sent_still_acknowledges(chain: Chain, platform):
+    """The channel has the message (and its link) a moment before the sender records it sent."""
+    complaint = await chain.critical_complaint()
+    await produce(platform, ESCALATIONS, [paged(complaint, "mgr-0007")])
+    [message] = await chain.mail(MANAGER, complaint)
+    async with chain.notifications.app.state.sessions.begin() as session:  # as it stands in that moment
+        await session.execute(update(Delivery).where(Delivery.complaint_id == UUID(complaint)).values(status="sending"))
+
+    assert (await chain.notifications.client.post(link_in(message))).status_code == 200
+    assert await chain.complaint_status(complaint) == "acknowledged"
