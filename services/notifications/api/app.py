@@ -4,6 +4,7 @@ same process, the consumer that records what people are to be told and the sende
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -30,6 +31,7 @@ from services.shared.settings import Environment, PlatformSettings, check_produc
 from services.shared.tasks import essential
 
 VERSION = "0.1.0"
+OVERDUE_MEASURED_EVERY_S = 10.0
 
 
 def build_app(
@@ -59,9 +61,15 @@ def build_app(
                                settings, clock, rng or random.Random())
     follow_ups = FollowUps(sessions, complaints_api, platform, clock)
 
+    measured = [float("-inf")]  # when the overdue gauge was last set (monotonic seconds)
+
     async def also_each_round() -> None:
         await follow_ups.run_due()
-        await measure_overdue(sessions, clock())
+        # A count over the pending deliveries: every few seconds is enough for a scrape, not every poll.
+        if time.monotonic() - measured[0] >= OVERDUE_MEASURED_EVERY_S:
+            await measure_overdue(sessions, clock())
+            measured[0] = time.monotonic()
+
     serving = app.router.lifespan_context
 
     async def record(envelope: Envelope) -> None:
