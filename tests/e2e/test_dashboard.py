@@ -147,7 +147,7 @@ async def test_coordinators_of_a_region_watch_its_board_live_and_propose_a_polic
         await expect(card.get_by_label("Title")).to_be_focused()
         await page.keyboard.type(TITLE)
         await card.get_by_label("Proposal", exact=True).fill(PROPOSAL)
-        for unchanged in ("Receipt required", "Manager approves refunds over (€)"):
+        for unchanged in ("Receipt required", "Receipt not required under (€)", "Manager approves refunds over (€)"):
             await expect(card.get_by_label(unchanged)).to_have_value("")
 
         # a window the API refuses: its error next to the field, and nothing proposed
@@ -164,16 +164,17 @@ async def test_coordinators_of_a_region_watch_its_board_live_and_propose_a_polic
         await no_serious_violations(page, "dashboard-proposal-error")
 
         await window.fill("30")
+        await card.get_by_label("Receipt not required under (€)").fill("20")
         await card.get_by_role("button", name="Send to senior management").click()
         await expect(card.locator(".proposal-status")).to_have_text("[proposed]", timeout=LIVE_MS)
         await expect(card).to_contain_text(f"Proposal: {TITLE}")
         await expect(card).to_contain_text(PROPOSAL)
-        await expect(card.locator(".change li")).to_have_text(["Return window: 30 days"])
+        await expect(card.locator(".change li")).to_have_text(["Return window: 30 days", "Receipt not required under €20.00"])
         await expect(card.get_by_role("button", name="Propose policy change")).to_have_count(0)
         [event] = await proposed(platform, problem_id)
         assert {s.store_id for s in event.evidence.stores} == set(STORES)
         assert (event.title, event.proposal, event.by, event.evidence.policy_rule) == (TITLE, PROPOSAL, "rc-lappi-1", "return_window")
-        assert event.change == PolicyChange(return_window_days=30)
+        assert event.change == PolicyChange(return_window_days=30, receipt_exempt_below_minor=2_000)
         await no_serious_violations(page, "dashboard-proposed")
 
         elsewhere = (await api.file(store=OTHER_STORE, customer={"email": "elsewhere@example.com"})).json()["id"]

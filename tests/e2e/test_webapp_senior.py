@@ -113,7 +113,8 @@ async def chain(api, platform, worker, boards, complaints_worker) -> dict:
     problem = await eventually(detected, timeout_s=120, what=f"the problem of {REGION} on its board")
     proposed = await boards.post(
         f"/regions/{REGION}/problems/{problem['problem_id']}/proposal",
-        {"title": TITLE, "proposal": "Small appliances come back at day 15-20.", "change": {"return_window_days": NEW_WINDOW}},
+        {"title": TITLE, "proposal": "Small appliances come back at day 15-20.",
+         "change": {"return_window_days": NEW_WINDOW, "receipt_exempt_below_minor": 2_000}},
         boards.headers(Role.regional_coordinator, REGION, COORDINATOR),
     )
     assert proposed.status_code == 201, proposed.text
@@ -179,6 +180,7 @@ async def test_a_senior_manager_reads_the_chain_accepts_a_proposal_and_finds_the
     for store in STORES:
         assert await numbers(card, store) == ["3", "0.0"]
     await expect(card.locator("dl.change")).to_contain_text(f"Return window{NEW_WINDOW} days")
+    await expect(card.locator("dl.change")).to_contain_text("Receipt exemptionNo receipt needed under 20.00 EUR")
     await page.get_by_role("link", name="region", exact=True).click()
     await expect(page).to_have_url(f"{webapp}/proposals?sort=region")
     await look_at(page, "senior-proposals-en")
@@ -209,7 +211,9 @@ async def test_a_senior_manager_reads_the_chain_accepts_a_proposal_and_finds_the
     await expect(newest).to_contain_text(f"Proposed by{COORDINATOR}")
     await expect(newest).to_contain_text(f"Accepted by{SENIOR}")
     await expect(newest).to_contain_text(RATIONALE)
+    await expect(newest.locator("section").first).to_contain_text("Receipt exemptionNo receipt needed under 20.00 EUR")
     await expect(oldest).to_contain_text(f"Return window{OLD_WINDOW} days")
+    await expect(oldest).to_contain_text("Receipt exemptionnone: every return needs a receipt")
     await expect(oldest).to_contain_text("Set by sm-0009.")
     await look_at(page, "senior-policy-en")
 
@@ -224,6 +228,7 @@ async def test_a_senior_manager_reads_the_chain_accepts_a_proposal_and_finds_the
     assert page.url == history
     await expect(page.get_by_role("status")).to_have_text("Versio 2 on voimassa.")
     await expect(page.locator("ol.versions > li").first).to_contain_text(f"Hyväksyjä{SENIOR}")
+    await expect(page.locator("ol.versions > li").first).to_contain_text("KuittivapausKuittia ei vaadita alle 20,00 EUR")
     await look_at(page, "senior-policy-fi")
     await page.get_by_role("link", name="Ketju").click()
     await expect(page.get_by_role("heading", name="Ketju", level=1)).to_be_visible()

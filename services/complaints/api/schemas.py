@@ -17,6 +17,7 @@ from services.complaints.service import commands
 from services.shared.errors import InvalidField
 from services.shared.events import fields
 from services.shared.events.complaints import Category, Channel, Mood, Outcome, ResolutionSteps, Severity, Technique
+from services.shared.events.coordination import LARGEST_RECEIPT_EXEMPTION_MINOR
 from services.shared.events.fields import (
     Currency, CustomerRef, ProductCategory, RegionId, StaffId, StoreId, Tier, TimeZone,
 )
@@ -245,10 +246,14 @@ class DeclineIn(Strict):
 
 
 class ReturnPolicyIO(Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{'return_window_days': 30, 'receipt_required': True, 'approval_amount_minor': 20000, 'non_returnable_categories': ['gift-cards', 'perishables'], 'allowed_tenders': ['cash', 'credit', 'debit', 'gift_card'], 'currency': 'EUR'}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{'return_window_days': 30, 'receipt_required': True, 'receipt_exempt_below_minor': 2000, 'approval_amount_minor': 20000, 'non_returnable_categories': ['gift-cards', 'perishables'], 'allowed_tenders': ['cash', 'credit', 'debit', 'gift_card'], 'currency': 'EUR'}]})
 
     return_window_days: int = Field(ge=0, le=3650)
     receipt_required: bool
+    receipt_exempt_below_minor: int = Field(
+        0, ge=0, le=LARGEST_RECEIPT_EXEMPTION_MINOR,
+        description="A return of less needs no receipt even where one is required, in minor units; 0: every return needs one.",
+    )
     approval_amount_minor: int = Field(ge=0, le=LARGEST_AMOUNT_MINOR)
     non_returnable_categories: list[ProductCategory] = Field(default_factory=list, max_length=200)
     allowed_tenders: list[Tender] = Field(min_length=1)
@@ -264,7 +269,7 @@ class ReturnPolicyIO(Strict):
     def of(cls, policy: ReturnPolicy) -> Self:
         return cls(
             return_window_days=policy.return_window_days, receipt_required=policy.receipt_required,
-            approval_amount_minor=policy.approval_amount_minor,
+            receipt_exempt_below_minor=policy.receipt_exempt_below_minor, approval_amount_minor=policy.approval_amount_minor,
             non_returnable_categories=sorted(policy.non_returnable_categories),
             allowed_tenders=sorted(policy.allowed_tenders), currency=policy.currency,
         )

@@ -39,6 +39,17 @@ class NoteOut(BaseModel):
     created_at: datetime
 
 
+class HistoryOut(BaseModel):
+    event: str = Field(description='What happened: "complaint.acknowledged", "complaint.assigned", "complaint.resolved", '
+                       '"complaint.reopened", "complaint.closed", or a tier move of the escalation: "escalation.routed", '
+                       '"escalation.raised", "escalation.reopened".')
+    at: datetime
+    by: StaffId | None = Field(description="Who did it; null for the escalation's moves.")
+    tier: Tier | None = Field(description="The tier it moved to.")
+    assignee: StaffId | None
+    reason: str | None = Field(description="Why the escalation moved it.")
+
+
 class ComplaintOut(BaseModel):
     id: UUID
     store_id: StoreId
@@ -75,6 +86,9 @@ class ComplaintOut(BaseModel):
     resolved_at: datetime | None
     closed_at: datetime | None
     notes: list[NoteOut] = Field(default_factory=list)
+    history: list[HistoryOut] = Field(
+        default_factory=list, description="Its events and tier moves, oldest first (not in lists); notes are in `notes`."
+    )
 
 
 class ResolvedOut(ComplaintOut):
@@ -173,6 +187,11 @@ def complaint_out(complaint: Complaint, ctx: Context, *, with_notes: bool, conta
         notes=[
             NoteOut(id=note.id, author=note.author, text=note.text if personal else None, created_at=note.created_at)
             for note in complaint.notes
+        ]
+        if with_notes else [],
+        history=[
+            HistoryOut(event=step.event, at=step.at, by=step.by, tier=step.tier, assignee=step.assignee, reason=step.reason)
+            for step in complaint.history
         ]
         if with_notes else [],
     )

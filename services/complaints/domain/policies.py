@@ -30,6 +30,7 @@ def apply_change(policy: ReturnPolicy, change: PolicyChange) -> ReturnPolicy:
         policy,
         return_window_days=_given(change.return_window_days, policy.return_window_days),
         receipt_required=_given(change.receipt_required, policy.receipt_required),
+        receipt_exempt_below_minor=_given(change.receipt_exempt_below_minor, policy.receipt_exempt_below_minor),
         approval_amount_minor=_given(change.approval_amount_minor, policy.approval_amount_minor),
         non_returnable_categories=frozenset(categories),
         allowed_tenders=policy.allowed_tenders if change.allowed_tenders is None else frozenset(change.allowed_tenders),

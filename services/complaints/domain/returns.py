@@ -17,6 +17,7 @@ APPROVERS = frozenset({Role.store_manager})
 class ReturnPolicy:
     return_window_days: int = 30
     receipt_required: bool = True
+    receipt_exempt_below_minor: int = 0  # a return of less needs no receipt even where one is required; 0: none is exempt
     approval_amount_minor: int = 20_000  # above this, a store manager approves
     non_returnable_categories: frozenset[str] = frozenset({"gift-cards", "perishables", "underwear"})
     allowed_tenders: frozenset[Tender] = frozenset(Tender)
@@ -53,7 +54,8 @@ def check_return(request: ReturnRequest, policy: ReturnPolicy, today: date) -> P
     days = (today - request.purchased_on).days
     if days > policy.return_window_days:
         details[PolicyRule.return_window] = f"bought {days} days ago; the window is {policy.return_window_days} days"
-    if policy.receipt_required and not request.receipt_number:
+    exempt = request.amount_minor < policy.receipt_exempt_below_minor
+    if policy.receipt_required and not exempt and not request.receipt_number:
         details[PolicyRule.receipt_required] = "this store requires a receipt"
     if request.product_category in policy.non_returnable_categories:
         details[PolicyRule.non_returnable_category] = f"{request.product_category} cannot be returned"

@@ -14,6 +14,7 @@ from services.complaints.service import commands
 from services.complaints.service.context import Context, for_change, store_in_scope
 from services.complaints.service.csat import issue_survey
 from services.complaints.service.customers import customer_for
+from services.complaints.service.history import entry
 from services.complaints.service.surveys import record_delivery
 from services.complaints.store.models import Complaint, Note
 from services.shared.errors import InvalidField, NotFound
@@ -43,7 +44,7 @@ async def file_complaint(session: AsyncSession, ctx: Context, command: commands.
         description=command.description, receipt_ref=command.receipt_ref, product_category=command.product_category,
         amount_minor=amount.minor_units if amount else None, currency=amount.currency if amount else None,
         staff_involved=command.staff_involved, status=Status.open, filed_by=ctx.who.sub, reassigned=False,
-        reopen_count=0, created_at=ctx.now, updated_at=ctx.now,
+        reopen_count=0, created_at=ctx.now, updated_at=ctx.now, history=[],
     )
     session.add(complaint)
     filed = events.ComplaintFiled(
@@ -55,6 +56,7 @@ async def file_complaint(session: AsyncSession, ctx: Context, command: commands.
         prior_complaints_30d=prior,
     )
     add_events(session, COMPLAINTS, [filed], ctx.now, subject=str(complaint.id))
+    complaint.history.append(entry(complaint.id, filed, ctx.now, by=ctx.who.sub))
     return complaint
 
 
@@ -62,7 +64,7 @@ async def load_complaint(session: AsyncSession, ctx: Context, complaint_id: uuid
     complaint = (
         await session.execute(
             select(Complaint).where(Complaint.id == complaint_id)
-            .options(selectinload(Complaint.customer), selectinload(Complaint.notes))
+            .options(selectinload(Complaint.customer), selectinload(Complaint.notes), selectinload(Complaint.history))
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
@@ -86,7 +88,7 @@ async def assign(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID, c
     assigned = events.ComplaintAssigned(
         **_about(complaint, ctx), assignee=command.assignee, assignee_role=command.assignee_role
     )
-    return await _record(session, ctx, complaint, assigned)
+    return await _record(session, ctx, complaint, assigned, tier=command.assignee_role, assignee=command.assignee)
 
 
 async def add_note(
@@ -156,8 +158,10 @@ def _about(complaint: Complaint, ctx: Context) -> dict:
     }
 
 
-async def _record(session: AsyncSession, ctx: Context, complaint: Complaint, event: Event) -> Complaint:
+async def _record(session: AsyncSession, ctx: Context, complaint: Complaint, event: Event, **moved: str) -> Complaint:
     add_events(session, COMPLAINTS, [event], ctx.now, subject=str(complaint.id))
+    if not isinstance(event, events.ComplaintNoteAdded):  # a note is its own entry of the timeline
+        session.add(entry(complaint.id, event, ctx.now, by=ctx.who.sub, **moved))
     await session.flush()
     return await load_complaint(session, ctx, complaint.id)
 

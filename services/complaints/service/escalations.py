@@ -9,6 +9,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.complaints.service.history import entry
 from services.complaints.store.models import Complaint
 from services.complaints.store.stores import lock_store
 from services.shared.events.envelope import Envelope
@@ -31,6 +32,8 @@ async def on_moved(session: AsyncSession, envelope: Envelope, now: datetime) -> 
     if complaint is None:  # filed in another deployment sharing the topic: not this service's to keep
         log.warning("escalation of an unknown complaint skipped", event_id=str(envelope.id))
         return
+    session.add(entry(complaint.id, moved, moved.at, tier=moved.assignee.tier, assignee=moved.assignee.staff_id,
+                      reason=moved.reason))
     if complaint.assigned_at is not None and moved.at < complaint.assigned_at:
         return
     complaint.assignee, complaint.assignee_role = moved.assignee.staff_id, moved.assignee.tier

@@ -58,7 +58,7 @@ def policy_of(row: ReturnPolicyVersionRow | None) -> ReturnPolicy:
         return ReturnPolicy()
     return ReturnPolicy(
         return_window_days=row.return_window_days, receipt_required=row.receipt_required,
-        approval_amount_minor=row.approval_amount_minor,
+        receipt_exempt_below_minor=row.receipt_exempt_below_minor, approval_amount_minor=row.approval_amount_minor,
         non_returnable_categories=frozenset(row.non_returnable_categories),
         allowed_tenders=frozenset(Tender(t) for t in row.allowed_tenders), currency=row.currency,
     )
@@ -180,7 +180,8 @@ async def _add_version(
     newest they see; the database keeps one per number, so a loser sees the winner's and tries again."""
     values = {
         "scope": str(scope.kind), "scope_id": scope.key, "return_window_days": policy.return_window_days,
-        "receipt_required": policy.receipt_required, "approval_amount_minor": policy.approval_amount_minor,
+        "receipt_required": policy.receipt_required, "receipt_exempt_below_minor": policy.receipt_exempt_below_minor,
+        "approval_amount_minor": policy.approval_amount_minor,
         "non_returnable_categories": sorted(policy.non_returnable_categories),
         "allowed_tenders": sorted(map(str, policy.allowed_tenders)), "currency": policy.currency,
         "created_at": now, "source": source, "changed_by": changed_by, "proposal_id": proposal_id,

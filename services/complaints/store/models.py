@@ -54,6 +54,7 @@ class ReturnPolicyVersionRow(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     return_window_days: Mapped[int]
     receipt_required: Mapped[bool]
+    receipt_exempt_below_minor: Mapped[int] = mapped_column(BigInteger)
     approval_amount_minor: Mapped[int] = mapped_column(BigInteger)
     non_returnable_categories: Mapped[list[str]] = mapped_column(JSON)
     allowed_tenders: Mapped[list[str]] = mapped_column(JSON)
@@ -120,6 +121,9 @@ class Complaint(Base):
 
     customer: Mapped["Customer"] = relationship(lazy="raise")
     notes: Mapped[list["Note"]] = relationship(lazy="raise", order_by="Note.created_at")
+    history: Mapped[list["HistoryEntry"]] = relationship(
+        lazy="raise", order_by="(HistoryEntry.at, HistoryEntry.id)"
+    )
 
 
 class Note(Base):
@@ -130,6 +134,22 @@ class Note(Base):
     author: Mapped[str] = mapped_column(String(63))
     text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class HistoryEntry(Base):
+    """One step in a complaint's timeline: an event of its lifecycle, or a tier move the escalation
+    service made ("escalation.routed", "escalation.raised", "escalation.reopened"). Notes have their own table."""
+
+    __tablename__ = "complaint_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    complaint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("complaints.id"), index=True)
+    event: Mapped[str] = mapped_column(String(40))  # the event type without "retail." and ".v1"
+    at: Mapped[datetime]
+    by: Mapped[str | None] = mapped_column(String(63))  # None when the escalation service moved it
+    tier: Mapped[str | None] = mapped_column(String(30))
+    assignee: Mapped[str | None] = mapped_column(String(63))
+    reason: Mapped[str | None] = mapped_column(String(500))  # the escalation rule's, never free text
 
 
 class CsatSurvey(Base):

@@ -47,37 +47,42 @@ class DeliveryOut(BaseModel):
 
 @router.get(
     "", response_model=list[DeliveryOut],
-    summary="The deliveries about a complaint, oldest first; or, with recipient=me, those addressed to you, newest first",
+    summary="The deliveries about complaints, oldest first; or, with recipient=me, those addressed to you, newest first",
 )
 async def deliveries(
-    who: Reader, sessions: Sessions, complaint_id: UUID | None = None,
+    who: Reader, sessions: Sessions,
+    complaint_id: Annotated[list[UUID] | None, Query(
+        max_length=PAGE_MAX, description="One complaint's id, or several (the parameter repeated) for a board.",
+    )] = None,
     recipient: Annotated[Literal["me"] | None, Query(description='"me": what was addressed to you, newest first.')] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="At most this many (with recipient=me).")] = 50,
 ) -> list[DeliveryOut]:
     if recipient == "me":
         return await _to_caller(who, sessions, complaint_id, limit)
-    if complaint_id is None:
+    if not complaint_id:
         raise InvalidField("complaint_id", "give complaint_id, or recipient=me", location="query")
-    return await _about_complaint(who, sessions, complaint_id)
+    return await _about_complaints(who, sessions, complaint_id)
 
 
-async def _about_complaint(who: Principal, sessions, complaint_id: UUID) -> list[DeliveryOut]:
-    query = select(Delivery).where(Delivery.complaint_id == complaint_id).order_by(Delivery.created_at, Delivery.step)
+async def _about_complaints(who: Principal, sessions, complaint_ids: list[UUID]) -> list[DeliveryOut]:
+    query = select(Delivery).where(Delivery.complaint_id.in_(complaint_ids)).order_by(
+        Delivery.created_at, Delivery.step, Delivery.id
+    )
     if who.role in OWN_ONLY:
         query = query.where(Delivery.staff_id == who.sub)
     async with sessions() as session:
         found = (await session.scalars(query)).all()
-    if found:
-        who.require_scope(found[0].region_id, found[0].store_id)
+    for store in {(delivery.region_id, delivery.store_id) for delivery in found}:
+        who.require_scope(*store)
     return [DeliveryOut.model_validate(delivery, from_attributes=True) for delivery in found]
 
 
-async def _to_caller(who: Principal, sessions, complaint_id: UUID | None, limit: int) -> list[DeliveryOut]:
+async def _to_caller(who: Principal, sessions, complaint_ids: list[UUID] | None, limit: int) -> list[DeliveryOut]:
     """Addressed to the caller by name (a tier's or a group's delivery is theirs once it found them), so in
     their scope whatever it is about."""
     query = select(Delivery).where(Delivery.staff_id == who.sub)
-    if complaint_id is not None:
-        query = query.where(Delivery.complaint_id == complaint_id)
+    if complaint_ids:
+        query = query.where(Delivery.complaint_id.in_(complaint_ids))
     query = query.order_by(Delivery.created_at.desc(), Delivery.step.desc(), Delivery.id).limit(limit)
     async with sessions() as session:
         found = (await session.scalars(query)).all()

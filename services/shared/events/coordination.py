@@ -32,6 +32,7 @@ _EVIDENCE = {
 _CHANGE = {"return_window_days": 30}
 LONGEST_RETURN_WINDOW_DAYS = 365
 LARGEST_APPROVAL_AMOUNT_MINOR = 100_000_000  # a million in the currency's major units, as a store's own policy allows
+LARGEST_RECEIPT_EXEMPTION_MINOR = 100_000  # a thousand in major units: beyond that, drop the receipt requirement instead
 
 
 class PolicyChange(BaseModel):
@@ -43,6 +44,11 @@ class PolicyChange(BaseModel):
 
     return_window_days: int | None = Field(default=None, ge=1, le=LONGEST_RETURN_WINDOW_DAYS)
     receipt_required: bool | None = None
+    receipt_exempt_below_minor: int | None = Field(
+        default=None, ge=0, le=LARGEST_RECEIPT_EXEMPTION_MINOR,
+        description="The amount under which a return needs no receipt even where one is required, in minor units; "
+        "0: every return needs one.",
+    )
     approval_amount_minor: int | None = Field(
         default=None, ge=0, le=LARGEST_APPROVAL_AMOUNT_MINOR,
         description="The amount over which a store manager approves, in minor units.",

@@ -18,6 +18,7 @@ from services.webapp.web import App, Person, Web, field_errors
 router = APIRouter(prefix="/manager", include_in_schema=False)
 LIVE = ("open", "acknowledged", "in_progress")
 DONE = ("approved", "declined", "confirmed", "dismissed")  # what a redirect after a decision may say
+PAGED_BATCH = 100  # complaint ids per call for the board's paged flags
 
 
 @dataclass(frozen=True)
@@ -163,18 +164,18 @@ async def _zone(web: Web, session: Session) -> ZoneInfo:
 
 
 async def _paged(web: Web, session: Session, complaint_ids: list[str]) -> set[str] | None:
-    """The complaints someone was paged about; None while the notifications service cannot say."""
+    """The complaints someone was paged about, asked for a hundred at a time (a short enough address);
+    None while the notifications service cannot say."""
+    batches = [complaint_ids[start:start + PAGED_BATCH] for start in range(0, len(complaint_ids), PAGED_BATCH)]
     try:
         answers = await asyncio.gather(*(
-            web.api("notifications", "GET", "/v1/deliveries", session, params={"complaint_id": complaint_id})
-            for complaint_id in complaint_ids
+            web.api("notifications", "GET", "/v1/deliveries", session, params={"complaint_id": batch}) for batch in batches
         ))
     except httpx.HTTPError:
         return None
     if any(answer.status_code != 200 for answer in answers):
         return None
-    return {complaint_id for complaint_id, answer in zip(complaint_ids, answers, strict=True)
-            if any(delivery["kind"] == "page" for delivery in answer.json())}
+    return {delivery["complaint_id"] for answer in answers for delivery in answer.json() if delivery["kind"] == "page"}
 
 
 def _local(zone: ZoneInfo):

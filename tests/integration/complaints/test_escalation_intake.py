@@ -77,6 +77,15 @@ async def test_a_complaint_takes_its_routing_and_then_its_raise_each_event_once(
                                      headers=api.token(Role.associate))
     assert reopened.status_code == 200, reopened.text
     assert (reopened.json()["assignee_role"], reopened.json()["resolve_by"]) == ("regional_coordinator", None)
+    assert [(step["event"], step["tier"], step["assignee"]) for step in reopened.json()["history"]] == [
+        ("complaint.filed", None, None),
+        ("escalation.routed", "associate", "emp-7001"),
+        ("complaint.resolved", None, None),
+        ("complaint.reopened", None, None),
+        ("escalation.raised", "regional_coordinator", None),
+    ], "each move once, in the order of their times (the raise is dated 16 minutes after filing: after the rest here)"
+    raise_step = reopened.json()["history"][-1]
+    assert (raise_step["reason"], raise_step["by"]) == ("acknowledge deadline passed at tier associate", None)
 
 
 async def test_an_assignment_by_hand_stands_against_an_earlier_move_and_yields_to_a_later_one(api):
@@ -90,7 +99,12 @@ async def test_an_assignment_by_hand_stands_against_an_earlier_move_and_yields_t
     assert await apply(api, routed(complaint, "emp-7001", Tier.associate, filed_at)) is True
     assert holder(await shown(api, complaint["id"])) == ("emp-7002", "associate", False)
     assert await apply(api, raised(complaint, "crd-7001", Tier.coordinator, filed_at + timedelta(days=1))) is True
-    assert holder(await shown(api, complaint["id"])) == ("crd-7001", "coordinator", False), "acknowledged stays so"
+    seen = await shown(api, complaint["id"])
+    assert holder(seen) == ("crd-7001", "coordinator", False), "acknowledged stays so"
+    assert [(step["event"], step["assignee"]) for step in seen["history"]] == [
+        ("complaint.filed", None), ("escalation.routed", "emp-7001"),
+        ("complaint.assigned", "emp-7002"), ("escalation.raised", "crd-7001"),
+    ], "the routing the assignment overtook is still part of the timeline, at the time it was made"
 
 
 async def test_a_page_or_breach_moves_nothing_and_an_unknown_complaint_is_skipped(api):

@@ -34,6 +34,7 @@ ACCEPTED, REJECTED = "kymenlaakso", "etela-karjala"
 STORES = {ACCEPTED: ["kot-keskusta", "kot-karhula", "hamina-kauppatori"],
           REJECTED: ["lpr-keskusta", "lpr-armada", "imatra-mansikka"]}
 OLD_WINDOW, NEW_WINDOW, BOUGHT_DAYS_AGO = 14, 30, 20
+NO_RECEIPT_UNDER = 2_000  # cents
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +79,13 @@ def bought(api) -> str:
     return (today - timedelta(days=BOUGHT_DAYS_AGO)).isoformat()
 
 
-async def request_return(api, region: str, store: str) -> dict:
+async def request_return(api, region: str, store: str, minor_units: int = 2590, receipt: str | None = "R-1") -> dict:
+    paperwork = {"receipt_number": receipt} if receipt else {"no_receipt_reason": "lost"}
     response = await api.client.post(
         "/v1/returns", headers=api.token(Role.associate, store, region=region),
         json={
-            "store_id": store, "kind": "refund", "tender": "cash", "amount": {"minor_units": 2590, "currency": "EUR"},
-            "product_category": "small-appliances", "purchased_on": bought(api), "receipt_number": "R-1",
+            "store_id": store, "kind": "refund", "tender": "cash", "amount": {"minor_units": minor_units, "currency": "EUR"},
+            "product_category": "small-appliances", "purchased_on": bought(api), **paperwork,
         },
     )
     assert response.status_code == 201, response.text
@@ -132,7 +134,7 @@ async def propose_and_decide(boards, region: str, problem: dict, decision: str) 
     base = f"/regions/{region}/problems/{problem['problem_id']}"
     coordinator = boards.headers(Role.regional_coordinator, region, f"rc-{region}-1")
     proposal = {"title": "A 30-day return window", "proposal": "Small appliances come back at day 15-20.",
-                "change": {"return_window_days": NEW_WINDOW}}
+                "change": {"return_window_days": NEW_WINDOW, "receipt_exempt_below_minor": NO_RECEIPT_UNDER}}
     proposed = await boards.post(f"{base}/proposal", proposal, coordinator)
     assert proposed.status_code == 201, proposed.text
     assert proposed.json()["proposal"]["change"]["return_window_days"] == NEW_WINDOW
@@ -152,6 +154,7 @@ async def test_a_proposal_names_a_concrete_change_within_bounds(boards, problems
     coordinator = boards.headers(Role.regional_coordinator, ACCEPTED, f"rc-{ACCEPTED}-1")
     for change, field in [({"return_window_days": 0}, "return_window_days"),
                           ({"return_window_days": 3650}, "return_window_days"),
+                          ({"receipt_exempt_below_minor": -1}, "receipt_exempt_below_minor"),
                           ({"allowed_tenders": ["cheque"]}, "allowed_tenders")]:
         response = await boards.post(f"{base}/proposal", {"title": "t", "proposal": "p", "change": change}, coordinator)
         assert response.status_code == 422, response.text
@@ -178,12 +181,15 @@ async def test_an_accepted_proposal_becomes_the_regions_next_version_which_later
     assert (old["version"], old["source"], old["changed_by"], old["proposal"]) == (version(region, 1), "admin", "sm-0009", None)
     assert old["rules"]["return_window_days"] == OLD_WINDOW
     assert (new["version"], new["source"], new["changed_by"]) == (version(region, 2), "proposal", "sm-0001")
-    assert new["rules"] == {**old["rules"], "return_window_days": NEW_WINDOW}, "only the window changed"
+    assert old["rules"]["receipt_exempt_below_minor"] == 0
+    assert new["rules"] == {**old["rules"], "return_window_days": NEW_WINDOW, "receipt_exempt_below_minor": NO_RECEIPT_UNDER}, \
+        "only the window and the receipt exemption changed"
     provenance = new["proposal"]
     assert (provenance["problem_id"], provenance["proposed_by"], provenance["decided_by"]) == (
         problems[region]["problem_id"], f"rc-{region}-1", "sm-0001",
     )
-    assert provenance["change"]["return_window_days"] == NEW_WINDOW
+    changed = provenance["change"]
+    assert (changed["return_window_days"], changed["receipt_exempt_below_minor"]) == (NEW_WINDOW, NO_RECEIPT_UNDER)
     assert provenance["rationale"] == "Matches the warranty desk."
     assert provenance["decided_at"] is not None
 
@@ -192,6 +198,11 @@ async def test_an_accepted_proposal_becomes_the_regions_next_version_which_later
     assert accepted["policy_version"] == version(region, 2)
     shown = await api.client.get(f"/v1/returns/{accepted['id']}", headers=api.token(Role.associate, store, region=region))
     assert shown.json()["policy_version"] == version(region, 2)
+    exempt = await request_return(api, region, store, minor_units=1_500, receipt=None)
+    assert (exempt["status"], exempt["broken_rules"], exempt["policy_version"]) == ("approved", [], version(region, 2))
+    over = await request_return(api, region, store, minor_units=2_500, receipt=None)
+    assert (over["status"], over["broken_rules"]) == ("rejected", ["receipt_required"])
+    assert over["policy_version"] == version(region, 2)
 
     def approved(envelopes):
         return [e.data for e in envelopes if e.type == "retail.return.approved.v1" and str(e.data.return_id) == accepted["id"]]

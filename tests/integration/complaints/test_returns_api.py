@@ -28,6 +28,7 @@ def policy(**changes) -> dict:
     return {
         "return_window_days": 30,
         "receipt_required": True,
+        "receipt_exempt_below_minor": 0,
         "approval_amount_minor": 20_000,
         "non_returnable_categories": ["perishables", "underwear"],
         "allowed_tenders": ALL_TENDERS,
@@ -310,7 +311,7 @@ async def test_a_store_manager_may_not_set_a_return_policy(api, path):
 
 @pytest.mark.parametrize("role", [Role.senior_manager, Role.service])
 async def test_the_chain_default_policy_is_set_and_read_back(api, role):
-    chain = policy(return_window_days=21, receipt_required=False, approval_amount_minor=15_000,
+    chain = policy(return_window_days=21, receipt_required=False, receipt_exempt_below_minor=1_000, approval_amount_minor=15_000,
                    non_returnable_categories=["gift-cards", "perishables"], allowed_tenders=["cash", "credit"])
     assert (await api.client.put("/v1/return-policy", json=chain, headers=api.token(role))).status_code == 204
 
@@ -336,6 +337,8 @@ async def test_a_stores_own_policy_is_set_and_read_back(api, role):
         ({"allowed_tenders": ["cheque"]}, "allowed_tenders.0"),
         ({"return_window_days": -1}, "return_window_days"),
         ({"approval_amount_minor": -1}, "approval_amount_minor"),
+        ({"receipt_exempt_below_minor": -1}, "receipt_exempt_below_minor"),
+        ({"receipt_exempt_below_minor": 100_001}, "receipt_exempt_below_minor"),
         ({"currency": "euro"}, "currency"),
     ],
 )

@@ -46,3 +46,24 @@ async def test_a_person_sees_what_reached_them_newest_first_and_nobody_elses(cha
     assert neither.status_code == 422 and neither.json()["detail"][0]["loc"] == ["query", "complaint_id"]
     someone_else = await to_me("mgr-0007", recipient="mgr-0008")
     assert someone_else.status_code == 422 and someone_else.json()["detail"][0]["loc"] == ["query", "recipient"]
+
+
+async def test_a_board_asks_about_many_complaints_at_once_within_its_bounds_and_its_scope(chain: Chain, platform):
+    first, second, quiet = (await chain.critical_complaint(), await chain.critical_complaint(),
+                            await chain.critical_complaint())
+    await produce(platform, ESCALATIONS, [paged(first, "mgr-0007"), paged(second, "mgr-0008")])
+    await chain.mail(MANAGER, first)
+    await chain.mail("mgr-0008@chain.example", second)
+
+    async def about(ids: list[str], store: str = "hel-kamppi"):
+        return await chain.notifications.client.get("/v1/deliveries", params={"complaint_id": ids},
+                                                    headers=chain.scheduling.token(Role.store_manager, store, sub="mgr-0009"))
+
+    several = await about([first, second, quiet])
+    assert several.status_code == 200, several.text
+    assert sorted((d["complaint_id"], d["staff_id"]) for d in several.json()) == sorted(
+        [(first, "mgr-0007"), (second, "mgr-0008")])
+    too_many = await about([first] * 201)
+    assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["query", "complaint_id"]
+    elsewhere = await about([first, second], store="hel-callcentre")
+    assert elsewhere.status_code == 403, elsewhere.text

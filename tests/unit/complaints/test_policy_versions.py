@@ -48,6 +48,14 @@ def test_a_change_sets_the_rules_it_names_and_keeps_the_others():
     )
 
 
+@pytest.mark.parametrize("exemption", [0, 2_000])
+def test_a_change_of_the_receipt_exemption_alone_sets_it(exemption):
+    policy = ReturnPolicy(receipt_exempt_below_minor=500)
+    assert apply_change(policy, PolicyChange(receipt_exempt_below_minor=exemption)) == ReturnPolicy(
+        receipt_exempt_below_minor=exemption,
+    )
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -55,6 +63,8 @@ def test_a_change_sets_the_rules_it_names_and_keeps_the_others():
         ({"return_window_days": 0}, "greater than or equal to 1"),
         ({"return_window_days": 366}, "less than or equal to 365"),
         ({"approval_amount_minor": -1}, "greater than or equal to 0"),
+        ({"receipt_exempt_below_minor": -1}, "greater than or equal to 0"),
+        ({"receipt_exempt_below_minor": 100_001}, "less than or equal to 100000"),
         ({"allowed_tenders": []}, "at least 1 item"),
         ({"allowed_tenders": ["cash", "cash"]}, "names a tender twice"),
         ({"non_returnable_categories_added": ["tv"], "non_returnable_categories_removed": ["tv"]}, "both added and removed: tv"),

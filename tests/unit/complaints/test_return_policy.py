@@ -95,6 +95,20 @@ def test_without_receipt_required_a_receipt_is_optional(receipt_number):
     assert check(req, policy).accepted
 
 
+@pytest.mark.parametrize(("amount", "broken"), [(0, ()), (1_999, ()), (2_000, (PolicyRule.receipt_required,)),
+                                                (2_001, (PolicyRule.receipt_required,))])
+def test_a_return_under_the_receipt_exemption_needs_no_receipt(amount, broken):
+    policy = replace(POLICY, receipt_exempt_below_minor=2_000)
+    req = request(amount_minor=amount, receipt_number=None, no_receipt_reason=NoReceiptReason.lost)
+    assert check(req, policy).broken == broken
+
+
+def test_no_return_is_exempt_from_the_receipt_without_an_exemption():
+    assert check(request(amount_minor=0, receipt_number=None, no_receipt_reason=NoReceiptReason.lost)).broken == (
+        PolicyRule.receipt_required,
+    )
+
+
 # ---- category -----------------------------------------------------------------------------
 
 
