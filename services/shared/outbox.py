@@ -14,7 +14,7 @@ a `leases` row named `RELAY_LEASE` inserted by its migration), opens its session
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +23,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber
 from sqlalchemy import BigInteger, Integer, LargeBinary, String, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -99,6 +99,17 @@ class UnitOfWork:
         async with self.sessions() as session, session.begin():
             yield session
         self._wake()
+
+    async def put(self, change: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """A create-or-update (an idempotent PUT) in one transaction. Two of them creating the same row
+        at once both read nothing and insert, and the later insert fails on the key: that one runs again,
+        and finds the row to update."""
+        try:
+            async with self.begin() as session:
+                await change(session)
+        except IntegrityError:
+            async with self.begin() as session:
+                await change(session)
 
 
 def retry_pause(poll_s: float, failures: int) -> float:

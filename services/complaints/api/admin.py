@@ -21,15 +21,13 @@ Reader = Annotated[Principal, Depends(Authorize(*READERS))]
 
 @router.put("/regions/{region_id}", status_code=204, summary="Create or rename a region")
 async def put_region(region_id: schemas.RegionId, body: schemas.RegionIn, _: Admin, uow: Work) -> Response:
-    async with uow.begin() as session:
-        await chain.put_region(session, region_id, body.name)
+    await uow.put(lambda session: chain.put_region(session, region_id, body.name))
     return Response(status_code=204)
 
 
 @router.put("/stores/{store_id}", status_code=204, summary="Create or update a store")
 async def put_store(store_id: schemas.StoreId, body: schemas.StoreIn, _: Admin, uow: Work) -> Response:
-    async with uow.begin() as session:
-        await chain.put_store(session, store_id, body.region_id, body.name, body.timezone)
+    await uow.put(lambda session: chain.put_store(session, store_id, body.region_id, body.name, body.timezone))
     return Response(status_code=204)
 
 

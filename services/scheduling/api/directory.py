@@ -21,15 +21,13 @@ Reader = Annotated[Principal, Depends(Authorize(*READERS))]
 
 @router.put("/regions/{region_id}", status_code=204, summary="Create or rename a region")
 async def put_region(region_id: RegionId, body: schemas.RegionIn, _: Admin, uow: Work) -> Response:
-    async with uow.begin() as session:
-        await directory.put_region(session, region_id, body.name)
+    await uow.put(lambda session: directory.put_region(session, region_id, body.name))
     return Response(status_code=204)
 
 
 @router.put("/sites/{site_id}", status_code=204, summary="Create or update a site: time zone and opening hours")
 async def put_site(site_id: schemas.SiteId, body: schemas.SiteIn, _: Admin, uow: Work) -> Response:
-    async with uow.begin() as session:
-        await directory.put_site(session, site_id, body.spec())
+    await uow.put(lambda session: directory.put_site(session, site_id, body.spec()))
     return Response(status_code=204)
 
 
@@ -43,8 +41,7 @@ async def list_sites(who: Reader, sessions: Sessions, region_id: RegionId | None
 
 @router.put("/staff/{staff_id}", status_code=204, summary="Create or update a staff member's directory entry")
 async def put_staff(staff_id: StaffId, body: schemas.StaffIn, who: Editor, uow: Work, now: Now) -> Response:
-    async with uow.begin() as session:
-        await directory.put_staff(session, who, staff_id, body.spec(), now)
+    await uow.put(lambda session: directory.put_staff(session, who, staff_id, body.spec(), now))
     return Response(status_code=204)
 
 

@@ -1,6 +1,7 @@
 """Shifts through the API on SQLite and PostgreSQL: bad input is a 4xx naming the problem and
 writes nothing; scope and contact channels are need-to-know."""
 
+import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 
 from services.scheduling.store.models import OutboxEvent
 from services.shared.principal import Role
-from tests.support.scheduling import START
+from tests.support.scheduling import SITES, START, staff_body
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 
@@ -160,3 +161,20 @@ async def test_a_week_at_the_ends_of_the_calendar_is_refused_with_the_problem_na
             response = await api.client.request(method, f"/v1/sites/hel-kamppi/weeks/{week}/{path}", headers=api.admin())
             assert response.status_code == 422, f"{method} {path} of {week}: {response.status_code} {response.text}"
             assert response.json()["detail"][0]["loc"] == ["path", "week"]
+
+
+async def test_the_same_new_region_site_and_person_put_at_once_are_all_kept(api_per_database):
+    """Two admins' tools creating the same directory entries at the same moment: each PUT answers 204
+    (one creates, the other updates), never a 500 for the key the other inserted first."""
+    api, admin = api_per_database, api_per_database.admin()
+    site = {**SITES["hel-kamppi"], "region_id": "kainuu", "name": "Kajaani"}
+
+    async def at_once(path: str, body: dict) -> list[int]:
+        answers = await asyncio.gather(*(api.client.put(path, json=body, headers=admin) for _ in range(6)))
+        return [answer.status_code for answer in answers]
+
+    assert await at_once("/v1/regions/kainuu", {"name": "Kainuu"}) == [204] * 6
+    assert await at_once("/v1/sites/kaj-keskusta", site) == [204] * 6
+    assert await at_once("/v1/staff/emp-9100", staff_body(Role.associate, "kaj-keskusta")) == [204] * 6
+    kept = await api.client.get("/v1/staff/emp-9100", headers=admin)
+    assert (kept.status_code, kept.json()["home_site_id"]) == (200, "kaj-keskusta")
