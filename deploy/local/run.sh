@@ -16,6 +16,8 @@ export SCHEDULING_DATABASE_URL=${SCHEDULING_DATABASE_URL:-sqlite:///$data/schedu
 scheduling=http://127.0.0.1:${SCHEDULING_PORT:-8006}
 export NOTIFICATIONS_DATABASE_URL=${NOTIFICATIONS_DATABASE_URL:-sqlite:///$data/notifications.db}
 export NOTIFICATIONS_SCHEDULING_URL=$scheduling NOTIFICATIONS_COMPLAINTS_URL=$complaints
+# The customers' survey links open the web app's survey page.
+export COMPLAINTS_SURVEY_URL=${COMPLAINTS_SURVEY_URL:-http://127.0.0.1:${WEBAPP_PORT:-8010}/survey}
 
 services=()
 stop_all() {

@@ -26,10 +26,10 @@ class ComplaintsSettings(DatabaseServiceSettings, ChannelSettings):
     )
     csat_survey_days: int = Field(14, ge=1, description="How long a CSAT survey link stays answerable.")
     survey_url: str = Field(
-        "http://127.0.0.1:8001/v1/csat",
+        "http://127.0.0.1:8010/survey",
         description="The public survey page the customer opens from the link sent on resolution: the link is this "
-        "URL, a slash and the survey's one-time token; the page answers with POST /v1/csat/<token>. The default, "
-        "this API's own answer endpoint, is for a local run only.",
+        "URL, a slash and the survey's one-time token. The web app serves the page at /survey (WEBAPP_PORT, 8010, in "
+        "a local run); it answers with POST /v1/csat/<token>.",
     )
     survey_delivery_enabled: bool = Field(
         True,

@@ -3,7 +3,7 @@ person's own token, so that every rule of role and scope is the API's, in one pl
 (post, then redirect), no script needed; the pages' only style is the app's own stylesheet."""
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 from fastapi import FastAPI, Request
@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from services.shared.clock import Clock, utc_now
 from services.shared.settings import Environment, PlatformSettings, check_production_key
 from services.shared.web import create_app
-from services.webapp.pages import front_line, manager, senior, signin
+from services.webapp.pages import coordinator, front_line, manager, senior, signin, survey
 from services.webapp.session import COOKIE
 from services.webapp.settings import DEVELOPMENT_SESSION_KEY, WebappSettings
 from services.webapp.web import HERE, Person, Refused, SignIn, Web, home
@@ -47,13 +47,22 @@ def build_app(settings: WebappSettings, platform: PlatformSettings, clock: Clock
                      version=VERSION)
     app.state.web = web
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for pages in (signin, front_line, senior, manager):
+    for pages in (signin, front_line, senior, manager, coordinator, survey):
         app.include_router(pages.router)
 
     @app.exception_handler(SignIn)
-    async def to_sign_in(_request: Request, _error: SignIn) -> Response:
-        response = RedirectResponse("/signin", status_code=303)
+    async def to_sign_in(_request: Request, error: SignIn) -> Response:
+        response = RedirectResponse("/signin?ended=1" if error.ended else "/signin", status_code=303)
         response.delete_cookie(COOKIE)
+        return response
+
+    @app.middleware("http")
+    async def keep_renewed_session(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """A session whose token was refreshed on the way goes back to the browser, unless the answer ends it."""
+        response = await call_next(request)
+        renewed = getattr(request.state, "renewed", None)
+        if renewed is not None and not any(cookie.startswith(f"{COOKIE}=") for cookie in response.headers.getlist("set-cookie")):
+            web.keep(response, renewed)
         return response
 
     @app.exception_handler(Refused)

@@ -2,16 +2,21 @@
 PKCE): its endpoints, from the issuer's discovery document; the request that sends a person there; and
 the exchange of the code it sends back for their tokens. The ID token must be the provider's, for this
 app and this sign-in; the access token, which the APIs verify themselves, must name a person of ours
-(services.shared.auth), and becomes the session."""
+(services.shared.auth), and becomes the session. A refresh token, when the provider gives one, renews
+the access token, checked the same way, until the session ends (WEBAPP_SESSION_HOURS), and is revoked
+when the person signs out."""
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin
 
 import httpx
+import structlog
+from fastapi import FastAPI
 
-from services.shared.auth import AuthError, principal_from_claims, provider_claims
+from services.shared.auth import AuthError, principal_from_claims, provider_claims, signing_keys
 from services.shared.jwks import (
     KeysUnavailable,
     NotADocument,
@@ -21,8 +26,10 @@ from services.shared.jwks import (
 )
 from services.shared.principal import Principal
 from services.shared.settings import PlatformSettings
-from services.webapp.session import SignInAttempt
+from services.webapp.session import Session, SignInAttempt
 from services.webapp.settings import WebappSettings
+
+log = structlog.get_logger()
 
 
 class SignInFailed(Exception):
@@ -39,6 +46,7 @@ class Endpoints:
     authorization: str
     token: str
     end_session: str | None
+    revocation: str | None
 
 
 class Provider:
@@ -53,9 +61,10 @@ class Provider:
             try:
                 async with httpx.AsyncClient(timeout=self.platform.oidc_timeout_s) as client:
                     document = await discover(client, self.platform.oidc_issuer)
-                end_session = document.get("end_session_endpoint")
+                optional = {name: url if isinstance(url := document.get(f"{name}_endpoint"), str) else None
+                            for name in ("end_session", "revocation")}
                 self._endpoints = Endpoints(endpoint(document, "authorization_endpoint"), endpoint(document, "token_endpoint"),
-                                            end_session if isinstance(end_session, str) else None)
+                                            **optional)
             except (httpx.HTTPError, ValueError, NotADocument) as error:
                 raise SignInFailed("signin.failed.unavailable", str(error)) from None
         return self._endpoints
@@ -69,19 +78,42 @@ class Provider:
         }
         return _with_query((await self.endpoints()).authorization, query)
 
-    async def sign_in(self, code: str, attempt: SignInAttempt) -> tuple[str, Principal]:
-        """The person's access token and who it names, for the code the provider sent back."""
-        tokens = await self._exchange(code, attempt)
+    async def sign_in(self, code: str, attempt: SignInAttempt, now: datetime) -> Session:
+        """The session of the person the provider signed in, for the code it sent back."""
+        tokens = await self._tokens({"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_url,
+                                     "code_verifier": attempt.verifier})
+        if not isinstance(tokens.get("id_token"), str):
+            raise SignInFailed("signin.failed.provider", "the provider's answer lacks the ID token")
+        person = await self._person(tokens, attempt)
+        refresh_token = tokens.get("refresh_token")
+        ends_at = now + timedelta(hours=self.settings.session_hours) if refresh_token else person.expires_at
+        return Session(tokens["access_token"], person.sub, person.role, person.store_id, person.region_id,
+                       person.expires_at, ends_at, at_provider=True, refresh_token=refresh_token)
+
+    async def refresh(self, session: Session) -> Session:
+        """The session with the provider's new tokens, for the same person; the provider may rotate the
+        refresh token (RFC 6749, section 6) and need not send a new ID token (OpenID Connect Core 1.0, 12.2)."""
+        assert session.refresh_token is not None
+        tokens = await self._tokens({"grant_type": "refresh_token", "refresh_token": session.refresh_token})
+        person = await self._person(tokens)
+        if person.sub != session.sub:
+            raise SignInFailed("signin.failed.token", "the refreshed token names another person")
+        return replace(session, token=tokens["access_token"], role=person.role, store_id=person.store_id,
+                       region_id=person.region_id, expires_at=person.expires_at,
+                       refresh_token=tokens.get("refresh_token") or session.refresh_token)
+
+    async def revoke(self, session: Session) -> None:
+        """Best effort: the provider forgets the session's refresh token (RFC 7009), so that it renews
+        nothing once the person has signed out."""
+        if session.refresh_token is None:
+            return
         try:
-            identity = await provider_claims(tokens["id_token"], self.platform, self.keys, audience=self.client_id)
-            _check_identity(identity, attempt, self.client_id)
-            person = principal_from_claims(await provider_claims(tokens["access_token"], self.platform, self.keys),
-                                           self.platform)
-        except AuthError as error:
-            raise SignInFailed("signin.failed.token", str(error)) from None
-        except KeysUnavailable:
-            raise SignInFailed("signin.failed.unavailable", "the identity provider's keys cannot be fetched") from None
-        return tokens["access_token"], person
+            revocation = (await self.endpoints()).revocation
+            if revocation is not None:
+                response = await self._post(revocation, {"token": session.refresh_token, "token_type_hint": "refresh_token"})
+                response.raise_for_status()
+        except (SignInFailed, httpx.HTTPError) as error:
+            log.warning("refresh_token_not_revoked", error=type(error).__name__)
 
     async def sign_out_url(self) -> str | None:
         """Where the provider ends the person's session there too, then sends them to this app's sign-in."""
@@ -94,38 +126,71 @@ class Provider:
         back = urljoin(self.redirect_url, "/signin")
         return _with_query(end_session, {"client_id": self.client_id, "post_logout_redirect_uri": back})
 
-    async def _exchange(self, code: str, attempt: SignInAttempt) -> dict[str, str]:
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_url,
-                "code_verifier": attempt.verifier}
-        auth = None
-        if self.settings.oidc_client_secret is None:
-            form["client_id"] = self.client_id
-        else:  # client_secret_basic: both parts form-encoded first (RFC 6749, section 2.3.1)
-            auth = httpx.BasicAuth(quote(self.client_id, safe=""),
-                                   quote(self.settings.oidc_client_secret.get_secret_value(), safe=""))
+    async def _person(self, tokens: dict[str, str], attempt: SignInAttempt | None = None) -> Principal:
+        """Who the access token names, once it and the ID token (when sent) are checked; `attempt` is
+        the sign-in an ID token must answer, None for a refresh."""
         try:
-            async with httpx.AsyncClient(timeout=self.platform.oidc_timeout_s) as client:
-                response = await client.post((await self.endpoints()).token, data=form, auth=auth,
-                                             headers={"Accept": "application/json"})
-            answer = response.json()
-        except (httpx.HTTPError, ValueError) as error:
+            if "id_token" in tokens:
+                identity = await provider_claims(tokens["id_token"], self.platform, self.keys, audience=self.client_id)
+                _check_identity(identity, attempt, self.client_id)
+            return principal_from_claims(await provider_claims(tokens["access_token"], self.platform, self.keys),
+                                         self.platform)
+        except AuthError as error:
+            raise SignInFailed("signin.failed.token", str(error)) from None
+        except KeysUnavailable:
+            raise SignInFailed("signin.failed.unavailable", "the identity provider's keys cannot be fetched") from None
+
+    async def _tokens(self, form: dict[str, str]) -> dict[str, str]:
+        """The token endpoint's answer to a grant."""
+        try:
+            response = await self._post((await self.endpoints()).token, form)
+        except httpx.HTTPError as error:
             raise SignInFailed("signin.failed.unavailable", str(error)) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            raise SignInFailed("signin.failed.unavailable", f"the token endpoint answered HTTP {response.status_code}") from None
         if response.status_code != 200 or not isinstance(answer, dict):
             said = answer if isinstance(answer, dict) else {}
             detail = " ".join(str(said[name]) for name in ("error", "error_description") if said.get(name))
             raise SignInFailed("signin.failed.provider", detail or f"HTTP {response.status_code}")
-        if not all(isinstance(answer.get(name), str) for name in ("id_token", "access_token")):
-            raise SignInFailed("signin.failed.provider", "the provider's answer lacks the ID token or the access token")
+        if not isinstance(answer.get("access_token"), str):
+            raise SignInFailed("signin.failed.provider", "the provider's answer lacks the access token")
         if str(answer.get("token_type", "")).lower() != "bearer":
             raise SignInFailed("signin.failed.provider", f"token type {answer.get('token_type')!r} is not Bearer")
         return answer
 
+    async def _post(self, url: str, form: dict[str, str]) -> httpx.Response:
+        """A form to one of the provider's endpoints, from this client: with its secret when it has one."""
+        auth = None
+        if self.settings.oidc_client_secret is None:
+            form = {**form, "client_id": self.client_id}
+        else:  # client_secret_basic: both parts form-encoded first (RFC 6749, section 2.3.1)
+            auth = httpx.BasicAuth(quote(self.client_id, safe=""),
+                                   quote(self.settings.oidc_client_secret.get_secret_value(), safe=""))
+        async with httpx.AsyncClient(timeout=self.platform.oidc_timeout_s) as client:
+            return await client.post(url, data=form, auth=auth, headers={"Accept": "application/json"})
 
-def _check_identity(claims: dict[str, Any], attempt: SignInAttempt, client_id: str) -> None:
+
+def provider_of(app: FastAPI) -> Provider | None:
+    """The app's client of the identity provider, when it is one (WEBAPP_OIDC_CLIENT_ID); made on first use."""
+    settings: WebappSettings = app.state.web.settings
+    if settings.oidc_client_id is None:
+        return None
+    if getattr(app.state, "provider", None) is None:
+        keys = signing_keys(app)
+        if keys is None:
+            raise RuntimeError("WEBAPP_OIDC_CLIENT_ID needs RETAIL_OIDC_ISSUER, the identity provider's issuer")
+        app.state.provider = Provider(settings, app.state.platform, keys)
+    return app.state.provider
+
+
+def _check_identity(claims: dict[str, Any], attempt: SignInAttempt | None, client_id: str) -> None:
     """What OpenID Connect Core 1.0 (3.1.3.7) asks of an ID token beyond its signature, issuer, audience
-    and expiry: that it answers this sign-in (its nonce), and was issued to this app when it names others too."""
+    and expiry: that it answers this sign-in (its nonce; a refreshed one answers none, 12.2), and was issued
+    to this app when it names others too."""
     nonce = claims.get("nonce")
-    if not isinstance(nonce, str) or not hmac.compare_digest(nonce, attempt.nonce):
+    if attempt is not None and (not isinstance(nonce, str) or not hmac.compare_digest(nonce, attempt.nonce)):
         raise AuthError("the ID token is not for this sign-in (its nonce differs)")
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if len(audiences) > 1 and claims.get("azp") != client_id:

@@ -21,11 +21,18 @@ class WebappSettings(BaseSettings):
         "http://127.0.0.1:8002", description="The escalation service's boards API (regions' boards, proposals)."
     )
     http_timeout_s: float = Field(5.0, gt=0, description="How long a call to another service's API may take.")
+    board_stream_timeout_s: float = Field(
+        60.0, gt=0, description="How long a region's live board, passed on to a coordinator's page, may stay silent before "
+        "the page follows it again (the boards API sends it at least every 15 seconds).",
+    )
     session_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_SESSION_KEY),
         description="HMAC-SHA256 key that signs the session cookie and its forms' CSRF tokens; production needs its own.",
     )
-    session_hours: int = Field(10, ge=1, le=24, description="How long a sign-in lasts: about a working day.")
+    session_hours: int = Field(
+        10, ge=1, le=24, description="How long a sign-in lasts at most: about a working day. The identity provider's "
+        "refresh token renews the person's access token until then, not after; without one, the session ends with that token.",
+    )
     secure_cookies: bool = Field(
         False, description="Send the session cookie over HTTPS only (true behind TLS, as in production)."
     )
@@ -57,6 +64,10 @@ class WebappSettings(BaseSettings):
     )
     oidc_sign_in_minutes: int = Field(
         10, ge=1, le=60, description="How long a person may take at the provider's sign-in before it must start again."
+    )
+    oidc_refresh_skew_s: int = Field(
+        30, ge=0, le=300, description="How long before the provider's access token expires the app refreshes it, so that "
+        "it does not expire on the way to an API.",
     )
 
     @model_validator(mode="after")

@@ -3,21 +3,25 @@ policy, the signed-in person (their session), the CSRF check of a form, and call
 service's API as that person."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import httpx
-from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+import structlog
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.shared.clock import Clock
 from services.shared.events import complaints as c
 from services.shared.settings import PlatformSettings
 from services.webapp import i18n
+from services.webapp.provider import SignInFailed, provider_of
 from services.webapp.session import COOKIE, Session
 from services.webapp.settings import WebappSettings
 
+log = structlog.get_logger()
 HERE = Path(__file__).parent
 PAGE_POLICY = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
                "base-uri 'none'")
@@ -25,7 +29,8 @@ CHOICES = {"category": c.Category, "severity": c.Severity, "mood": c.Mood, "chan
            "outcome": c.Outcome}
 # The API's errors of a common kind, said in the person's language.
 ERRORS = {"missing": "error.required", "string_too_short": "error.required", "value_error": "error.invalid",
-          "enum": "error.choose", "string_too_long": "error.too_long", "string_pattern_mismatch": "error.invalid"}
+          "enum": "error.choose", "int_type": "error.choose", "string_too_long": "error.too_long",
+          "string_pattern_mismatch": "error.invalid"}
 
 
 # Each role's pages in the header, in order (a path and its words' key), and where a sign-in lands.
@@ -34,7 +39,7 @@ NAV: dict[str, tuple[tuple[str, str], ...]] = {
     "associate": FRONT_LINE_NAV, "call_centre_agent": FRONT_LINE_NAV, "coordinator": FRONT_LINE_NAV,
     "store_manager": (("/manager/board", "manager.nav.board"), ("/manager/returns", "manager.nav.returns"),
                       ("/manager/pages", "manager.nav.pages"), ("/manager/schedule", "manager.nav.schedule"), FRONT_LINE_NAV[0]),
-    "regional_coordinator": FRONT_LINE_NAV,
+    "regional_coordinator": (("/board", "board.nav"), *FRONT_LINE_NAV),
     "senior_manager": (("/chain", "nav.chain"), ("/proposals", "nav.proposals"), ("/policy", "nav.policy")),
 }
 
@@ -44,7 +49,12 @@ def home(role: str) -> str:
 
 
 class SignIn(Exception):  # noqa: N818 - a redirect, not an error
-    """The person has no (valid) session: to the sign-in."""
+    """The person has no (valid) session: to the sign-in, which says that their session has `ended` when
+    it was cut short."""
+
+    def __init__(self, ended: bool = False) -> None:
+        super().__init__()
+        self.ended = ended
 
 
 class Refused(Exception):  # noqa: N818 - shown to the person
@@ -74,13 +84,20 @@ class Web:
         return HTMLResponse(html, status_code=status, headers={"Content-Security-Policy": PAGE_POLICY,
                                                                 "Cache-Control": "no-store"})
 
+    def keep(self, response: Response, session: Session) -> None:
+        """The session in the browser's cookie until it ends."""
+        lasting = max(int((session.ends_at - self.clock()).total_seconds()), 0)
+        response.set_cookie(COOKIE, session.encode(self.key), max_age=lasting, httponly=True, samesite="lax",
+                            secure=self.settings.secure_cookies, path="/")
+
     def checked(self, session: Session, csrf: object) -> None:
         if csrf != session.csrf(self.key):
             raise Refused()
 
-    async def api(self, name: str, method: str, path: str, session: Session, **kwargs) -> httpx.Response:
-        """The service's answer to the person's request; their session is over if the service says so."""
-        headers = {"Authorization": f"Bearer {session.token}", "Accept-Language": "en"}
+    async def api(self, name: str, method: str, path: str, session: Session | None, **kwargs) -> httpx.Response:
+        """The service's answer to the person's request (anyone's, without a session: a customer's); their
+        session is over if the service says so."""
+        headers = {"Accept-Language": "en"} | ({"Authorization": f"Bearer {session.token}"} if session else {})
         response = await self.apis[name].request(method, path, headers=headers, **kwargs)
         if response.status_code == 401:
             raise SignIn()
@@ -114,13 +131,38 @@ def _web(request: Request) -> Web:
     return request.app.state.web
 
 
-def _signed_in(request: Request) -> Session:
+async def _signed_in(request: Request) -> Session:
+    """The signed-in person, their token refreshed first when it is about to expire; the response then
+    takes the renewed session back to the browser (`renewed`, see app.py)."""
     web = _web(request)
-    session = Session.decode(request.cookies.get(COOKIE), web.key, web.clock())
+    now = web.clock()
+    session = Session.decode(request.cookies.get(COOKIE), web.key, now)
     if session is None:
         raise SignIn()
+    if session.due(now, timedelta(seconds=web.settings.oidc_refresh_skew_s)):
+        request.state.renewed = session = await _refreshed(request, session)
     return session
+
+
+async def _refreshed(request: Request, session: Session) -> Session:
+    provider = provider_of(request.app)
+    if provider is None:  # the app is no longer the provider's client
+        raise SignIn(ended=True)
+    try:
+        return await provider.refresh(session)
+    except SignInFailed as failure:
+        log.warning("session_not_refreshed", failure=failure.key, reason=failure.reason[:300])
+        raise SignIn(ended=True) from None
+
+
+async def _signed_in_for_script(request: Request) -> Session:
+    """The signed-in person, for a page's script: answered 401 when there is none, it goes to the sign-in itself."""
+    try:
+        return await _signed_in(request)
+    except SignIn:
+        raise HTTPException(401, "signed out") from None
 
 
 App = Annotated[Web, Depends(_web)]
 Person = Annotated[Session, Depends(_signed_in)]
+ScriptPerson = Annotated[Session, Depends(_signed_in_for_script)]

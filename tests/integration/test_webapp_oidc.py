@@ -3,8 +3,11 @@ authorization code with PKCE): the local provider (a real HTTP server) signs the
 access token as their session, and the real complaints API (in-process, production settings) accepts
 it when their queue loads. A state not this browser's, a code used twice, an ID token of another
 sign-in and a token naming no role of ours sign no one in; the provider's key rotation does not
-matter; the session ends when the token does, and signing out ends it at the provider too."""
+matter. The provider's refresh token renews its five-minute access token for a working day, rotated at
+each refresh; a refresh the provider refuses, or whose tokens do not pass, ends the session; signing out
+revokes the refresh token and ends the session at the provider too."""
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,7 +27,9 @@ from tests.support.identity_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
     LOGOUT_PATH,
+    TOKEN_PATH,
     IdentityProvider,
+    new_key,
     serving,
 )
 
@@ -94,6 +99,9 @@ async def webapp(api, platform, provider, keys_clock, wall_clock) -> AsyncIterat
     """The web app as a chain runs it (production: the provider's sign-in only), over the real complaints
     API; fresh key caches for the app and the API, on a clock the test moves."""
     provider.person, provider.id_token_claims = dict(ASSOCIATE), {}
+    provider.issues_refresh_tokens, provider.unpublished_key, provider.unavailable = True, None, False
+    provider.refresh_tokens.clear()
+    provider.refusals.clear()
     api.app.state.signing_keys = SigningKeys(platform, clock=keys_clock)
     settings = WebappSettings(
         session_key="Zr4xP9vL2qW7nB0cK5tY8hJ3mD6sF1gA", development_sign_in=False, oidc_client_id=CLIENT_ID,
@@ -123,6 +131,17 @@ def signed_in(response: httpx.Response) -> bool:
     return any("retail_session" in r.cookies for r in [*response.history, response])
 
 
+def ended(response: httpx.Response, client: httpx.AsyncClient) -> bool:
+    """Sent to the sign-in, which says why, with the session gone."""
+    return response.url == f"{WEBAPP}/signin?ended=1" and "Your session has ended" in response.text \
+        and "retail_session" not in client.cookies
+
+
+async def once_the_token_expires(client: httpx.AsyncClient, wall_clock: WallClock) -> httpx.Response:
+    wall_clock.ahead += timedelta(minutes=5)
+    return await client.get("/queue")
+
+
 async def test_a_person_signs_in_at_the_provider_and_their_queue_loads(webapp, provider):
     async with browser(webapp) as client:
         page = await client.get("/signin")
@@ -148,8 +167,8 @@ async def test_a_person_signs_in_at_the_provider_and_their_queue_loads(webapp, p
         session = callback.headers.get_list("set-cookie")
         kept = next(cookie for cookie in session if cookie.startswith("retail_session="))
         assert "HttpOnly" in kept and "samesite=lax" in kept.lower()
-        # The session lasts as long as the provider's access token (five minutes), not a working day.
-        assert 0 < int(re.search(r"Max-Age=(\d+)", kept).group(1)) <= 300
+        # The session lasts a working day (WEBAPP_SESSION_HOURS), its five-minute token refreshed meanwhile.
+        assert 10 * 3600 - 5 <= int(re.search(r"Max-Age=(\d+)", kept).group(1)) <= 10 * 3600
         assert any(cookie.startswith('retail_signin=""') or "retail_signin=;" in cookie for cookie in session)
         assert provider.refusals == []
 
@@ -235,22 +254,103 @@ async def test_sign_ins_continue_when_the_provider_rotates_its_key(webapp, provi
         assert (await before.get("/queue")).url == f"{WEBAPP}/signin"
 
 
-async def test_the_session_ends_when_the_providers_token_expires(webapp, wall_clock):
+async def test_a_person_works_a_whole_shift_on_refreshed_tokens(webapp, provider, wall_clock):
     async with browser(webapp) as client:
         assert (await client.get("/signin/start")).url == f"{WEBAPP}/queue"
+        exchanges = provider.requests[TOKEN_PATH]
+
+        for hour in range(1, 9):
+            wall_clock.ahead = timedelta(hours=hour)  # each token long expired, by the app's clock
+            queue = await client.get("/queue")
+            assert queue.url == f"{WEBAPP}/queue" and "emp-1042" in queue.text, queue.text
+            assert "retail_session" in queue.cookies  # the renewed session, back to the browser
+
+        # Eight refreshes, each with the refresh token the one before rotated in.
+        assert provider.requests[TOKEN_PATH] == exchanges + 8
+        assert provider.refusals == [] and len(provider.refresh_tokens) == 1
+
+
+async def test_no_refresh_outlasts_the_working_day(webapp, provider, wall_clock):
+    async with browser(webapp) as client:
+        assert (await client.get("/signin/start")).url == f"{WEBAPP}/queue"
+        wall_clock.ahead = timedelta(hours=10) - timedelta(minutes=1)
+        assert (await client.get("/queue")).url == f"{WEBAPP}/queue"
+        exchanges = provider.requests[TOKEN_PATH]
+
+        wall_clock.ahead = timedelta(hours=10)
+        assert (await client.get("/queue")).url == f"{WEBAPP}/signin"
+        assert provider.requests[TOKEN_PATH] == exchanges
+
+
+async def test_a_refresh_token_the_provider_has_revoked_ends_the_session(webapp, provider, wall_clock):
+    async with browser(webapp) as client:
+        assert (await client.get("/signin/start")).url == f"{WEBAPP}/queue"
+        provider.refresh_tokens.clear()
+
+        page = await once_the_token_expires(client, wall_clock)
+
+        assert page.status_code == 200 and ended(page, client) and provider.refusals == ["invalid_grant"]
+        assert (await client.get("/queue")).url == f"{WEBAPP}/signin"
+
+
+async def test_a_person_whose_role_the_platform_no_longer_knows_is_signed_out_at_the_refresh(webapp, provider, wall_clock):
+    async with browser(webapp) as client:
+        assert (await client.get("/signin/start")).url == f"{WEBAPP}/queue"
+        provider.person = {**ASSOCIATE, "groups": ["everyone"]}
+        assert ended(await once_the_token_expires(client, wall_clock), client)
+
+
+async def test_refreshed_tokens_signed_with_a_key_the_provider_does_not_publish_end_the_session(webapp, provider,
+                                                                                                  wall_clock):
+    async with browser(webapp) as client:
+        assert (await client.get("/signin/start")).url == f"{WEBAPP}/queue"
+        provider.unpublished_key = new_key()
+        assert ended(await once_the_token_expires(client, wall_clock), client)
+
+
+async def test_a_provider_that_cannot_refresh_ends_the_session(webapp, provider, wall_clock):
+    async with browser(webapp) as client:
+        assert (await client.get("/signin/start")).url == f"{WEBAPP}/queue"
+        provider.unavailable = True
+        assert ended(await once_the_token_expires(client, wall_clock), client)
+
+
+async def test_two_tabs_refreshing_at_once_get_a_page_or_the_sign_in_never_an_error(webapp, provider, wall_clock):
+    """The provider here honours a refresh token once: the tab that comes second is sent to sign in again.
+    (Providers that allow a rotated token a moment's reuse serve both.)"""
+    async with browser(webapp) as client:
+        assert (await client.get("/signin/start")).url == f"{WEBAPP}/queue"
+        wall_clock.ahead = timedelta(minutes=5)
+        async with browser(webapp) as first, browser(webapp) as second:
+            for tab in (first, second):
+                tab.cookies.set("retail_session", client.cookies["retail_session"], domain="webapp.test")
+            pages = await asyncio.gather(first.get("/queue"), second.get("/queue"))
+        assert [page.status_code for page in pages] == [200, 200]
+        assert sorted(page.url.path for page in pages) == ["/queue", "/signin"]
+
+
+async def test_without_a_refresh_token_the_session_ends_with_the_providers_token(webapp, provider, wall_clock):
+    provider.issues_refresh_tokens = False
+    async with browser(webapp) as client:
+        queue = await client.get("/signin/start")
+        assert queue.url == f"{WEBAPP}/queue"
+        kept = next(c for c in queue.history[-1].headers.get_list("set-cookie") if c.startswith("retail_session="))
+        assert 0 < int(re.search(r"Max-Age=(\d+)", kept).group(1)) <= 300
         wall_clock.ahead = timedelta(minutes=5)
         assert (await client.get("/queue")).url == f"{WEBAPP}/signin"
 
 
-async def test_signing_out_ends_the_session_here_and_at_the_provider(webapp, provider):
+async def test_signing_out_ends_the_session_here_and_at_the_provider(webapp, provider, wall_clock):
     async with browser(webapp) as client:
         queue = await client.get("/signin/start")
         csrf = re.search(r'name="csrf" value="([^"]+)"', queue.text).group(1)
 
+        wall_clock.ahead = timedelta(hours=1)  # from a page shown before the token was refreshed
         out = await client.post("/signout", data={"csrf": csrf})
 
         # A page that moves on to the provider: a browser holds a form's redirect to another origin.
         assert out.status_code == 200 and "retail_session" not in client.cookies
+        assert provider.refresh_tokens == {}  # the one the refresh rotated in, revoked
         refresh = re.search(r'<meta http-equiv="refresh" content="0;url=([^"]+)">', out.text).group(1).replace("&amp;", "&")
         away = urlsplit(refresh)
         assert f"{away.scheme}://{away.netloc}{away.path}" == provider.issuer + LOGOUT_PATH

@@ -2,7 +2,9 @@
 provider signs them, and its discovery document and JWKS served over real HTTP from a thread. For a web
 app's sign-in it has one client and, at its authorization endpoint, a person already signed in there:
 it sends the browser straight back with a code, which its token endpoint exchanges once, for the client
-that asked and the PKCE verifier of the challenge it was asked with, for an ID token and an access token."""
+that asked and the PKCE verifier of the challenge it was asked with, for an ID token, an access token and
+a refresh token. A refresh token renews them once, for the person still signed in there, and is rotated;
+its revocation endpoint forgets one."""
 
 import base64
 import hashlib
@@ -26,6 +28,7 @@ JWKS_PATH = "/protocol/openid-connect/certs"
 AUTHORIZE_PATH = "/protocol/openid-connect/auth"
 TOKEN_PATH = "/protocol/openid-connect/token"
 LOGOUT_PATH = "/protocol/openid-connect/logout"
+REVOKE_PATH = "/protocol/openid-connect/revoke"
 CLIENT_ID = "retail-care-webapp"
 CLIENT_SECRET = "webapp-secret-3f9a"
 
@@ -62,6 +65,10 @@ class IdentityProvider:
     id_token_claims: dict = field(default_factory=dict)  # claims the next ID tokens carry beside (or instead of) the right ones
     codes: dict[str, dict] = field(default_factory=dict)  # codes issued and not yet exchanged
     refusals: list[str] = field(default_factory=list)  # why the token endpoint refused, in order
+    issues_refresh_tokens: bool = True
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # issued, not yet used nor revoked: whose they are
+    unpublished_key: SigningKey | None = None  # when set, signs the tokens it issues, though its JWKS does not publish it
+    unavailable: bool = False  # its token and revocation endpoints answer 503, as behind a failing proxy
 
     @property
     def jwks_url(self) -> str:
@@ -72,8 +79,10 @@ class IdentityProvider:
             DISCOVERY_PATH: {"issuer": self.issuer, "jwks_uri": self.jwks_url, "id_token_signing_alg_values_supported":
                              sorted({key.algorithm for key in self.keys}),
                              "authorization_endpoint": self.issuer + AUTHORIZE_PATH, "token_endpoint": self.issuer + TOKEN_PATH,
-                             "end_session_endpoint": self.issuer + LOGOUT_PATH, "response_types_supported": ["code"],
-                             "code_challenge_methods_supported": ["S256"], "subject_types_supported": ["public"],
+                             "end_session_endpoint": self.issuer + LOGOUT_PATH, "revocation_endpoint": self.issuer + REVOKE_PATH,
+                             "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
+                             "grant_types_supported": ["authorization_code", "refresh_token"],
+                             "subject_types_supported": ["public"],
                              "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"]},
             JWKS_PATH: {"keys": [key.jwk() for key in self.keys]},
         }
@@ -97,13 +106,16 @@ class IdentityProvider:
 
     def exchange(self, form: dict[str, str], authorization: str | None) -> tuple[int, dict]:
         """The token endpoint: a code once, for its client (authenticated when confidential), its
-        redirect URI and the verifier of its challenge."""
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        if authorization and authorization.startswith("Basic "):
-            client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
-            client_id, secret = unquote(client_id), unquote(secret)
-        if client_id != self.client_id or (self.client_secret is not None and secret != self.client_secret):
+        redirect URI and the verifier of its challenge; a refresh token once, for the person it was
+        issued to while they are still signed in here."""
+        client_id = self._client(form, authorization)
+        if client_id is None:
             return self._refuse(401, "invalid_client")
+        if form.get("grant_type") == "refresh_token":
+            sub = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
+            if sub is None or self.person is None or self.person["sub"] != sub:
+                return self._refuse(400, "invalid_grant")
+            return 200, self._tokens(self.person, client_id, {})
         if form.get("grant_type") != "authorization_code":
             return self._refuse(400, "unsupported_grant_type")
         grant = self.codes.pop(form.get("code", ""), None)  # once only, whatever comes next
@@ -113,11 +125,35 @@ class IdentityProvider:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         if challenge != grant["challenge"]:
             return self._refuse(400, "invalid_grant", "PKCE verification failed")
-        person = grant["person"]
-        identity = {"sub": person["sub"], "nonce": grant["nonce"], "azp": client_id, **self.id_token_claims}
-        return 200, {"token_type": "Bearer", "expires_in": 300, "scope": "openid profile",
-                     "id_token": self.token(identity, audience=client_id),
-                     "access_token": self.token({**person, "azp": client_id, "scope": "openid profile"})}
+        return 200, self._tokens(grant["person"], client_id, {"nonce": grant["nonce"]})
+
+    def revoke(self, form: dict[str, str], authorization: str | None) -> tuple[int, dict]:
+        """The revocation endpoint (RFC 7009): the client's refresh token is forgotten."""
+        if self._client(form, authorization) is None:
+            return self._refuse(401, "invalid_client")
+        self.refresh_tokens.pop(form.get("token", ""), None)
+        return 200, {}
+
+    def _client(self, form: dict[str, str], authorization: str | None) -> str | None:
+        """The client a request comes from, if it is ours and authenticated as it must be."""
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        if authorization and authorization.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
+            client_id, secret = unquote(client_id), unquote(secret)
+        if client_id != self.client_id or (self.client_secret is not None and secret != self.client_secret):
+            return None
+        return client_id
+
+    def _tokens(self, person: dict, client_id: str, identity: dict) -> dict:
+        """The token endpoint's answer for a person; `identity`: further claims of the ID token."""
+        identity = {"sub": person["sub"], **identity, "azp": client_id, **self.id_token_claims}
+        answer = {"token_type": "Bearer", "expires_in": 300, "scope": "openid profile",
+                  "id_token": self.token(identity, audience=client_id, key=self.unpublished_key),
+                  "access_token": self.token({**person, "azp": client_id, "scope": "openid profile"}, key=self.unpublished_key)}
+        if self.issues_refresh_tokens:
+            answer["refresh_token"] = secrets.token_urlsafe(32)
+            self.refresh_tokens[answer["refresh_token"]] = person["sub"]
+        return answer
 
     def _refuse(self, status: int, error: str, description: str | None = None) -> tuple[int, dict]:
         self.refusals.append(error)
@@ -161,13 +197,17 @@ def serving(provider: IdentityProvider) -> Iterator[IdentityProvider]:
 
         def do_POST(self) -> None:
             path = self.path.removeprefix(path_prefix)
-            if path != TOKEN_PATH:
+            endpoint = {TOKEN_PATH: provider.exchange, REVOKE_PATH: provider.revoke}.get(path)
+            if endpoint is None:
                 self.send_error(404)
                 return
             self._count(path)
+            if provider.unavailable:
+                self._send(503, b"Service Unavailable", "text/plain")
+                return
             body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
             form = {name: values[0] for name, values in parse_qs(body).items()}
-            status, answer = provider.exchange(form, self.headers.get("Authorization"))
+            status, answer = endpoint(form, self.headers.get("Authorization"))
             self._send(status, json.dumps(answer).encode(), "application/json")
 
         def _count(self, path: str) -> None:

@@ -180,6 +180,11 @@ class CsatIn(Strict):
         return commands.AnswerSurvey(**_fields(self))
 
 
+class SurveyOut(BaseModel):
+    store_name: str = Field(description="The store the complaint was made at, for the customer to recognise it.")
+    answer_by: datetime
+
+
 class ReturnIn(Strict):
     model_config = ConfigDict(
         json_schema_extra={

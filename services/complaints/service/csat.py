@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.service.commands import AnswerSurvey
 from services.complaints.service.context import Context
-from services.complaints.store.models import Complaint, CsatSurvey
+from services.complaints.store.models import Complaint, CsatSurvey, Store
 from services.complaints.store.stores import lock_store
 from services.shared.errors import Conflict, Gone, NotFound
 from services.shared.events import complaints as events
@@ -30,6 +30,17 @@ def issue_survey(session: AsyncSession, ctx: Context, complaint: Complaint) -> s
     return token
 
 
+async def open_survey(session: AsyncSession, token: str, now: datetime) -> tuple[str, datetime]:
+    """The store a survey still waiting for its answer is about, and when it expires."""
+    survey = await session.get(CsatSurvey, token_hash(token))
+    if survey is None:
+        raise NotFound("no such survey")
+    _answerable(survey, now)
+    complaint = await session.get(Complaint, survey.complaint_id)
+    store = await session.get(Store, complaint.store_id)
+    return store.name, survey.expires_at
+
+
 async def answer_survey(session: AsyncSession, token: str, command: AnswerSurvey, now: datetime) -> None:
     survey = await session.get(CsatSurvey, token_hash(token))
     if survey is None:
@@ -42,16 +53,20 @@ async def answer_survey(session: AsyncSession, token: str, command: AnswerSurvey
             .execution_options(populate_existing=True)
         )
     ).scalar_one()
-    if survey.answered_at is not None:
-        raise Conflict("this survey was already answered")
-    if now > survey.expires_at:
-        raise Gone("this survey has expired")
+    _answerable(survey, now)
     survey.answered_at, survey.score, survey.comment = now, command.score, command.comment
     submitted = events.CsatSubmitted(
         complaint_id=complaint.id, store_id=complaint.store_id, region_id=complaint.region_id,
         score=command.score, has_comment=bool(command.comment), at=now,
     )
     add_events(session, COMPLAINTS, [submitted], now, subject=str(complaint.id))
+
+
+def _answerable(survey: CsatSurvey, now: datetime) -> None:
+    if survey.answered_at is not None:
+        raise Conflict("this survey was already answered")
+    if now > survey.expires_at:
+        raise Gone("this survey has expired")
 
 
 def token_hash(token: str) -> str:

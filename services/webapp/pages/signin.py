@@ -1,6 +1,7 @@
 """Signing in and out, and the language. A chain's people sign in with its identity provider (OpenID
 Connect, authorization code with PKCE: /signin/start sends them there, /signin/callback takes them back
-and keeps the provider's access token, which the APIs verify, as their session). For the local run, a
+and keeps the provider's access token, which the APIs verify, as their session, renewed with its refresh
+token: see services.webapp.provider). For the local run, a
 development sign-in picks a person of the staff directory and mints their token with the platform's
 development key (see the README's Security)."""
 
@@ -12,17 +13,11 @@ import structlog
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.shared.auth import mint_token, signing_keys
+from services.shared.auth import mint_token
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.webapp import i18n
-from services.webapp.provider import Provider, SignInFailed
-from services.webapp.session import (
-    ATTEMPT_COOKIE,
-    ATTEMPT_PATH,
-    COOKIE,
-    Session,
-    SignInAttempt,
-)
+from services.webapp.provider import Provider, SignInFailed, provider_of
+from services.webapp.session import ATTEMPT_COOKIE, ATTEMPT_PATH, COOKIE, Session, SignInAttempt
 from services.webapp.web import App, Person, Web, home
 
 router = APIRouter(include_in_schema=False)
@@ -34,16 +29,7 @@ FAILURE_STATUS = {"signin.failed.state": 400, "signin.failed.provider": 401, "si
 
 
 def _provider(request: Request) -> Provider | None:
-    """The identity provider's sign-in, when the app is its client (WEBAPP_OIDC_CLIENT_ID); made on first use."""
-    web: Web = request.app.state.web
-    if web.settings.oidc_client_id is None:
-        return None
-    if getattr(request.app.state, "provider", None) is None:
-        keys = signing_keys(request.app)
-        if keys is None:
-            raise RuntimeError("WEBAPP_OIDC_CLIENT_ID needs RETAIL_OIDC_ISSUER, the identity provider's issuer")
-        request.app.state.provider = Provider(web.settings, web.platform, keys)
-    return request.app.state.provider
+    return provider_of(request.app)
 
 
 AtProvider = Annotated[Provider | None, Depends(_provider)]
@@ -62,8 +48,9 @@ async def choose_language(code: str, web: App, back: Annotated[str, Query(alias=
 
 
 @router.get("/signin")
-async def sign_in_page(request: Request, web: App, provider: AtProvider) -> HTMLResponse:
-    return await _sign_in_page(request, web, provider)
+async def sign_in_page(request: Request, web: App, provider: AtProvider, ended: bool = False) -> HTMLResponse:
+    """`ended`: sent here because their session ended before they signed out."""
+    return await _sign_in_page(request, web, provider, failure="signin.ended" if ended else None)
 
 
 @router.get("/signin/start")
@@ -93,16 +80,13 @@ async def back_from_provider(request: Request, web: App, provider: AtProvider, s
             raise SignInFailed("signin.failed.state", "the state is not that of this browser's sign-in")
         if error is not None or not code:
             raise SignInFailed("signin.failed.provider", error or "the provider sent no code")
-        token, person = await provider.sign_in(code, attempt)
+        session = await provider.sign_in(code, attempt, web.clock())
     except SignInFailed as failure:
         return await _failed(request, web, provider, failure)
-    now = web.clock()
-    session = Session(token, person.sub, person.role, person.store_id, person.region_id, person.expires_at,
-                      at_provider=True)
-    log.info("signed_in", sub=person.sub, role=person.role, expires_at=person.expires_at.isoformat())
-    response = RedirectResponse(home(person.role), status_code=303)
-    response.set_cookie(COOKIE, session.encode(web.key), max_age=max(int((person.expires_at - now).total_seconds()), 0),
-                        httponly=True, samesite="lax", secure=web.settings.secure_cookies, path="/")
+    log.info("signed_in", sub=session.sub, role=session.role, ends_at=session.ends_at.isoformat(),
+             refreshable=session.refresh_token is not None)
+    response = RedirectResponse(home(session.role), status_code=303)
+    web.keep(response, session)
     response.delete_cookie(ATTEMPT_COOKIE, path=ATTEMPT_PATH)
     return response
 
@@ -120,10 +104,10 @@ async def sign_in(request: Request, web: App, provider: AtProvider, staff_id: An
     region_id = person["region_id"] if role in STORE_ROLES | REGION_ROLES else None
     scope = {name: value for name, value in (("store_id", store_id), ("region_id", region_id)) if value}
     token = mint_token(web.platform, sub=staff_id, role=role, now=now, ttl=timedelta(hours=hours), **scope)
-    session = Session(token, staff_id, role, store_id, region_id, now + timedelta(hours=hours))
+    ends_at = now + timedelta(hours=hours)
+    session = Session(token, staff_id, role, store_id, region_id, ends_at, ends_at)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, session.encode(web.key), max_age=hours * 3600, httponly=True, samesite="lax",
-                        secure=web.settings.secure_cookies, path="/")
+    web.keep(response, session)
     return response
 
 
@@ -131,6 +115,8 @@ async def sign_in(request: Request, web: App, provider: AtProvider, staff_id: An
 async def sign_out(request: Request, session: Person, web: App, provider: AtProvider,
                    csrf: Annotated[str, Form()]) -> Response:
     web.checked(session, csrf)
+    if provider is not None:
+        await provider.revoke(session)
     away = await provider.sign_out_url() if provider is not None and session.at_provider else None
     response = web.page(request, "signed_out.html", away=away) if away else RedirectResponse("/signin", status_code=303)
     response.delete_cookie(COOKIE)

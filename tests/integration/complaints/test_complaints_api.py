@@ -75,10 +75,14 @@ async def test_an_invalid_transition_is_409_naming_the_current_state(api):
 
 async def test_csat_is_answered_once_without_a_staff_login(api):
     token = await api.resolve((await api.file()).json()["id"])
+    waiting = await api.client.get(f"/v1/csat/{token}")
+    assert waiting.status_code == 200 and waiting.json()["store_name"] == "hel-kamppi", waiting.text  # the name it was given
     assert (await api.client.post(f"/v1/csat/{token}", json={"score": 4, "comment": "Kind staff"})).status_code == 204
     second = await api.client.post(f"/v1/csat/{token}", json={"score": 1})
     assert second.status_code == 409 and "already answered" in second.json()["detail"]
+    assert (await api.client.get(f"/v1/csat/{token}")).status_code == 409
     assert (await api.client.post(f"/v1/csat/{'x' * 43}", json={"score": 3})).status_code == 404
+    assert (await api.client.get(f"/v1/csat/{'x' * 43}")).status_code == 404
     out_of_range = await api.client.post(f"/v1/csat/{token}", json={"score": 6})
     assert out_of_range.status_code == 422 and out_of_range.json()["detail"][0]["loc"] == ["body", "score"]
 
