@@ -15,10 +15,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from services.shared.clock import utc_now
 from services.shared.events.coordination import PolicyChange
 from services.shared.kafka import ensure_topics
-from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COORDINATION
 from services.webapp.app import build_app
@@ -46,13 +44,7 @@ def platform(infra_dir):
 
 @pytest.fixture(scope="module")
 async def scheduling(new_database, platform):
-    """The staff directory of the sign-in, with a senior manager besides the seeded staff."""
-    async for running in scheduling_support.start_api(await new_database(), platform, clock=utc_now):
-        body = scheduling_support.staff_body(Role.senior_manager, "hel-kamppi",
-                                             contact={"work_email": f"{SENIOR}@chain.example", "work_phone": "+358 40 555 0199"})
-        response = await running.client.put(f"/v1/staff/{SENIOR}", json=body,
-                                            headers=running.token(Role.service, None, sub="svc-setup"))
-        assert response.status_code == 204, response.text
+    async for running in scheduling_support.directory_with_senior(await new_database(), platform, SENIOR):
         yield running
 
 

@@ -18,7 +18,6 @@ import pytest
 from playwright.async_api import Page, expect
 
 from services.escalation.topics import CLOCK
-from services.shared.clock import utc_now
 from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
@@ -71,13 +70,7 @@ async def complaints_worker(database_url, platform, api):
 
 @pytest.fixture(scope="module")
 async def scheduling(new_database, platform):
-    """The staff directory of the sign-in, with a senior manager besides the seeded staff."""
-    async for running in scheduling_support.start_api(await new_database(), platform, clock=utc_now):
-        body = scheduling_support.staff_body(Role.senior_manager, "hel-kamppi",
-                                             contact={"work_email": f"{SENIOR}@chain.example", "work_phone": "+358 40 555 0199"})
-        response = await running.client.put(f"/v1/staff/{SENIOR}", json=body,
-                                            headers=running.token(Role.service, None, sub="svc-setup"))
-        assert response.status_code == 204, response.text
+    async for running in scheduling_support.directory_with_senior(await new_database(), platform, SENIOR):
         yield running
 
 
@@ -166,6 +159,7 @@ async def test_a_senior_manager_reads_the_chain_accepts_a_proposal_and_finds_the
 
     await page.get_by_role("link", name="uusimaa", exact=True).click()
     await expect(page.get_by_role("heading", name="Sites of uusimaa")).to_be_visible()
+    await expect(page.get_by_role("link", name="The live board of uusimaa")).to_have_attribute("href", "/board?region=uusimaa")
     assert await numbers(page, "hel-kamppi", "#sites") == ["1", "1", "1"]
     assert await numbers(page, "esp-iso-omena", "#sites") == ["0", "0", "0"]
     await look_at(page, "senior-chain-sites-en")

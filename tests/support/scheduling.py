@@ -11,6 +11,7 @@ import httpx
 from services.scheduling.api.app import build_app
 from services.scheduling.settings import SchedulingSettings
 from services.shared.auth import mint_token
+from services.shared.clock import utc_now
 from services.shared.principal import REGION_ROLES, STORE_ROLES, Role
 from services.shared.settings import PlatformSettings
 from tests.support import ServiceProcess, eventually, ready_process, running_worker_process
@@ -235,3 +236,14 @@ def returns_requested(site: str, region: str, moments: list[datetime]) -> list:
 
     events = [example(ReturnRequested, store_id=site, region_id=region, return_id=uuid4(), at=at) for at in moments]
     return [wrap(event, source="/tests", time=event.at, subject=str(event.return_id)) for event in events]
+
+
+async def directory_with_senior(database_url: str, platform: PlatformSettings, senior: str) -> AsyncIterator[Api]:
+    """The scheduling API's staff directory for a sign-in, with a senior manager besides the seeded staff."""
+    async for running in start_api(database_url, platform, clock=utc_now):
+        body = staff_body(Role.senior_manager, "hel-kamppi",
+                          contact={"work_email": f"{senior}@chain.example", "work_phone": "+358 40 555 0199"})
+        service = running.token(Role.service, None, sub="svc-setup")
+        response = await running.client.put(f"/v1/staff/{senior}", json=body, headers=service)
+        assert response.status_code == 204, response.text
+        yield running
