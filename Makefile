@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_CACHE_DIR := $(CURDIR)/.cache/pip
 
-.PHONY: install run test faults generate clean
+.PHONY: install run test faults bench generate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ faults: install
 	mkdir -p .data
 	RETAIL_FUZZ_CASES=$(RETAIL_FUZZ_CASES) $(BIN)/pytest -o junit_family=xunit1 --junitxml=.data/faults.xml \
 	  tests/faults tests/e2e/test_fuzz.py tests/unit/shared/test_contracts_fuzz.py
+
+# The benchmarks (minutes, not part of `make test`, which runs a smoke of the harness): each subject
+# against a baseline doing the same durable I/O in the same run, on a broker and PostgreSQL of their
+# own; prints the table and writes bench/results.json. BENCH_ARGS="--only B1 --rounds 3 --scale 0.5".
+bench: install
+	deploy/local/postgres.sh install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 generate: $(VENV)/.installed
 	$(BIN)/retail generate

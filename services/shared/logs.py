@@ -64,5 +64,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # The access log carries client addresses and raw paths (which may hold survey tokens);
-    # requests are logged by our middleware with the route template instead.
+    # requests are logged by our middleware with the route template instead. httpx logs each
+    # call's full URL at INFO, as raw: only its warnings.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,6 +1,7 @@
 import json
 import logging
 
+import httpx
 import pytest
 import structlog
 
@@ -32,3 +33,13 @@ def test_logs_are_json_lines_without_personal_data(capsys):
     assert "jane@example.com" not in json.dumps(lines)
     assert foreign["event"] == "broker b-1 down"
     assert foreign["level"] == "warning"
+
+
+async def test_a_call_to_another_service_logs_no_address_with_a_secret_in_it(capsys):
+    """httpx logs every request's full URL at INFO: a survey's one-time token travels in the path."""
+    configure_logging("webapp", "INFO")
+    secret = "sHXHHqJ9NYpzYfdSBZ53CFi8k8mvvaTMdypYTdJT6cI"
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    async with httpx.AsyncClient(transport=transport, base_url="http://complaints") as client:
+        await client.get(f"/v1/csat/{secret}")
+    assert secret not in capsys.readouterr().out

@@ -1,0 +1,269 @@
+"""What every benchmark shares: the infrastructure it runs on, rounds that alternate the baseline and
+the subject, the figure made of them, and the table and bench/results.json that report them.
+
+A figure's ratio is the median of its rounds' ratios (subject ÷ baseline, each pair measured back to
+back, the first of the pair alternating), so drift of the shared machine cancels within a pair."""
+
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from services.shared.db import make_engine
+from tests.support.infra import REPO, free_port, kafka_broker, script
+
+RESULTS = REPO / "bench" / "results.json"
+
+
+@dataclass(frozen=True)
+class Options:
+    rounds: int = 3
+    scale: float = 1.0  # multiplies every benchmark's amount of work (requests, events)
+    profile: str | None = None  # a folder for the subjects' py-spy profiles (which slows them down a little)
+
+
+@contextmanager
+def profiled(pid: int, options: Options, name: str) -> Iterator[None]:
+    """With --profile, py-spy samples process `pid` for the block into <folder>/<name>.txt, collapsed
+    stacks (speedscope.app and flamegraph.pl read them); it counts only samples where the process holds
+    the GIL, so its CPU and not its waiting."""
+    if options.profile is None:
+        yield
+        return
+    py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if py_spy is None:
+        raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
+    Path(options.profile).mkdir(parents=True, exist_ok=True)
+    output = Path(options.profile) / f"{name}.txt"
+    sampler = subprocess.Popen(
+        [py_spy, "record", "--pid", str(pid), "--gil", "--rate", "100", "--format", "raw", "--output", str(output)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        sampler.send_signal(signal.SIGINT)  # py-spy writes its output on Ctrl-C
+        sampler.wait(timeout=60)
+
+
+@dataclass
+class Infra:
+    """The broker and PostgreSQL the benchmarks run on: the harness's own, or a test session's."""
+
+    bootstrap: str
+    postgres_url: str  # its `retail` database, from which the others are made
+
+    async def new_database(self, prefix: str) -> str:
+        """An empty database on the PostgreSQL; its URL."""
+        name = f"{prefix}_{uuid4().hex[:8]}"
+        admin = make_engine(self.postgres_url).execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            await admin.dispose()
+        return make_url(self.postgres_url).set(database=name).render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def own_infra() -> AsyncIterator[Infra]:
+    """A broker and a PostgreSQL of the harness's own, as the tests start them (tests/conftest.py)."""
+    directory = Path(tempfile.mkdtemp(prefix="retail-bench-"))
+    os.chmod(directory, 0o755)  # PostgreSQL runs as its own user and must reach its folder
+    postgres = directory / "postgres"
+    try:
+        with kafka_broker(directory / "kafka") as bootstrap:
+            url = script("postgres.sh", "start", "--dir", str(postgres), "--port", str(free_port()))
+            try:
+                yield Infra(bootstrap, url)
+            finally:
+                script("postgres.sh", "stop", "--dir", str(postgres))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One measured run: its throughput and its requests' latencies."""
+
+    rate: float  # per second
+    p50_ms: float
+    p99_ms: float
+    count: int
+    server_cpu_ms: float  # per request, of the server process measured
+    client_cpu_ms: float  # per request, of the harness driving it (if near 1000 / rate, the client was the limit)
+
+
+def sample(count: int, seconds: float, latencies_s: list[float], server_cpu_s: float, client_cpu_s: float) -> Sample:
+    ordered = sorted(latencies_s)
+    return Sample(
+        count / seconds, _percentile(ordered, 0.50) * 1000, _percentile(ordered, 0.99) * 1000, count,
+        server_cpu_s / count * 1000, client_cpu_s / count * 1000,
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) process `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]  # nearest rank
+
+
+@dataclass(frozen=True)
+class Round:
+    baseline: Sample
+    subject: Sample
+    first: str  # "baseline" or "subject"
+
+    @property
+    def ratio(self) -> float:
+        return self.subject.rate / self.baseline.rate
+
+
+@dataclass(frozen=True)
+class Goal:
+    ratio_at_least: float
+
+    def met(self, ratio: float) -> bool:
+        return ratio >= self.ratio_at_least
+
+    def __str__(self) -> str:
+        return f"≥ {self.ratio_at_least}"
+
+
+@dataclass
+class Figure:
+    name: str
+    subject: str
+    baseline: str
+    unit: str
+    goal: Goal
+    rounds: list[Round] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(r.ratio for r in self.rounds)
+
+    def median(self, side: str) -> Sample:
+        """The median of each of the side's measures over the rounds ("subject" or "baseline")."""
+        samples = [getattr(r, side) for r in self.rounds]
+        return Sample(*(statistics.median(getattr(s, f.name) for s in samples) for f in fields(Sample)))
+
+
+async def alternate(
+    rounds: int, baseline: Callable[[], Awaitable[Sample]], subject: Callable[[], Awaitable[Sample]]
+) -> list[Round]:
+    """`rounds` pairs of runs, the baseline first in even rounds and the subject first in odd ones."""
+    measured = []
+    for number in range(rounds):
+        if number % 2 == 0:
+            first, b = "baseline", await baseline()
+            s = await subject()
+        else:
+            first, s = "subject", await subject()
+            b = await baseline()
+        measured.append(Round(b, s, first))
+    return measured
+
+
+async def machine(infra: Infra) -> dict:
+    engine = make_engine(infra.postgres_url)
+    try:
+        async with engine.connect() as connection:
+            postgresql = (await connection.execute(text("SHOW server_version"))).scalar_one()
+    finally:
+        await engine.dispose()
+    default_kafka = re.search(r"KAFKA_VERSION:-([^}]+)}", (REPO / "deploy" / "local" / "kafka.sh").read_text())
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "cpu": _cpu_model(),
+        "system": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "kafka": os.environ.get("KAFKA_VERSION") or (default_kafka.group(1) if default_kafka else "unknown"),
+        "postgresql": postgresql,
+        "load_average": [round(load, 2) for load in os.getloadavg()],  # 1, 5, 15 min, at the end: how shared it was
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor()
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
+
+
+def _side(sample: Sample, unit: str) -> str:
+    return (f"{sample.rate:,.0f} {unit}\np50 {sample.p50_ms:,.0f} · p99 {sample.p99_ms:,.0f} ms\n"
+            f"CPU {sample.server_cpu_ms:.1f} ms/req (client {sample.client_cpu_ms:.1f})")
+
+
+def table(figures: list[Figure]) -> Table:
+    shown = Table(title="Benchmarks: each subject against its same-run baseline (medians of the rounds)")
+    for column in ("figure", "subject", "baseline", "ratio", "goal", "met?"):
+        shown.add_column(column, justify="right" if column in ("ratio", "goal") else "left")
+    for figure in figures:
+        met = figure.goal.met(figure.ratio)
+        shown.add_row(
+            figure.name, _side(figure.median("subject"), figure.unit), _side(figure.median("baseline"), figure.unit),
+            f"{figure.ratio:.2f}", str(figure.goal), "[green]yes[/]" if met else "[red]no[/]",
+        )
+    return shown
+
+
+def results(figures: list[Figure], machine: dict, options: Options) -> dict:
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "options": asdict(options),
+        "figures": [
+            {
+                "name": f.name, "subject": f.subject, "baseline": f.baseline, "unit": f.unit,
+                "ratio": round(f.ratio, 3), "goal": str(f.goal), "met": f.goal.met(f.ratio),
+                "subject_median": asdict(f.median("subject")), "baseline_median": asdict(f.median("baseline")),
+                "rounds": [{**asdict(r), "ratio": round(r.ratio, 3)} for r in f.rounds],
+            }
+            for f in figures
+        ],
+    }
+
+
+Benchmark = Callable[[Infra, Options, Progress], Awaitable[list[Figure]]]
+
+
+async def run(benchmarks: dict[str, Benchmark], infra: Infra, options: Options, *, output: Path = RESULTS,
+              console: Console | None = None) -> dict:
+    """Runs the benchmarks with a progress bar, prints the table, writes `output`; returns what it wrote."""
+    console = console or Console()
+    figures: list[Figure] = []
+    with Progress(console=console, transient=True) as progress:
+        for benchmark in benchmarks.values():
+            figures += await benchmark(infra, options, progress)
+    console.print(table(figures))
+    written = results(figures, await machine(infra), options)
+    output.write_text(json.dumps(written, indent=2, ensure_ascii=False) + "\n")
+    console.print(f"written to {output}")
+    return written
