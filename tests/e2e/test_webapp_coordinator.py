@@ -200,6 +200,9 @@ async def test_the_board_is_the_regions_own_for_its_coordinators_and_senior_mana
         acknowledge = f"/board/api/regions/{REGION}/problems/00000000-0000-4000-8000-000000000000/acknowledge"
         assert (await coordinator.post(acknowledge, json={})).status_code == 403  # not the page's own call
         assert (await coordinator.post(acknowledge, json={}, headers={"X-CSRF": csrf})).status_code == 404  # no such problem
+        oversized = await coordinator.post(acknowledge, content=b"{" + b" " * 70_000 + b"}",
+                                           headers={"X-CSRF": csrf, "Content-Type": "application/json"})
+        assert oversized.status_code == 413, oversized.text  # the app's bound on every body: not passed on
         assert (await coordinator.post(acknowledge.replace(REGION, "pirkanmaa"), json={},
                                        headers={"X-CSRF": csrf})).status_code == 403
 
