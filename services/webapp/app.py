@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from services.shared.clock import Clock, utc_now
 from services.shared.settings import Environment, PlatformSettings, check_production_key
 from services.shared.web import create_app
-from services.webapp.pages import coordinator, front_line, manager, senior, signin, survey
+from services.webapp.pages import coordinator, front_line, manager, me, senior, signin, survey
 from services.webapp.session import COOKIE
 from services.webapp.settings import DEVELOPMENT_SESSION_KEY, WebappSettings
 from services.webapp.web import HERE, Person, Refused, SignIn, Web, home
@@ -47,7 +47,7 @@ def build_app(settings: WebappSettings, platform: PlatformSettings, clock: Clock
                      version=VERSION)
     app.state.web = web
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for pages in (signin, front_line, senior, manager, coordinator, survey):
+    for pages in (signin, front_line, senior, manager, coordinator, survey, me):
         app.include_router(pages.router)
 
     @app.exception_handler(SignIn)

@@ -105,7 +105,7 @@ async def test_a_regional_coordinator_signs_in_to_the_web_app_and_works_on_the_l
     await expect(page.get_by_role("heading", name=f"Regional board — {REGION}", level=1)).to_be_visible()
     await expect(page.locator("#status")).to_have_text("live", timeout=LIVE_MS)
     await expect(page.locator("#who")).to_have_text(f"{COORDINATOR} · regional coordinator")
-    await expect(page.get_by_role("navigation").get_by_role("link")).to_have_text(["Board", "Queue", "File a complaint"])
+    await expect(page.get_by_role("navigation").get_by_role("link")).to_have_text(["Board", "Queue", "File a complaint", "My notifications"])
     await expect(page.get_by_role("link", name="Board")).to_have_attribute("aria-current", "page")
     await expect(page.locator("#signin")).to_be_hidden()
     await page.evaluate("window.sameDocument = true")  # gone if the page ever reloads

@@ -118,6 +118,42 @@ async def test_a_store_manager_sees_the_board_and_declines_a_pending_return(site
     await context.close()
 
 
+async def test_a_manager_sets_how_they_are_reached_and_their_quiet_hours(site: Site, browser):
+    """Any signed-in person's own page; the manager's here, with the notifications service behind it."""
+    context = await browser.new_context(base_url=site.url, locale="fi-FI")
+    page = await context.new_page()
+    await page.goto("/signin")
+    await page.get_by_label("Henkilö").select_option("mgr-0007")
+    await page.get_by_role("button", name="Kirjaudu").click()
+    await page.get_by_role("link", name="Ilmoitukseni").click()
+    await expect(page.get_by_role("heading", name="Ilmoitukseni", level=1)).to_be_visible()
+    first = page.get_by_label("Ensin")
+    await expect(first.locator("option:checked")).to_contain_text("mgr-0007@chain.example")  # where e-mail goes
+    await look_at(page, "me-notifications-fi")
+
+    await first.select_option("sms")
+    await page.get_by_label("Sitten").select_option("sms")  # twice: the service's reason shown, nothing kept
+    await page.get_by_role("button", name="Tallenna").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Valitse kukin kanava vain kerran.")
+    await expect(page.get_by_label("Sitten")).to_have_value("sms")  # the form as it was sent
+    await page.get_by_label("Sitten").select_option("email")
+    await page.get_by_label("Viimeiseksi").select_option("")
+    await page.get_by_label("Pidä hiljaiset tunnit").check()
+    await page.get_by_label("Alkaen").fill("21:30")
+    await page.get_by_label("Asti").fill("06:45")
+    await page.get_by_role("button", name="Tallenna").click()
+    await expect(page.get_by_role("status")).to_have_text("Tallennettu.")
+    await look_at(page, "me-notifications-saved-fi")
+
+    await page.goto("/me/notifications")  # as the notifications service keeps them
+    await expect(first).to_have_value("sms")
+    await expect(page.get_by_label("Sitten")).to_have_value("email")
+    await expect(page.get_by_label("Viimeiseksi")).to_have_value("")
+    await expect(page.get_by_label("Alkaen")).to_have_value("21:30")
+    await expect(page.get_by_label("Asti")).to_have_value("06:45")
+    await context.close()
+
+
 async def look_at(page, name: str) -> None:
     await screenshots(page, name)
     assert await serious_violations(page) == [], name

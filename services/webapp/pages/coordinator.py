@@ -74,7 +74,7 @@ async def board(request: Request, session: Person, web: App, region: RegionId | 
         "sub": session.sub, "role": session.role, "region": shown, "csrf": session.csrf(web.key), "api": API,
         "who": f"{session.sub} · {t('role.' + session.role)}",
         "pages": [{"href": href, "text": t(key), "current": "page" if href == "/board" else None}
-                  for href, key in NAV.get(session.role, ())],
+                  for href, key in (*NAV.get(session.role, ()), ("/me/notifications", "me.link"))],
         "languages": [{"href": f"/lang/{code}?next={quote(here)}", "text": t(f"lang.{code}"), "lang": code,
                        "current": "true" if code == lang else None} for code in i18n.LANGUAGES],
     }
