@@ -71,6 +71,7 @@ class Infra:
 
     bootstrap: str
     postgres_url: str  # its `retail` database, from which the others are made
+    measured: list["Figure"] = field(default_factory=list)  # this run's figures so far (B3 offers a share of B1's maximum)
 
     async def new_database(self, prefix: str) -> str:
         """An empty database on the PostgreSQL; its URL."""
@@ -111,13 +112,17 @@ class Sample:
     count: int
     server_cpu_ms: float  # per request, of the server process measured
     client_cpu_ms: float  # per request, of the harness driving it (if near 1000 / rate, the client was the limit)
+    p95_ms: float = 0.0
+    lost: int = 0  # requests answered but whose effect never arrived (B3)
+    peak_mib: float = 0.0  # B5: the process's peak resident memory (VmHWM), when `rate` is its RSS in MiB
+    catch_up_s: float = 0.0  # B5: from its start until it had read its state
 
 
 def sample(count: int, seconds: float, latencies_s: list[float], server_cpu_s: float, client_cpu_s: float) -> Sample:
     ordered = sorted(latencies_s)
     return Sample(
         count / seconds, _percentile(ordered, 0.50) * 1000, _percentile(ordered, 0.99) * 1000, count,
-        server_cpu_s / count * 1000, client_cpu_s / count * 1000,
+        server_cpu_s / count * 1000, client_cpu_s / count * 1000, p95_ms=_percentile(ordered, 0.95) * 1000,
     )
 
 
@@ -136,10 +141,11 @@ class Round:
     baseline: Sample
     subject: Sample
     first: str  # "baseline" or "subject"
+    compared: str = "rate"  # the Sample measure the ratio divides: "rate", or "p99_ms" for a latency goal (B3)
 
     @property
     def ratio(self) -> float:
-        return self.subject.rate / self.baseline.rate
+        return getattr(self.subject, self.compared) / getattr(self.baseline, self.compared)
 
 
 @dataclass(frozen=True)
@@ -153,13 +159,26 @@ class Goal:
         return f"≥ {self.ratio_at_least}"
 
 
+@dataclass(frozen=True)
+class AtMost:
+    """A goal on a ratio that must stay low, such as a latency's (B3: p99 ≤ 3× the baseline's)."""
+
+    ratio_at_most: float
+
+    def met(self, ratio: float) -> bool:
+        return ratio <= self.ratio_at_most
+
+    def __str__(self) -> str:
+        return f"≤ {self.ratio_at_most}"
+
+
 @dataclass
 class Figure:
     name: str
     subject: str
     baseline: str
     unit: str
-    goal: Goal
+    goal: Goal | AtMost
     rounds: list[Round] = field(default_factory=list)
 
     @property
@@ -173,7 +192,7 @@ class Figure:
 
 
 async def alternate(
-    rounds: int, baseline: Callable[[], Awaitable[Sample]], subject: Callable[[], Awaitable[Sample]]
+    rounds: int, baseline: Callable[[], Awaitable[Sample]], subject: Callable[[], Awaitable[Sample]], compared: str = "rate"
 ) -> list[Round]:
     """`rounds` pairs of runs, the baseline first in even rounds and the subject first in odd ones."""
     measured = []
@@ -184,7 +203,7 @@ async def alternate(
         else:
             first, s = "subject", await subject()
             b = await baseline()
-        measured.append(Round(b, s, first))
+        measured.append(Round(b, s, first, compared))
     return measured
 
 
@@ -216,9 +235,14 @@ def _cpu_model() -> str:
     return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), platform.processor())
 
 
-def _side(sample: Sample, unit: str) -> str:
-    return (f"{sample.rate:,.0f} {unit}\np50 {sample.p50_ms:,.0f} · p99 {sample.p99_ms:,.0f} ms\n"
-            f"CPU {sample.server_cpu_ms:.1f} ms/req (client {sample.client_cpu_ms:.1f})")
+def _side(sample: Sample, unit: str, latency_goal: bool = False) -> str:
+    p95 = f" · p95 {sample.p95_ms:,.0f}" if sample.p95_ms else ""
+    latency = f"p50 {sample.p50_ms:,.0f}{p95} · p99 {sample.p99_ms:,.0f} ms\n" if sample.p99_ms else ""
+    lost = f"\nlost {sample.lost:,.0f}" if sample.lost or latency_goal else ""
+    if sample.peak_mib:  # B5 memory: resident memory, not a rate
+        return f"{sample.rate:,.0f} {unit}\npeak {sample.peak_mib:,.0f} {unit}\ncaught up in {sample.catch_up_s:,.0f} s"
+    return (f"{sample.rate:,.0f} {unit}\n{latency}"
+            f"CPU {sample.server_cpu_ms:.1f} ms/req (client {sample.client_cpu_ms:.1f}){lost}")
 
 
 def table(figures: list[Figure]) -> Table:
@@ -228,7 +252,8 @@ def table(figures: list[Figure]) -> Table:
     for figure in figures:
         met = figure.goal.met(figure.ratio)
         shown.add_row(
-            figure.name, _side(figure.median("subject"), figure.unit), _side(figure.median("baseline"), figure.unit),
+            figure.name,
+            *(_side(figure.median(side), figure.unit, isinstance(figure.goal, AtMost)) for side in ("subject", "baseline")),
             f"{figure.ratio:.2f}", str(figure.goal), "[green]yes[/]" if met else "[red]no[/]",
         )
     return shown
@@ -259,6 +284,7 @@ async def run(benchmarks: dict[str, Benchmark], infra: Infra, options: Options, 
     """Runs the benchmarks with a progress bar, prints the table, writes `output`; returns what it wrote."""
     console = console or Console()
     figures: list[Figure] = []
+    infra.measured = figures
     with Progress(console=console, transient=True) as progress:
         for benchmark in benchmarks.values():
             figures += await benchmark(infra, options, progress)

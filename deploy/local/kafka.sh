@@ -2,7 +2,7 @@
 # Local Apache Kafka (KRaft, no ZooKeeper) run from Maven Central's jars, for development and tests.
 #
 #   kafka.sh fetch                                        download the jars once (Maven)
-#   kafka.sh start --dir DIR --port PORT [--nodes 1|3] [--secure]
+#   kafka.sh start --dir DIR --port PORT [--nodes 1|3] [--secure] [--property KEY=VALUE]...
 #                                                         start; last stdout line = bootstrap servers
 #   kafka.sh stop --dir DIR                               stop every node started in DIR
 #   kafka.sh status --dir DIR                             list nodes; exit 0 only if all run
@@ -14,6 +14,8 @@
 # formatted: `admin` (super user) and one per service, see USERS. The brokers talk to each other
 # and to the controllers over TLS with client certificates (the super user CN=broker); every
 # listener is on 127.0.0.1. A DIR is locked or not for good: formatted one way, it starts that way.
+# --property adds a broker setting to every node's server.properties (given last, it wins), such as
+# connections.max.idle.ms=5000 for a benchmark that needs idle connections closed quickly.
 # Env: KAFKA_VERSION (4.1.1), RETAIL_CACHE_DIR (<repo>/.cache), KAFKA_HEAP_OPTS,
 #      KAFKA_START_TIMEOUT (seconds, 120), JAVA_HOME (optional; Java 17+),
 #      RETAIL_PYTHON (<repo>/.venv/bin/python, which applies the ACLs with --secure).
@@ -104,7 +106,7 @@ password() { sed -n 's/^RETAIL_KAFKA_SASL_PASSWORD=//p' "$1"; }
 is_kafka() { [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") == *kafka.Kafka* ]]; }
 
 parse_args() {
-  dir='' port='' nodes=1 secure=0 hosts=()
+  dir='' port='' nodes=1 secure=0 hosts=() properties=()
   while (($#)); do
     case $1 in
       --dir) dir=${2-}; shift 2 || usage ;;
@@ -112,6 +114,7 @@ parse_args() {
       --nodes) nodes=${2-}; shift 2 || usage ;;
       --secure) secure=1; shift ;;
       --host) hosts+=("${2-}"); shift 2 || usage ;;
+      --property) [[ ${2-} == ?*=* ]] || usage; properties+=("$2"); shift 2 ;;
       *) usage ;;
     esac
   done
@@ -269,6 +272,7 @@ share.coordinator.state.topic.min.isr=$isr
 # The default 128 MiB compaction buffer is a large share of a small heap.
 log.cleaner.dedupe.buffer.size=33554432
 EOF
+    ((${#properties[@]} == 0)) || printf '%s\n' "${properties[@]}" >>"$nd/server.properties"
     # Formats run in parallel; -g makes formatting a formatted node a no-op, skipping it saves a JVM.
     if [[ ! -f $nd/data/meta.properties ]]; then
       "$java" -Dlog4j2.configurationFile="$log4j_conf" -Dkafka.logs.dir="$nd" -cp "$libs/*" \

@@ -64,7 +64,11 @@ def mint_token(
 def verify_token(token: str, settings: PlatformSettings) -> Principal:
     """A token signed with the shared key (HS256). Production refuses such a token for a person's
     role unless a service acts for them (see the module's docstring)."""
-    algorithm = _header(token).get("alg")
+    return _verify_shared(token, _header(token).get("alg"), settings)
+
+
+def _verify_shared(token: str, algorithm: Any, settings: PlatformSettings) -> Principal:
+    """`verify_token`, given the algorithm the token's header names (read once per request)."""
     if algorithm != ALGORITHM:
         raise AuthError(f"token algorithm {algorithm!r} is not accepted; tokens are signed with {ALGORITHM}")
     claims = _decode(token, settings.auth_signing_key.get_secret_value(), ALGORITHM, settings.auth_audience,
@@ -81,7 +85,7 @@ async def authenticate(token: str, settings: PlatformSettings, keys: SigningKeys
     shared key. Raises `AuthError`, or `KeysUnavailable` when the provider's keys cannot be had."""
     algorithm = _header(token).get("alg")
     if algorithm == ALGORITHM or keys is None:
-        return verify_token(token, settings)
+        return _verify_shared(token, algorithm, settings)
     if algorithm not in settings.oidc_algorithms:
         accepted = ", ".join([ALGORITHM, *settings.oidc_algorithms])
         raise AuthError(f"token algorithm {algorithm!r} is not accepted; tokens are signed with {accepted}")

@@ -87,15 +87,16 @@ def database_app(
     return app
 
 
-def _sessions(request: Request) -> async_sessionmaker:
+# The dependencies are coroutines, though they do not wait: FastAPI runs a plain function in a thread.
+async def _sessions(request: Request) -> async_sessionmaker:
     return request.app.state.sessions
 
 
-def _uow(request: Request) -> UnitOfWork:
+async def _uow(request: Request) -> UnitOfWork:
     return request.app.state.uow
 
 
-def _now(request: Request) -> datetime:
+async def _now(request: Request) -> datetime:
     return request.app.state.clock()
 
 

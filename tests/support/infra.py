@@ -39,11 +39,13 @@ def script(name: str, *args: str) -> str:
 
 
 @contextmanager
-def kafka_broker(directory: Path, *, secure: bool = False) -> Iterator[str]:
+def kafka_broker(directory: Path, *, secure: bool = False, properties: dict[str, str] | None = None) -> Iterator[str]:
     """A real single-node Kafka broker (KRaft) keeping its data in `directory`; its bootstrap address.
-    `secure`: locked, each service its own user over TLS (`kafka_user`), with the platform's ACLs."""
+    `secure`: locked, each service its own user over TLS (`kafka_user`), with the platform's ACLs.
+    `properties`: broker settings added to its server.properties."""
     locked = ["--secure"] if secure else []
-    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()), *locked)
+    extra = [argument for name, value in (properties or {}).items() for argument in ("--property", f"{name}={value}")]
+    bootstrap = script("kafka.sh", "start", "--dir", str(directory), "--port", str(free_port()), *locked, *extra)
     try:
         yield bootstrap
     finally:

@@ -16,7 +16,7 @@ def context_for(*roles: Role):
     """The context of a caller with one of `roles`."""
     authorize = Authorize(*roles)
 
-    def dependency(request: Request, who: Annotated[Principal, Depends(authorize)]) -> Context:
+    async def dependency(request: Request, who: Annotated[Principal, Depends(authorize)]) -> Context:
         state = request.app.state
         return Context(
             who=who, now=state.clock(), ref_key=state.ref_key, csat_survey_days=state.settings.csat_survey_days
@@ -25,7 +25,8 @@ def context_for(*roles: Role):
     return Depends(dependency)
 
 
-def _settings(request: Request) -> ComplaintsSettings:
+# The dependencies are coroutines, though they do not wait: FastAPI runs a plain function in a thread.
+async def _settings(request: Request) -> ComplaintsSettings:
     return request.app.state.settings
 
 
@@ -34,5 +35,9 @@ def endpoint_of(request: Request) -> str:
     return f"{request.method} {request.scope['route'].path}"
 
 
+async def _endpoint(request: Request) -> str:
+    return endpoint_of(request)
+
+
 Settings = Annotated[ComplaintsSettings, Depends(_settings)]
-Endpoint = Annotated[str, Depends(endpoint_of)]
+Endpoint = Annotated[str, Depends(_endpoint)]

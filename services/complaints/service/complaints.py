@@ -1,9 +1,11 @@
 """Filing complaints, moving them through their lifecycle, and finding them."""
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Insert, Table, and_, bindparam, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -11,53 +13,89 @@ from services.complaints.domain.access import channel_error, tier_of, visible_to
 from services.complaints.domain.customers import REPEAT_WINDOW
 from services.complaints.domain.lifecycle import Action, Status, first_contact, transition
 from services.complaints.service import commands
-from services.complaints.service.context import Context, for_change, store_in_scope
+from services.complaints.service.context import Context, for_change, region_in_scope
 from services.complaints.service.csat import issue_survey
-from services.complaints.service.customers import customer_for
-from services.complaints.service.history import entry
+from services.complaints.service.customers import customer_filing
+from services.complaints.service.history import entry, entry_values
 from services.complaints.service.surveys import record_delivery
-from services.complaints.store.models import Complaint, Note
+from services.complaints.store.models import Complaint, HistoryEntry, Note
+from services.complaints.store.outbox import OUTBOX
 from services.shared.errors import InvalidField, NotFound
 from services.shared.events import complaints as events
 from services.shared.events.envelope import Event
-from services.shared.outbox import add_events
+from services.shared.outbox import add_events, event_rows
 from services.shared.topics import COMPLAINTS
 
 
-async def file_complaint(session: AsyncSession, ctx: Context, command: commands.FileComplaint) -> Complaint:
+async def file_complaint(session: AsyncSession, ctx: Context, command: commands.FileComplaint) -> SimpleNamespace:
+    """Files the complaint: its row, its history's first entry and its event in the outbox, written by
+    INSERTs of its own rather than the session's unit of work (which cost a sixth of the CPU of this, the
+    API's hot path), the store locked first so that one store's events commit in the order of their
+    outbox rows. The complaint answered has a Complaint's attributes, but is not one (see `_LATER`)."""
     if reason := channel_error(ctx.who, command.channel):
         raise InvalidField("channel", reason)
-    store = await store_in_scope(session, ctx, command.store_id)
-    customer = await customer_for(session, ctx, command.customer)
-    prior = (
-        await session.execute(
-            select(func.count()).select_from(Complaint).where(
-                Complaint.customer_id == customer.id, Complaint.created_at >= ctx.now - REPEAT_WINDOW
-            )
-        )
-    ).scalar_one()
+    region_id = await region_in_scope(session, ctx, command.store_id)
+    customer_id, ref, prior = await customer_filing(session, ctx, command.customer, ctx.now - REPEAT_WINDOW)
     amount, contact = command.amount, command.customer
-    complaint = Complaint(
-        id=uuid.uuid4(), store_id=store.id, region_id=store.region_id, customer=customer, notes=[],
+    row = dict(
+        id=uuid.uuid4(), store_id=command.store_id, region_id=region_id, customer_id=customer_id,
         contact_name=contact.name, contact_email=contact.email, contact_phone=contact.phone,
         channel=command.channel, category=command.category, severity=command.severity, mood=command.mood,
         description=command.description, receipt_ref=command.receipt_ref, product_category=command.product_category,
         amount_minor=amount.minor_units if amount else None, currency=amount.currency if amount else None,
         staff_involved=command.staff_involved, status=Status.open, filed_by=ctx.who.sub, reassigned=False,
-        reopen_count=0, created_at=ctx.now, updated_at=ctx.now, history=[],
+        reopen_count=0, created_at=ctx.now, updated_at=ctx.now,
     )
-    session.add(complaint)
     filed = events.ComplaintFiled(
-        complaint_id=complaint.id, store_id=store.id, region_id=store.region_id,
-        customer_ref=customer.customer_ref, channel=command.channel, category=command.category,
+        complaint_id=row["id"], store_id=command.store_id, region_id=region_id,
+        customer_ref=ref, channel=command.channel, category=command.category,
         severity=command.severity, mood=command.mood, filed_by=ctx.who.sub, filed_at=ctx.now,
         has_receipt=bool(command.receipt_ref), product_category=command.product_category,
         amount=amount.model_dump() if amount else None, staff_involved=command.staff_involved,
         prior_complaints_30d=prior,
     )
-    add_events(session, COMPLAINTS, [filed], ctx.now, subject=str(complaint.id))
-    complaint.history.append(entry(complaint.id, filed, ctx.now, by=ctx.who.sub))
-    return complaint
+    [event] = event_rows(session, COMPLAINTS, [filed], ctx.now, subject=str(row["id"]))
+    first = entry_values(row["id"], filed, ctx.now, by=ctx.who.sub)
+    await _write_filing(session, row, event, first)
+    return SimpleNamespace(
+        **_LATER, **row, customer=SimpleNamespace(customer_ref=ref), notes=[], history=[SimpleNamespace(**first)]
+    )
+
+
+# The columns a complaint gets later in its life. A filing answers with the complaint as written, read
+# as a Complaint is (views.complaint_out), not as one: making the mapped objects cost 4% of its CPU.
+_LATER = dict.fromkeys((
+    "assignee", "assignee_role", "assigned_at", "acknowledge_by", "resolve_by", "resolution_technique",
+    "resolution_outcome", "resolution_summary", "resolution_steps", "acknowledged_at", "resolved_at", "closed_at",
+))
+
+
+async def _write_filing(session: AsyncSession, complaint: dict, event: dict, first: dict) -> None:
+    """The complaint, its event and its history's first entry: one statement on PostgreSQL (the INSERTs
+    in WITH clauses), so the store's lock is held two round trips the shorter; three elsewhere."""
+    if session.bind.dialect.name == "postgresql":
+        values = {f"{prefix}{name}": value for prefix, row in (("c_", complaint), ("o_", event), ("h_", first))
+                  for name, value in row.items()}
+        await session.execute(_FILE_AT_ONCE, values)
+        return
+    for table, row in ((Complaint.__table__, complaint), (OUTBOX.table.__table__, event), (HistoryEntry.__table__, first)):
+        await session.execute(insert(table), row)
+
+
+def _inserting(table: Table, prefix: str, columns: Iterable[str]) -> Insert:
+    return insert(table).values({name: bindparam(prefix + name, type_=table.c[name].type) for name in columns})
+
+
+_FILE_AT_ONCE = _inserting(
+    OUTBOX.table.__table__, "o_", ("event_id", "topic", "key", "payload", "created_at")
+).add_cte(
+    _inserting(Complaint.__table__, "c_", [name for name in Complaint.__table__.c.keys() if name not in _LATER]).cte(
+        "complaint"
+    ),
+    _inserting(
+        HistoryEntry.__table__, "h_", ("complaint_id", "event", "at", "by", "tier", "assignee", "reason")
+    ).cte("first_entry"),
+)
 
 
 async def load_complaint(session: AsyncSession, ctx: Context, complaint_id: uuid.UUID) -> Complaint:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.complaints.store.models import Store
-from services.complaints.store.stores import lock_store
+from services.complaints.store.stores import lock_store, lock_store_region
 from services.shared.errors import InvalidField, NotFound
 from services.shared.principal import Principal
 
@@ -36,6 +36,16 @@ async def store_in_scope(session: AsyncSession, ctx: Context, store_id: str) -> 
         raise UnknownStore(store_id)
     ctx.who.require_scope(store.region_id, store.id)
     return store
+
+
+async def region_in_scope(session: AsyncSession, ctx: Context, store_id: str) -> str:
+    """The store's region, the store locked, when the caller may act on it (`store_in_scope` without
+    loading the store)."""
+    region_id = await lock_store_region(session, store_id)
+    if region_id is None:
+        raise UnknownStore(store_id)
+    ctx.who.require_scope(region_id, store_id)
+    return region_id
 
 
 async def for_change(session: AsyncSession, ctx: Context, model: type, key: uuid.UUID, missing: str):
