@@ -10,10 +10,10 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from bench import analytics, end_to_end, filing, idle, routing
+from bench import analytics, end_to_end, filing, idle, memory, routing
 from bench.harness import RESULTS, Options, own_infra, run
 
-BENCHMARKS = {"B1": filing.run, "B2": routing.run, "B3": end_to_end.run, "B4": analytics.run, "B6": idle.run}
+BENCHMARKS = {"B1": filing.run, "B2": routing.run, "B3": end_to_end.run, "B4": analytics.run, "B5": memory.run, "B6": idle.run}
 
 
 async def main(only: list[str], options: Options, output: Path) -> None:
