@@ -103,14 +103,17 @@ class StoreTally:
         shifts to the windows they overlap; deletes the windows that the store's latest time left behind."""
         data: StoreEvent = event.envelope.data  # type: ignore[assignment]
         rules, changes, restaffed = self.window_rules, store.take_changes(), store.take_restaffed()
+        zone, latest = rules.timezone, store.latest
         for granularity in Granularity:
-            for start in rules.expired(previous, store.latest, granularity):
-                if (old := window_key(data.region_id, data.store_id, granularity, start)) in reported or old in self.reports:
-                    reported[old] = None, event.origin
-            happened = start_of(event.envelope.time, granularity, rules.timezone)
-            staffed = restaffed_seconds(restaffed, granularity, rules.timezone)
-            for start in sorted({happened, *staffed}):
-                if start < rules.oldest(store.latest, granularity):
+            if previous != latest:  # else nothing expired
+                for start in rules.expired(previous, latest, granularity):
+                    if (old := window_key(data.region_id, data.store_id, granularity, start)) in reported or old in self.reports:
+                        reported[old] = None, event.origin
+            happened = start_of(event.envelope.time, granularity, zone)
+            staffed = restaffed_seconds(restaffed, granularity, zone) if restaffed else {}
+            oldest = rules.oldest(latest, granularity)
+            for start in sorted({happened, *staffed}) if staffed else (happened,):
+                if start < oldest:
                     continue  # too late for a window that is kept
                 key = window_key(data.region_id, data.store_id, granularity, start)
                 window = cached[0] if (cached := reported.get(key)) else readable(Window, self.reports.get(key), "reports")

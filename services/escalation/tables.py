@@ -136,7 +136,8 @@ class State:
 
 class Watches:
     """The common-problem detector's watches (a region and kind → Watch as JSON), kept decoded while
-    one batch of observations changes them; the table (staged by the worker) takes one write a key."""
+    one batch of observations changes them; the table (staged by the worker) takes one write a key,
+    encoded once when the batch writes it."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
@@ -149,4 +150,8 @@ class Watches:
 
     def put(self, key: bytes, watch: Watch) -> None:
         self._decoded[key] = watch
-        self.table[key] = watch.model_dump_json().encode()
+        if (defer := getattr(self.table, "defer", None)) is not None:
+            # A staged table: encoded once, when the batch writes it, not at every observation.
+            defer(key, lambda: watch.model_dump_json().encode())
+        else:
+            self.table[key] = watch.model_dump_json().encode()

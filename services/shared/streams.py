@@ -5,7 +5,7 @@ import contextlib
 import logging
 import sys
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,15 @@ def _broker_credentials(platform: PlatformSettings) -> faust.SASLCredentials | N
                                  ssl_context=options["ssl_context"], mechanism=options["sasl_mechanism"])
 
 
+class _Worker(faust.Worker):
+    """faust's worker without its terminal spinner. At WARNING or above the spinner stays on and sets
+    the root logger to DEBUG, so that every debug call of faust, mode and aiokafka builds a record
+    (a tenth of the worker's CPU). Logging stays as `configure_logging` and `logging_config` set it."""
+
+    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+        self.spinner = None
+
+
 def stream_app(service: str, platform: PlatformSettings, datadir: Path, **options: Any) -> faust.App:
     """Call after `configure_logging`."""
     app = faust.App(
@@ -64,6 +73,7 @@ def stream_app(service: str, platform: PlatformSettings, datadir: Path, **option
         # The worker replaces the logging set-up when it starts: keep ours (JSON, no personal data).
         loghandlers=list(logging.getLogger().handlers),
         logging_config={"version": 1, "disable_existing_loggers": False, "root": {"level": platform.log_level}},
+        Worker=_Worker,
         **options,
     )
     app.transport.Producer = _IdempotentProducer
@@ -142,6 +152,9 @@ class Inputs:
             return None
 
 
+Value = bytes | Callable[[], bytes]  # a staged value, or how to encode it when it is written
+
+
 class Batch:
     """Events taken together and the sends they caused. Sends are not awaited one by one: `done()`
     waits for every delivery, and only then may the events' offsets be committed (`batches`)."""
@@ -164,11 +177,14 @@ class Batch:
         a context variable that take_events leaves unset. Only this task's context changes."""
         _current_event.set(weakref.ref(event))
 
-    def write(self, table: faust.Table, changes: Mapping[bytes, tuple[bytes | None, faust.EventT]]) -> None:
+    def write(self, table: faust.Table, changes: Mapping[bytes, tuple[Value | None, faust.EventT]]) -> None:
         """Writes each changed key of a table once (None deletes it), into the changelog partition
-        of the event that last changed it: a burst of events on one key costs one write."""
+        of the event that last changed it: a burst of events on one key costs one write. A deferred
+        value is encoded now, once."""
         for key, (value, event) in changes.items():
             self.make_current(event)
+            if callable(value):
+                value = value()
             if value is None:
                 table.pop(key, None)
             else:
@@ -202,16 +218,21 @@ class Staged(MutableMapping[bytes, bytes]):
 
     def __init__(self, table: MutableMapping[bytes, bytes], batch: Batch) -> None:
         self.table, self._batch = table, batch
-        self.changes: dict[bytes, tuple[bytes | None, faust.EventT]] = {}
+        self.changes: dict[bytes, tuple[Value | None, faust.EventT]] = {}
 
     def __getitem__(self, key: bytes) -> bytes:
         if key not in self.changes:
             return self.table[key]
         if (value := self.changes[key][0]) is None:
             raise KeyError(key)
-        return value
+        return value() if callable(value) else value
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.changes[key] = value, self._batch.current
+
+    def defer(self, key: bytes, value: Callable[[], bytes]) -> None:
+        """Sets the key to what `value()` returns when the batch writes it (or it is read back), for a
+        value that changes many times in a batch and costs to encode: it is encoded once."""
         self.changes[key] = value, self._batch.current
 
     def __delitem__(self, key: bytes) -> None:
@@ -227,7 +248,7 @@ class Staged(MutableMapping[bytes, bytes]):
         # From the table's own items: a faust table looks a single key up only in the current
         # event's partition, so reading every key back one by one would miss the other partitions'.
         yield from ((key, value) for key, value in self.table.items() if key not in self.changes)
-        yield from ((key, value) for key, (value, _) in self.changes.items() if value is not None)
+        yield from ((key, value() if callable(value) else value) for key, (value, _) in self.changes.items() if value is not None)
 
     def values(self) -> Iterator[bytes]:  # type: ignore[override]
         return (value for _, value in self.items())

@@ -160,15 +160,45 @@ class StoreTotals(BaseModel):
     latest: datetime | None = None  # the latest time of an event counted: how far the store's windows go
     _changes: list[Change] = PrivateAttr(default_factory=list)
     _restaffed: list[ShiftChange] = PrivateAttr(default_factory=list)
+    # `recent_ids` as a set, and the list it was built from (a copy, or a list set in its place, is built again)
+    _recent: tuple[list[str], set[str]] | None = PrivateAttr(default=None)
+
+    def recently_counted(self, event_id: str) -> bool:
+        """Whether the id is among `recent_ids`, without scanning the list."""
+        return event_id in self._recent_set()
+
+    def remember(self, event_id: str) -> None:
+        """Adds the id to `recent_ids`, forgetting the oldest beyond `RECENT_IDS`."""
+        recent, ids = self._recent_set(), self.recent_ids
+        ids.append(event_id)
+        recent.add(event_id)
+        if len(ids) > RECENT_IDS:
+            recent.difference_update(ids[:-RECENT_IDS])
+            del ids[:-RECENT_IDS]
+            if len(recent) != len(ids):  # an id was in the list twice: built again when next asked
+                self.__pydantic_private__["_recent"] = None
+
+    def _recent_set(self) -> set[str]:
+        # Private attributes are read from `__pydantic_private__` directly: pydantic's `__getattr__` costs
+        # more than the look-up it saves, once per event.
+        ids, private = self.recent_ids, self.__pydantic_private__
+        built = private["_recent"]
+        if built is None or built[0] is not ids or len(built[1]) != len(ids):
+            built = private["_recent"] = ids, set(ids)
+        return built[1]
 
     def take_changes(self) -> list[Change]:
         """The changes to the series since the last call (for the store's windows)."""
-        changes, self._changes = self._changes, []
+        private = self.__pydantic_private__  # see `_recent_set`
+        changes, private["_changes"] = private["_changes"], []
         return changes
 
     def take_restaffed(self) -> list[ShiftChange]:
         """The changes to the store's shifts since the last call (for the windows they overlap)."""
-        restaffed, self._restaffed = self._restaffed, []
+        private = self.__pydantic_private__  # see `_recent_set`
+        if not (restaffed := private["_restaffed"]):
+            return []
+        private["_restaffed"] = []
         return restaffed
 
     def signals(self, region: str, store: str, now: datetime, rules: SignalRules) -> list[Standing]:
@@ -193,7 +223,7 @@ class StoreTotals(BaseModel):
 
     def add(self, metric: str, labels: dict[str, str], amount: float = 1.0) -> None:
         self._series(metric, labels).value += amount
-        self._changes.append(Change(metric, labels, amount))
+        self.__pydantic_private__["_changes"].append(Change(metric, labels, amount))
 
     def declare(self, metric: str, labels: dict[str, str]) -> None:
         """A series exposed at 0 until it is counted."""
@@ -204,13 +234,15 @@ class StoreTotals(BaseModel):
         buckets = METRICS[metric].buckets
         histogram = series.histogram = series.histogram or Histogram.empty(buckets)
         histogram.add(value, buckets)
-        self._changes.append(Change(metric, labels, value, observed=True))
+        self.__pydantic_private__["_changes"].append(Change(metric, labels, value, observed=True))
 
     def _series(self, metric: str, labels: dict[str, str]) -> Series:
         expected = METRICS[metric].labels
         assert tuple(labels) == expected, f"{metric}: labels {tuple(labels)} are not {expected}"
         key = metric + "|" + "|".join(labels.values())
-        return self.series.setdefault(key, Series(metric=metric, labels=labels))
+        if (series := self.series.get(key)) is None:  # not setdefault: a Series is built only when new
+            series = self.series[key] = Series(metric=metric, labels=labels)
+        return series
 
 
 def count(totals: StoreTotals, envelope: Envelope, position: tuple[str, int] | None = None) -> bool:
@@ -223,12 +255,11 @@ def count(totals: StoreTotals, envelope: Envelope, position: tuple[str, int] | N
             return False
         totals.offsets[topic] = offset
     event_id = str(envelope.id)
-    if event_id in totals.recent_ids:
+    if totals.recently_counted(event_id):
         return False
     _apply(totals, envelope.data)
     totals.latest = max(totals.latest or envelope.time, envelope.time)
-    totals.recent_ids.append(event_id)
-    del totals.recent_ids[:-RECENT_IDS]
+    totals.remember(event_id)
     return True
 
 

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -41,12 +42,14 @@ class Window(BaseModel):
         if offset <= self.offsets.get(topic, -1):
             return False
         self.offsets[topic] = offset
-        self.staffed_seconds += staffed_seconds
+        if staffed_seconds:
+            self.staffed_seconds += staffed_seconds
         for change in changes:
             key = series_key(change.metric, change.labels)
             if change.observed:
                 buckets = METRICS[change.metric].buckets
-                histogram = self.histograms.setdefault(key, Histogram.empty(buckets))
+                if (histogram := self.histograms.get(key)) is None:
+                    histogram = self.histograms[key] = Histogram.empty(buckets)
                 histogram.add(change.amount, buckets)
             else:
                 self.counters[key] = self.counters.get(key, 0.0) + change.amount
@@ -121,6 +124,12 @@ def restaffed_seconds(changes: Iterable[ShiftChange], granularity: Granularity, 
     return {start: seconds for start, seconds in found.items() if seconds}
 
 
+@lru_cache(maxsize=4096)
+def _oldest(latest: datetime, kept: timedelta, granularity: Granularity, zone: ZoneInfo) -> datetime:
+    # Asked for each event's windows with the store's latest time, which changes far less often.
+    return start_of(latest - kept, granularity, zone)
+
+
 class WindowRules(BaseModel):
     zone: str = "Europe/Helsinki"
     hour_windows_kept: timedelta = timedelta(days=14)
@@ -135,7 +144,7 @@ class WindowRules(BaseModel):
 
     def oldest(self, latest: datetime, granularity: Granularity) -> datetime:
         """The start of a store's oldest window kept, when its latest event happened at `latest`."""
-        return start_of(latest - self.kept(granularity), granularity, self.timezone)
+        return _oldest(latest, self.kept(granularity), granularity, self.timezone)
 
     def expired(self, previous: datetime | None, latest: datetime, granularity: Granularity) -> list[datetime]:
         """The starts of the windows that were kept when the store's latest event was at `previous`

@@ -416,6 +416,22 @@ def test_only_the_latest_ids_are_remembered_so_the_totals_do_not_grow_without_en
     assert value(totals, "retail_pages") == RECENT_IDS + 10
 
 
+def test_an_id_forgotten_counts_again_and_one_remembered_does_not_whether_read_back_or_replaced():
+    envelopes = [envelope(example(e.EscalationPaged)) for _ in range(RECENT_IDS + 10)]
+    totals = StoreTotals()
+    for each in envelopes:
+        count(totals, each)
+    read_back = StoreTotals.model_validate_json(totals.model_dump_json())
+    for store in (totals, read_back):
+        assert count(store, envelopes[-1]) is False  # remembered
+        assert count(store, envelopes[0]) is True  # forgotten: a copy this late is counted
+        assert count(store, envelopes[0]) is False
+    totals.recent_ids = [str(envelopes[1].id)]  # a list put in place of the one remembered
+    assert count(totals, envelopes[1]) is False
+    assert count(totals, envelopes[-1]) is True
+    assert value(totals, "retail_pages") == RECENT_IDS + 12
+
+
 def test_totals_stored_as_json_after_every_event_count_the_same_as_in_memory():
     envelopes = [envelope(event) for event in [*day(), resolved(timedelta(days=2)), acknowledged(timedelta(days=3))]]
     in_memory, totals = StoreTotals(), StoreTotals()

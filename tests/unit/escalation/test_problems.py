@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 
 import services.escalation
-from services.escalation.domain.problems import ProblemRules, Watch, observe
+from services.escalation.domain.problems import RECENT_IDS, ProblemRules, Watch, observe
 from services.escalation.domain.rules import InvalidRules, load_rules, parse_rules
 from services.escalation.events import Observed
 from services.shared.events.complaints import Category
@@ -172,6 +172,26 @@ def test_an_observation_replayed_is_counted_once():
     assert replayed == watch
     assert sum(replayed.counts[JUMBO].values()) == 2
 
+
+
+def test_an_observation_is_known_as_long_as_it_is_among_the_recent_ids_and_not_longer():
+    observations = at_store(KAMPPI, RECENT_IDS + 2)
+    watch, _ = watch_all(observations)
+    assert watch.recent_ids == [seen_id(seen) for seen in observations[-RECENT_IDS:]]
+    assert watch.recent == set(watch.recent_ids)
+    counted = sum(watch.counts[KAMPPI].values())
+    for old in observations[:2]:  # forgotten: counted again (its set followed the list)
+        assert sum(observe(watch, seen_id(old), old, RULES)[0].counts[KAMPPI].values()) == counted + 1
+    for recent in (observations[2], observations[-1]):
+        assert observe(watch, seen_id(recent), recent, RULES)[0] is watch
+
+
+def test_a_stored_watch_with_an_id_twice_still_knows_its_recent_ids():
+    watch = Watch(recent_ids=["a", "a", "b"])
+    updated, _ = observe(watch, "c", rejection(KAMPPI), RULES)
+    assert updated.recent_ids == ["a", "a", "b", "c"] and updated.recent == {"a", "b", "c"}
+    assert observe(updated, "a", rejection(KAMPPI), RULES)[0] is updated
+    assert watch.recent == {"a", "b"}
 
 # ---- once per rise -----------------------------------------------------------------------------
 

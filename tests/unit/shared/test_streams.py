@@ -5,6 +5,7 @@ A record that is not a valid event has a dead letter that always fits in a recor
 import asyncio
 import base64
 import hashlib
+import logging
 import os
 
 import pytest
@@ -12,7 +13,8 @@ from aiokafka import ConsumerRecord
 
 from services.shared.events.envelope import decode, encode
 from services.shared.kafka import dead_letter
-from services.shared.streams import Batch
+from services.shared.settings import PlatformSettings
+from services.shared.streams import Batch, stream_app
 from services.shared.topics import COMPLAINTS
 from tests.support.builders import filed
 
@@ -75,6 +77,38 @@ async def test_a_failed_delivery_writes_nothing():
         await batch.done()
     assert table == {}
 
+
+
+async def test_a_deferred_value_is_encoded_once_when_the_batch_writes_it():
+    table: dict[bytes, bytes] = {}
+    first, second = Event(0), Event(1)
+    batch, encoded = Batch([first, second]), []
+
+    def encode(n: int) -> bytes:
+        encoded.append(n)
+        return str(n).encode()
+
+    staged = batch.stage(table)
+    for n, _event in enumerate(batch):
+        staged.defer(b"watch", lambda n=n: encode(n))
+    assert (encoded, table) == ([], {})
+    assert dict(staged.items()) == {b"watch": b"1"}
+    await batch.done()
+    assert table == {b"watch": b"1"}
+    assert staged.changes[b"watch"][1] is second, "written to the partition of the event that last changed it"
+
+
+def test_the_worker_keeps_the_configured_log_level_and_shows_no_spinner(tmp_path):
+    app = stream_app("streams-test", PlatformSettings(kafka_bootstrap_servers="localhost:9092"), tmp_path)
+    worker = app.conf.Worker(app, quiet=True, loglevel="warn")
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        worker.on_setup_root_logger(root, logging.WARNING)  # faust's own would set the root logger to DEBUG
+        assert (worker.spinner, root.level, root.handlers) == (None, level, handlers)
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
 
 class OtherPartitions(dict):
     """A faust table as a handler of one partition sees it: a key of another partition cannot be
