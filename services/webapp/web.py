@@ -94,6 +94,15 @@ class Web:
         if csrf != session.csrf(self.key):
             raise Refused()
 
+    async def read(self, name: str, path: str, session: Session | None, **kwargs):
+        """The service's answer to a GET, decoded; None while it cannot say (unreachable, or any answer but
+        200), for a page that shows what it can without it."""
+        try:
+            answer = await self.api(name, "GET", path, session, **kwargs)
+        except httpx.HTTPError:
+            return None
+        return answer.json() if answer.status_code == 200 else None
+
     async def api(self, name: str, method: str, path: str, session: Session | None, **kwargs) -> httpx.Response:
         """The service's answer to the person's request (anyone's, without a session: a customer's); their
         session is over if the service says so."""

@@ -10,7 +10,6 @@ from itertools import groupby
 from urllib.parse import urlencode
 from uuid import UUID
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -127,20 +126,13 @@ async def _stores(web: Web, session: Session) -> list[tuple[str, list[dict]]] | 
     the complaints service cannot list them (the form then takes the store's id as typed)."""
     if session.store_id:
         return None
-    try:
-        answer = await web.api("complaints", "GET", "/v1/stores", session)
-    except httpx.HTTPError:
+    listed = await web.read("complaints", "/v1/stores", session)
+    if not listed:
         return None
-    if answer.status_code != 200 or not answer.json():
-        return None
-    stores = sorted(answer.json(), key=lambda store: (store["region_id"], store["name"].casefold()))
+    stores = sorted(listed, key=lambda store: (store["region_id"], store["name"].casefold()))
     return [(region, list(members)) for region, members in groupby(stores, key=lambda store: store["region_id"])]
 
 
 async def _deliveries(web, session, complaint_id: UUID) -> list | None:
     """Who was told of the complaint, and how; None while the notifications service cannot say."""
-    try:
-        reached = await web.api("notifications", "GET", "/v1/deliveries", session, params={"complaint_id": str(complaint_id)})
-    except httpx.HTTPError:
-        return None
-    return reached.json() if reached.status_code == 200 else None
+    return await web.read("notifications", "/v1/deliveries", session, params={"complaint_id": str(complaint_id)})

@@ -86,13 +86,8 @@ async def decide_return(request: Request, return_id: str, decision: str, session
 
 @router.get("/pages")
 async def my_pages(request: Request, session: Person, web: App) -> HTMLResponse:
-    reached = None
-    try:
-        answer = await web.api("notifications", "GET", "/v1/deliveries", session,
-                               params={"recipient": "me", "limit": web.settings.page_size})
-        reached = answer.json() if answer.status_code == 200 else None
-    except httpx.HTTPError:
-        pass
+    reached = await web.read("notifications", "/v1/deliveries", session,
+                             params={"recipient": "me", "limit": web.settings.page_size})
     zone = await _zone(web, session)
     return web.page(request, "manager_pages.html", session=session, deliveries=reached, zone=zone, local=_local(zone))
 
@@ -155,11 +150,7 @@ async def _schedule(request: Request, session: Session, web: Web, week: date | N
 
 async def _zone(web: Web, session: Session) -> ZoneInfo:
     """The site's time zone, from the scheduling service's directory; UTC while it cannot say."""
-    try:
-        answer = await web.api("scheduling", "GET", "/v1/sites", session)
-    except httpx.HTTPError:
-        return ZoneInfo("UTC")
-    sites = answer.json() if answer.status_code == 200 else []
+    sites = await web.read("scheduling", "/v1/sites", session) or []
     return ZoneInfo(next((site["timezone"] for site in sites if site["site_id"] == session.store_id), "UTC"))
 
 

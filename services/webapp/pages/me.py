@@ -4,7 +4,6 @@ and their quiet hours, in which nothing but a page reaches them. Kept by the not
 
 from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -18,14 +17,11 @@ Choice = Annotated[str, Form(max_length=20)]
 
 @router.get("/notifications")
 async def preferences(request: Request, session: Person, web: App, saved: bool = False) -> HTMLResponse:
-    try:
-        kept = await web.api("notifications", "GET", "/v1/preferences/me", session)
-    except httpx.HTTPError:
-        kept = None
-    if kept is None or kept.status_code != 200:
+    kept = await web.read("notifications", "/v1/preferences/me", session)
+    if kept is None:
         return web.page(request, "message.html", 503, session=session, title_key="me.unavailable.title",
                         text_key="me.unavailable.text")
-    return web.page(request, "me_notifications.html", session=session, values=_values(kept.json()),
+    return web.page(request, "me_notifications.html", session=session, values=_values(kept),
                     contact=await _contact(web, session), saved=saved, errors={})
 
 
@@ -59,8 +55,5 @@ def _values(kept: dict) -> dict:
 
 async def _contact(web, session) -> dict | None:
     """The person's work addresses in the staff directory; None while it cannot say."""
-    try:
-        found = await web.api("scheduling", "GET", f"/v1/staff/{session.sub}", session)
-    except httpx.HTTPError:
-        return None
-    return (found.json().get("contact") or {}) if found.status_code == 200 else None
+    found = await web.read("scheduling", f"/v1/staff/{session.sub}", session)
+    return None if found is None else found.get("contact") or {}

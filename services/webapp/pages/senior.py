@@ -130,14 +130,8 @@ async def _stores(web: Web, session: Session) -> dict[str, list[str]]:
 
 async def _boards(web: Web, session: Session, stores: dict[str, list[str]]) -> dict[str, dict | None]:
     """Each region's board; None for a region whose board the boards API cannot give just now."""
-    async def board(region_id: str) -> dict | None:
-        try:
-            answer = await web.api("boards", "GET", f"/regions/{region_id}/board", session)
-        except httpx.HTTPError:
-            return None
-        return answer.json() if answer.status_code == 200 else None
-
-    return dict(zip(stores, await asyncio.gather(*(board(region_id) for region_id in stores)), strict=True))
+    boards = await asyncio.gather(*(web.read("boards", f"/regions/{region_id}/board", session) for region_id in stores))
+    return dict(zip(stores, boards, strict=True))
 
 
 def _counts(board: dict | None) -> dict[str, int | None]:
