@@ -26,13 +26,14 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.progress import Progress
 
 from bench import filing
-from bench.harness import AtMost, Figure, Infra, Options, Sample, alternate, cpu_seconds, sample
+from bench.harness import AtMost, Figure, Infra, Options, Sample, alternate, cpu_seconds, percentile, sample
 from services.escalation.topics import INTERNAL_TOPICS
+from services.shared.events.complaints import ComplaintFiled
 from services.shared.events.escalations import EscalationRouted
 from services.shared.kafka import ensure_topics, make_producer
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
-from services.shared.topics import ALL_TOPICS, ESCALATIONS, STORE_PARTITIONS, Topic
+from services.shared.topics import ALL_TOPICS, COMPLAINTS, ESCALATIONS, STORE_PARTITIONS, Topic
 from tests.support import eventually
 from tests.support.complaints import add_stores, running_service
 from tests.support.escalation import Worker, publish_roster
@@ -50,17 +51,19 @@ RECORD = b"x" * 700  # about a complaint.filed envelope
 
 
 class Arrivals:
-    """When each routing decision (by complaint id) and each round-trip record (by key) arrived, read
-    from the topics' ends by one consumer in the background."""
+    """When each routing decision (by complaint id), each complaint's filing on the complaints topic (the
+    relay's leg, `filed`) and each round-trip record (by key) arrived, read from the topics' ends by one
+    consumer in the background."""
 
     def __init__(self, bootstrap: str) -> None:
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
         self.at: dict[str, float] = {}
+        self.filed: dict[str, float] = {}
         self._task: asyncio.Task | None = None
 
     async def __aenter__(self) -> "Arrivals":
         await self.consumer.start()
-        partitions = [TopicPartition(t.name, p) for t in (ESCALATIONS, ROUND_TRIP) for p in range(t.partitions)]
+        partitions = [TopicPartition(t.name, p) for t in (ESCALATIONS, COMPLAINTS, ROUND_TRIP) for p in range(t.partitions)]
         self.consumer.assign(partitions)
         await self.consumer.seek_to_end(*partitions)
         for tp in partitions:
@@ -75,15 +78,17 @@ class Arrivals:
         await self.consumer.stop()
 
     async def _read(self) -> None:
-        routed = EscalationRouted.event_type
+        routed, filed = EscalationRouted.event_type, ComplaintFiled.event_type
         while True:
             for records in (await self.consumer.getmany(timeout_ms=100)).values():
                 arrived = time.perf_counter()
                 for record in records:
                     if record.topic == ROUND_TRIP.name:
                         self.at[record.key.decode()] = arrived
-                    elif (envelope := orjson.loads(record.value)).get("type") == routed:
+                    elif (kind := (envelope := orjson.loads(record.value)).get("type")) == routed:
                         self.at[envelope["subject"]] = arrived
+                    elif kind == filed:
+                        self.filed[envelope["subject"]] = arrived
 
     async def wait(self, ids: list[str], timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -206,7 +211,11 @@ async def end_to_end(bench: Bench, rate: float, seconds: float) -> Sample:
             answered[complaint_id] = time.perf_counter()
 
         elapsed = await offered(rate, seconds, one)
-    return await _measured(bench, answered, elapsed, sum(map(cpu_seconds, pids)) - server_cpu, client_cpu)
+    measured = await _measured(bench, answered, elapsed, sum(map(cpu_seconds, pids)) - server_cpu, client_cpu)
+    relay = sorted(max(0.0, bench.arrivals.filed[i] - answered[i]) for i in answered if i in bench.arrivals.filed)
+    if not relay:
+        return measured
+    return replace(measured, relay_p50_ms=percentile(relay, 0.5) * 1000, relay_p99_ms=percentile(relay, 0.99) * 1000)
 
 
 async def round_trip(bench: Bench, rate: float, seconds: float) -> Sample:

@@ -116,13 +116,15 @@ class Sample:
     lost: int = 0  # requests answered but whose effect never arrived (B3)
     peak_mib: float = 0.0  # B5: the process's peak resident memory (VmHWM), when `rate` is its RSS in MiB
     catch_up_s: float = 0.0  # B5: from its start until it had read its state
+    relay_p50_ms: float = 0.0  # B3: from the HTTP 201 to the complaint's filing on its topic (the outbox relay's leg)
+    relay_p99_ms: float = 0.0
 
 
 def sample(count: int, seconds: float, latencies_s: list[float], server_cpu_s: float, client_cpu_s: float) -> Sample:
     ordered = sorted(latencies_s)
     return Sample(
-        count / seconds, _percentile(ordered, 0.50) * 1000, _percentile(ordered, 0.99) * 1000, count,
-        server_cpu_s / count * 1000, client_cpu_s / count * 1000, p95_ms=_percentile(ordered, 0.95) * 1000,
+        count / seconds, percentile(ordered, 0.50) * 1000, percentile(ordered, 0.99) * 1000, count,
+        server_cpu_s / count * 1000, client_cpu_s / count * 1000, p95_ms=percentile(ordered, 0.95) * 1000,
     )
 
 
@@ -132,7 +134,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _percentile(ordered: list[float], q: float) -> float:
+def percentile(ordered: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]  # nearest rank
 
 
@@ -239,6 +241,8 @@ def _side(sample: Sample, unit: str, latency_goal: bool = False) -> str:
     p95 = f" · p95 {sample.p95_ms:,.0f}" if sample.p95_ms else ""
     latency = f"p50 {sample.p50_ms:,.0f}{p95} · p99 {sample.p99_ms:,.0f} ms\n" if sample.p99_ms else ""
     lost = f"\nlost {sample.lost:,.0f}" if sample.lost or latency_goal else ""
+    if sample.relay_p99_ms:
+        lost += f"\nof which 201 → filed on Kafka p50 {sample.relay_p50_ms:,.0f} · p99 {sample.relay_p99_ms:,.0f} ms"
     if sample.peak_mib:  # B5 memory: resident memory, not a rate
         return f"{sample.rate:,.0f} {unit}\npeak {sample.peak_mib:,.0f} {unit}\ncaught up in {sample.catch_up_s:,.0f} s"
     return (f"{sample.rate:,.0f} {unit}\n{latency}"

@@ -142,6 +142,8 @@ class Relay:
         self.holder = f"relay-{uuid.uuid4()}"
         self.producer: AIOKafkaProducer | None = None
         self._wake = asyncio.Event()
+        self._held_until: datetime | None = None  # the lease's expiry as this relay last set it
+        self._delivered: list[int] = []  # rows Kafka acknowledged, stamped with the next batch's reading
 
     def wake(self) -> None:
         self._wake.set()
@@ -156,6 +158,7 @@ class Relay:
                     if self.producer is None:
                         self.producer = make_producer(self.platform, client_id=self.client_id)
                         await self.producer.start()
+                    self._wake.clear()  # before reading the outbox: a commit from now on wakes the next wait
                     published = await self.publish_batch(self.producer)
                     failures = 0
                 except (KafkaError, TimeoutError, SQLAlchemyError, OSError) as error:
@@ -172,16 +175,24 @@ class Relay:
                 if published != self.batch_size:
                     await self._idle(stop, self.poll_s)
         finally:
+            await self._stamp_delivered()
             if self.producer is not None:
                 await stop_producer(self.producer)
                 self.producer = None
 
     async def publish_batch(self, producer: AIOKafkaProducer) -> int | None:
-        """Publishes up to `batch_size` unpublished events; returns how many, or None without the lease."""
+        """Publishes up to `batch_size` unpublished events; returns how many, or None without the lease.
+        One transaction a batch: it renews the lease once half of it has run out, stamps the previous
+        batch's rows published and reads the next ones."""
         table = self.outbox
         async with self.sessions() as session, session.begin():
-            if not await take_lease(session, self.leases, self.lease, self.holder, self.clock(), self.lease_ttl):
-                return None
+            now = self.clock()
+            if self._held_until is None or now >= self._held_until - self.lease_ttl / 2:
+                if not await take_lease(session, self.leases, self.lease, self.holder, now, self.lease_ttl):
+                    self._held_until = None
+                    return None
+                self._held_until = now + self.lease_ttl
+            await self._stamp(session)
             rows = (
                 await session.execute(
                     select(table.seq, table.topic, table.key, table.payload)
@@ -190,17 +201,33 @@ class Relay:
                     .limit(self.batch_size)
                 )
             ).all()
+        self._delivered = []
         if not rows:
             return 0
         records = ((row.topic, row.key.encode(), row.payload) for row in rows)
         await send_all(producer, records, self.platform.kafka_send_timeout_s)
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(table).where(table.seq.in_([row.seq for row in rows])).values(published_at=self.clock())
-            )
+        self._delivered = [row.seq for row in rows]
         return len(rows)
 
+    async def _stamp(self, session: AsyncSession) -> None:
+        """Marks the delivered rows published (they were: the stamp needs no lease). Until then a relay
+        taking over sends them again, under the same event ids, which consumers drop."""
+        if self._delivered:
+            table = self.outbox
+            await session.execute(update(table).where(table.seq.in_(self._delivered)).values(published_at=self.clock()))
+
+    async def _stamp_delivered(self) -> None:
+        if not self._delivered:
+            return
+        try:
+            async with self.sessions() as session, session.begin():
+                await self._stamp(session)
+            self._delivered = []
+        except SQLAlchemyError:
+            pass  # sent again by the next relay
+
     async def _give_up_lease(self) -> None:
+        self._held_until = None
         try:
             async with self.sessions() as session, session.begin():
                 await give_up_lease(session, self.leases, self.lease, self.holder)
@@ -208,8 +235,8 @@ class Relay:
             pass  # it expires by itself
 
     async def _idle(self, stop: asyncio.Event, pause_s: float, wakeable: bool = True) -> None:
-        """Waits for a stop, the pause, or (if wakeable) a wake-up, whichever comes first."""
-        self._wake.clear()
+        """Waits for a stop, the pause, or (if wakeable) a wake-up since the last batch began, whichever
+        comes first."""
         waits = [asyncio.ensure_future(stop.wait())]
         if wakeable:
             waits.append(asyncio.ensure_future(self._wake.wait()))

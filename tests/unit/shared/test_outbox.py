@@ -1,6 +1,7 @@
 """The outbox's pure parts: which table and source a session's events go to, and the relay's pause."""
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -10,8 +11,10 @@ from sqlalchemy.orm import DeclarativeBase
 from services.shared.db import UtcDateTime, make_engine
 from services.shared.events.complaints import ComplaintFiled
 from services.shared.events.envelope import decode
-from services.shared.outbox import MAX_RETRY_PAUSE_S, Outbox, OutboxColumns, add_events, retry_pause
+from services.shared.outbox import MAX_RETRY_PAUSE_S, Outbox, OutboxColumns, Relay, add_events, retry_pause
+from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS
+from tests.support import eventually
 from tests.support.builders import example
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -70,3 +73,31 @@ def test_a_session_without_an_outbox_refuses_events():
 def test_the_relays_pause_after_failures_doubles_up_to_a_bound():
     assert [retry_pause(0.2, failures) for failures in (1, 2, 3)] == [0.4, 0.8, 1.6]
     assert retry_pause(0.2, 10) == MAX_RETRY_PAUSE_S
+
+
+async def test_a_commit_made_while_the_relay_publishes_is_published_without_waiting_for_the_next_poll():
+    class Publishing(Relay):
+        """A relay whose first batch sees a commit wake it mid-publish; it counts its batches."""
+
+        batches = 0
+
+        async def publish_batch(self, producer) -> int:
+            self.batches += 1
+            if self.batches == 1:
+                self.wake()  # another request committed events while this batch was on its way to Kafka
+            return 1
+
+    relay = Publishing(None, ComplaintsOutbox, None, PlatformSettings(), lambda: NOW, client_id="test", poll_s=3600,
+                       batch_size=500, lease_ttl=timedelta(seconds=15))
+    relay.producer = object()  # never used: publish_batch above sends nothing
+    stop = asyncio.Event()
+    running = asyncio.create_task(relay.run(stop))
+    try:
+        async def second_batch() -> bool:
+            return relay.batches >= 2
+
+        await eventually(second_batch, timeout_s=10, what="the batch the wake-up asked for")  # the poll is an hour away
+    finally:
+        stop.set()
+        relay.producer = None
+        await running
