@@ -194,6 +194,7 @@ class Progressed:
 
     def sample(self, events: int) -> Sample:
         start = next(i for i, (_, counted, _, _) in enumerate(self.points) if counted >= MEASURED_FROM * events)
+        start = min(start, len(self.points) - 2)  # a tiny run may be counted at once: from the worker's start
         measured = self.points[start:]
         (t0, c0, cpu0, own0), (t1, c1, cpu1, own1) = measured[0], measured[-1]
         return Sample(rate=(c1 - c0) / (t1 - t0), p50_ms=0.0, p99_ms=0.0, count=c1 - c0,
@@ -209,6 +210,7 @@ async def count_with_worker(bench: Bench, *, measure_writes: bool = False, profi
     changelog_of_totals = following(bench.platform, CHANGELOGS[TOTALS_TABLE], before)
     async with changelog_of_totals as changelog, worker(bench.platform, bench.data_dir) as process:
         pid = process.process.pid
+        progressed.add(0, pid)
         with contextlib.ExitStack() as profiling:
             deadline = time.monotonic() + TIMEOUT_S
             while sum(by_store.values()) < produced.count:
@@ -244,6 +246,7 @@ async def count_with_baseline(bench: Bench) -> Sample:
                  "BENCH_EVENTS": str(produced.count), "BENCH_GROUP": BASELINE_GROUP, "BENCH_WRITES": json.dumps(writes)},
         )
         progressed = Progressed()
+        progressed.add(0, process.pid)
         try:
             async with asyncio.timeout(TIMEOUT_S):
                 while line := await process.stdout.readline():
@@ -255,7 +258,7 @@ async def count_with_baseline(bench: Bench) -> Sample:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-        if process.returncode != 0 or not progressed.points or progressed.points[-1][1] < produced.count:
+        if process.returncode != 0 or progressed.points[-1][1] < produced.count:
             errors.seek(0)
             raise RuntimeError(f"the baseline stopped ({process.returncode}):\n{errors.read().decode(errors='replace')[-3000:]}")
     return progressed.sample(produced.count)
