@@ -3,8 +3,10 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY services ./services
-# /data holds the stream workers' RocksDB tables (a volume in docker-compose.yml).
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 retail && mkdir /data && chown retail /data
+# /data holds the stream workers' RocksDB tables, /scrape Prometheus's scrape token, owned by the
+# user Prometheus runs as (volumes in docker-compose.yml, which take these owners).
+RUN pip install --no-cache-dir . && useradd --system --uid 10001 retail && mkdir /data /scrape \
+    && chown retail /data && chown 65534:65534 /scrape
 USER retail
 ENV RETAIL_ENV=production
 CMD ["python", "-m", "services.complaints"]

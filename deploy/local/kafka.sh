@@ -7,6 +7,8 @@
 #   kafka.sh stop --dir DIR                               stop every node started in DIR
 #   kafka.sh status --dir DIR                             list nodes; exit 0 only if all run
 #   kafka.sh tls --dir DIR --host NAME...                 a CA and a broker certificate for NAMEs
+#   kafka.sh tool NAME [ARG]...                           one of Kafka's own tools: console-consumer,
+#                                                         console-producer, consumer-groups, get-offsets, topics
 #
 # --secure locks the brokers: clients connect with SASL_SSL (SCRAM-SHA-512, TLS with a CA made for
 # DIR), each service as its own user with the Kafka ACLs of `python -m services.cli acls` (the
@@ -35,7 +37,7 @@ log4j_conf=$here/kafka/log4j2.properties
 python=${RETAIL_PYTHON:-$repo/.venv/bin/python}
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
-usage() { { echo usage:; sed -n '4,9p' "$0" | sed 's/^# //'; } >&2; exit 2; }
+usage() { { echo usage:; sed -n '4,11p' "$0" | sed 's/^# //'; } >&2; exit 2; }
 # The services' Kafka users: each may do only what services/cli/acls.py grants it.
 USERS=(complaints escalation boards analytics reports scheduling scheduling_worker complaints_worker notifications)
 
@@ -319,6 +321,24 @@ EOF
   echo "$bootstrap"
 }
 
+# Kafka's command-line tools by the names of its bin/ scripts, such as
+#   kafka.sh tool console-consumer --bootstrap-server 127.0.0.1:9092 --topic complaints --from-beginning \
+#     --property print.key=true --property print.headers=true
+tool() {
+  local name=${1-} class
+  case $name in
+    console-consumer) class=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    console-producer) class=org.apache.kafka.tools.ConsoleProducer ;;
+    consumer-groups) class=org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
+    get-offsets) class=org.apache.kafka.tools.GetOffsetShell ;;
+    topics) class=org.apache.kafka.tools.TopicCommand ;;
+    *) die "tool: one of console-consumer, console-producer, consumer-groups, get-offsets, topics" ;;
+  esac
+  shift
+  fetch
+  exec "$java" -cp "$libs/*" "$class" "$@"
+}
+
 cmd=${1-}
 shift || usage
 case $cmd in
@@ -327,5 +347,6 @@ case $cmd in
   start) parse_args "$@" && start ;;
   stop) parse_args "$@" && stop ;;
   status) parse_args "$@" && status ;;
+  tool) tool "$@" ;;
   *) usage ;;
 esac

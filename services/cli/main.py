@@ -1,6 +1,7 @@
 """`retail`: the platform's command line for developers and operators."""
 
 import asyncio
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -44,17 +45,29 @@ def token(
     region: Annotated[str | None, typer.Option(help="Region id, for store and region roles.")] = None,
     store: Annotated[str | None, typer.Option(help="Store id, for store roles.")] = None,
     ttl_minutes: Annotated[int, typer.Option(min=1, help="Lifetime of the token.")] = 480,
+    output: Annotated[Path | None, typer.Option(help="Write it to this file (mode 600, replaced whole) instead of printing it.")] = None,
+    renew_hours: Annotated[float | None, typer.Option(
+        min=0.01, help="With --output: mint it again every so many hours, until stopped (Prometheus's scrape token).")] = None,
 ) -> None:
-    """Mint a development bearer token signed with RETAIL_AUTH_SIGNING_KEY."""
-    try:
-        typer.echo(
-            mint_token(
-                PlatformSettings(), sub=sub, role=role, region_id=region, store_id=store, now=utc_now(),
-                ttl=timedelta(minutes=ttl_minutes),
-            )
-        )
-    except AuthError as error:
-        raise typer.BadParameter(str(error)) from None
+    """Mint a bearer token signed with RETAIL_AUTH_SIGNING_KEY."""
+    if renew_hours is not None and (output is None or renew_hours * 60 >= ttl_minutes):
+        raise typer.BadParameter("--renew-hours needs --output and must be shorter than --ttl-minutes")
+    while True:
+        try:
+            minted = mint_token(PlatformSettings(), sub=sub, role=role, region_id=region, store_id=store, now=utc_now(),
+                                ttl=timedelta(minutes=ttl_minutes))
+        except AuthError as error:
+            raise typer.BadParameter(str(error)) from None
+        if output is None:
+            typer.echo(minted)
+            return
+        written = output.with_name(f".{output.name}.tmp")
+        written.write_text(minted + "\n")
+        written.chmod(0o600)
+        written.replace(output)  # a reader sees the old token or the new one, never half of one
+        if renew_hours is None:
+            return
+        time.sleep(renew_hours * 3600)
 
 
 @app.command()

@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from pydantic.json_schema import models_json_schema
 from pydantic_settings import BaseSettings
 
-from services.shared.events.envelope import envelope_model
+from services.shared.events.envelope import KAFKA_HEADERS, Event, envelope_model
 from services.shared.topics import ALL_TOPICS
 
 SCHEMAS_DIR = Path("docs/events/schemas")
@@ -20,9 +20,24 @@ def _json(document: object) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
+CONTENT_TYPE = KAFKA_HEADERS[0][1].decode()
+
+
+def envelope_schema(event: type[Event]) -> dict:
+    """The JSON Schema of the event's envelope, a CloudEvent: `specversion` and `type` are required
+    on the wire although the model fills them in when it makes one."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"urn:retail:events:{event.event_type}",
+            **_on_the_wire(envelope_model(event).model_json_schema())}
+
+
+def _on_the_wire(schema: dict) -> dict:
+    required = ["specversion", "type", *(name for name in schema["required"] if name not in ("specversion", "type"))]
+    return {**schema, "required": required}
+
+
 def event_schemas() -> dict[Path, str]:
     return {
-        SCHEMAS_DIR / f"{event.event_type}.json": _json(envelope_model(event).model_json_schema())
+        SCHEMAS_DIR / f"{event.event_type}.json": _json(envelope_schema(event))
         for topic in ALL_TOPICS
         for event in topic.events
     }
@@ -33,12 +48,20 @@ def asyncapi() -> str:
     _, definitions = models_json_schema(
         [(envelope_model(event), "validation") for event in events], ref_template="#/components/schemas/{model}"
     )
+    envelopes = {envelope_model(event).__name__ for event in events}
+    schemas = {name: _on_the_wire(schema) if name in envelopes else schema for name, schema in definitions["$defs"].items()}
     messages = {
         event.__name__: {
             "name": event.event_type,
             "title": event.__name__,
             "summary": (event.__doc__ or event.__name__).strip().splitlines()[0],
-            "contentType": "application/json",
+            "contentType": CONTENT_TYPE,
+            "headers": {
+                "type": "object",
+                "description": "The CloudEvents Kafka binding's structured mode: the value is the whole event.",
+                "properties": {"content-type": {"type": "string", "const": CONTENT_TYPE}},
+                "required": ["content-type"],
+            },
             "payload": {"$ref": f"#/components/schemas/{envelope_model(event).__name__}"},
             "examples": [{"payload": {"type": event.event_type, "data": example}} for example in _examples(event)],
         }
@@ -77,10 +100,10 @@ def asyncapi() -> str:
                 "version": "1.0.0",
                 "description": "Every Kafka topic of the platform and the CloudEvents-style envelopes they carry.",
             },
-            "defaultContentType": "application/json",
+            "defaultContentType": CONTENT_TYPE,
             "channels": channels,
             "operations": operations,
-            "components": {"messages": messages, "schemas": definitions["$defs"]},
+            "components": {"messages": messages, "schemas": schemas},
         }
     )
 

@@ -19,7 +19,7 @@ from prometheus_client import Counter
 
 from services.shared.clock import Clock, utc_now
 from services.shared.events.deadletter import KEY_KEPT, REASON_KEPT, VALUE_KEPT, DeadLetter
-from services.shared.events.envelope import Envelope, InvalidEvent, decode, encode, wrap
+from services.shared.events.envelope import KAFKA_HEADERS, Envelope, InvalidEvent, decode, encode, wrap
 from services.shared.settings import KafkaSecurityProtocol, PlatformSettings
 from services.shared.topics import Topic
 
@@ -109,10 +109,10 @@ def make_producer(settings: PlatformSettings, client_id: str) -> AIOKafkaProduce
 
 
 async def send_all(producer: AIOKafkaProducer, records: Iterable[tuple[str, bytes | None, bytes]], timeout_s: float) -> None:
-    """Sends (topic, key, value) records in order, then waits for every acknowledgement. On
+    """Sends (topic, key, value) records, each a CloudEvent, in order, then waits for every acknowledgement. On
     TimeoutError the outcome is unknown: the caller retries, and consumers drop duplicates by event id."""
     async with asyncio.timeout(timeout_s):
-        sends = [await producer.send(topic, value, key=key) for topic, key, value in records]
+        sends = [await producer.send(topic, value, key=key, headers=KAFKA_HEADERS) for topic, key, value in records]
         await asyncio.gather(*sends)
 
 

@@ -1,8 +1,13 @@
 """deploy/prometheus checked with Debian's promtool: the configuration, the recording and alert
 rules, and the alert rules' unit tests (deploy/prometheus/rules/alerts_test.yml)."""
 
+import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
+
+import jwt
 
 import pytest
 
@@ -11,11 +16,17 @@ from tests.support.infra import REPO
 
 @pytest.fixture
 def deployed(tmp_path):
-    """deploy/prometheus as an operator deploys it, with the scrape token in place."""
+    """deploy/prometheus as an operator deploys it, with the scrape token minted as its configuration says."""
     target = tmp_path / "prometheus"
     shutil.copytree(REPO / "deploy" / "prometheus", target)
-    (target / "secrets").mkdir()
-    (target / "secrets" / "scrape-token").write_text("token\n")
+    documented = re.search(r"^#\s+(retail token .*)$", (target / "prometheus.yml").read_text(), re.MULTILINE).group(1)
+    once = documented.replace("--renew-hours 12", "").split()  # the same token, minted once rather than kept
+    minted = subprocess.run([str(Path(sys.executable).parent / "retail"), *once[1:]], cwd=target, capture_output=True, text=True)
+    assert minted.returncode == 0, minted.stderr
+    token = target / "secrets" / "scrape-token"
+    assert token.stat().st_mode & 0o777 == 0o600
+    claims = jwt.decode(token.read_text().strip(), options={"verify_signature": False})
+    assert claims["role"] == "metrics" and claims["exp"] - claims["iat"] == 1440 * 60
     return target
 
 

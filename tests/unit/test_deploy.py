@@ -79,6 +79,8 @@ def test_each_service_reaches_kafka_over_tls_as_its_own_user():
     users = {}
     for name, service in OWN_SERVICES.items():
         environment = service["environment"]
+        if name == "scrape-token":
+            continue  # signs Prometheus's token, talks to nothing
         assert environment["RETAIL_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
         assert any(volume.endswith(f":{environment['RETAIL_KAFKA_SSL_CA_FILE']}:ro") for volume in service["volumes"]), name
         user = environment["RETAIL_KAFKA_SASL_USERNAME"]
@@ -119,3 +121,18 @@ def test_prometheus_and_grafana_are_published_on_loopback_only_and_grafana_asks_
     grafana = COMPOSE["services"]["grafana"]["environment"]
     assert grafana["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
     assert grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+
+
+def test_prometheus_scrapes_with_a_token_a_service_of_compose_keeps_minted():
+    minter, prometheus = COMPOSE["services"]["scrape-token"], COMPOSE["services"]["prometheus"]
+    command = minter["command"]
+    output = command[command.index("--output") + 1]
+    assert command[command.index("--role") + 1] == "metrics" and "--renew-hours" in command
+    [volume] = [v for v in minter["volumes"] if v.endswith(":" + str(Path(output).parent))]
+    name = volume.split(":")[0]
+    assert f"{name}:/etc/prometheus/secrets:ro" in prometheus["volumes"] and "scrape-token" in prometheus["depends_on"]
+    assert minter["user"] == "65534:65534"  # the user of the Prometheus image, who alone reads the token
+    assert Path(output).name == "scrape-token"
+    assert set(minter["environment"]) == {"RETAIL_ENV", "RETAIL_AUTH_SIGNING_KEY"}
+    scraped = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus.yml").read_text())["scrape_configs"]
+    assert {job["authorization"]["credentials_file"] for job in scraped} == {"secrets/scrape-token"}

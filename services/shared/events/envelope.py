@@ -13,6 +13,9 @@ from services.shared.events.fields import RegionId, StoreId, Timestamp
 # Unknown fields are ignored so that a consumer keeps reading events from a newer producer that
 # added optional fields (contracts evolve backward-compatibly; a breaking change is a new type).
 _CONFIG = ConfigDict(frozen=True, extra="ignore")
+# Every record is a CloudEvent in the Kafka binding's structured mode: the whole envelope is the value.
+# Without this header a receiver following the binding would take the record for binary mode.
+KAFKA_HEADERS = [("content-type", b"application/cloudevents+json")]
 
 
 class Event(BaseModel):
