@@ -20,11 +20,13 @@ install: $(VENV)/.installed
 	deploy/local/kafka.sh fetch
 
 run: install
+	deploy/local/packages.sh install prometheus
 	deploy/local/run.sh
 
 test: install
 	deploy/local/postgres.sh install
 	deploy/local/packages.sh install
+	deploy/local/helm.sh install
 	$(BIN)/pytest
 
 # The fault suite (minutes, not part of `make test`, which runs a smoke of it): kill -9 of every
