@@ -12,6 +12,7 @@ from services.analytics.dashboards import dashboard_files
 from services.analytics.pipeline import PipelineSettings
 from services.analytics.settings import AnalyticsSettings
 from services.cli import acls as kafka_acls
+from services.cli import dlq
 from services.cli.demo import run_demo
 from services.complaints.settings import ComplaintsSettings
 from services.escalation.settings import EscalationSettings
@@ -45,7 +46,8 @@ def token(
     region: Annotated[str | None, typer.Option(help="Region id, for store and region roles.")] = None,
     store: Annotated[str | None, typer.Option(help="Store id, for store roles.")] = None,
     ttl_minutes: Annotated[int, typer.Option(min=1, help="Lifetime of the token.")] = 480,
-    output: Annotated[Path | None, typer.Option(help="Write it to this file (mode 600, replaced whole) instead of printing it.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        help="Write it to this file (mode 600, replaced whole) instead of printing it.")] = None,
     renew_hours: Annotated[float | None, typer.Option(
         min=0.01, help="With --output: mint it again every so many hours, until stopped (Prometheus's scrape token).")] = None,
 ) -> None:
@@ -75,6 +77,39 @@ def topics() -> None:
     """Create every topic of the registry (and its DLQ) that does not exist yet."""
     created = ensure_topics(PlatformSettings(), ALL_TOPICS)
     typer.echo(f"created {len(created)} topics: {', '.join(created) or 'none'}; {len(ALL_TOPICS)} in the registry")
+
+
+dlq_app = typer.Typer(help="A topic's dead letters: list them, and send their records back once the cause is fixed.")
+app.add_typer(dlq_app, name="dlq")
+
+
+def _dlq_topic(name: str):
+    try:
+        return dlq.topic_named(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+@dlq_app.command("list")
+def dlq_list(topic: Annotated[str, typer.Argument(help="The topic whose DLQ to read, such as complaints.")]) -> None:
+    """Each dead letter on TOPIC.dlq: its offset there, when, which consumer, where the record was, why."""
+    found = asyncio.run(dlq.letters(PlatformSettings(), _dlq_topic(topic)))
+    for line in dlq.listing(found):
+        typer.echo(line)
+    typer.echo(f"{len(found)} dead letters on {topic}.dlq", err=True)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    topic: Annotated[str, typer.Argument(help="The topic whose DLQ to read, such as complaints.")],
+    offset: Annotated[list[int], typer.Option(help="A dead letter's offset on the DLQ (as `retail dlq list` shows); repeat it.")],
+) -> None:
+    """Send the records of the dead letters at OFFSETs back to TOPIC, unchanged and under their keys (all or none)."""
+    try:
+        sent = asyncio.run(dlq.replay(PlatformSettings(), _dlq_topic(topic), offset))
+    except dlq.NotReplayable as error:
+        raise typer.BadParameter(str(error), param_hint="--offset") from None
+    typer.echo(f"sent {sent} records back to {topic}")
 
 
 @app.command()

@@ -1,14 +1,20 @@
 """The shared Kafka plumbing against a real broker started by deploy/local/kafka.sh."""
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
 from uuid import uuid4
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
-from services.shared.events.envelope import Envelope, decode
-from services.shared.kafka import consume, ensure_topics, make_producer, publish
+from services.shared.events.deadletter import VALUE_KEPT
+from services.shared.events.envelope import Envelope, InvalidEvent, decode, encode
+from services.shared.kafka import consume, dead_letter, ensure_topics, make_producer, publish
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, ROSTER
 from tests.support import consuming, eventually, recorder
 from tests.support.builders import filed
@@ -113,3 +119,51 @@ async def _dead_letter(settings, partition: int, offset: int) -> Envelope | None
         return None
     finally:
         await consumer.stop()
+
+
+async def test_an_operator_lists_dead_letters_and_sends_their_records_back_once_the_cause_is_fixed(topics, producer):
+    """A consumer with a bug dead-letters a valid event; `retail dlq list` shows it, `retail dlq replay`
+    sends the very record back, and the fixed consumer applies it. A letter kept only in part is refused."""
+    rejected = filed("tre-koskikeskus")
+    sent = await publish_one(producer, rejected, topics)
+
+    async def buggy(envelope: Envelope) -> None:
+        if envelope.id == rejected.id:
+            raise InvalidEvent("store tre-koskikeskus is unknown")  # the bug: the store was added later
+
+    group = f"test-{uuid4()}"
+    async with consuming(COMPLAINTS, buggy, group_id=group, settings=topics, producer=producer):
+        await eventually(lambda: _dead_letter(topics, sent.partition, sent.offset), what="the event dead-lettered")
+    huge = SimpleNamespace(topic=COMPLAINTS.name, partition=0, offset=2**40, key=b"hel-kamppi", value=b"x" * (VALUE_KEPT + 1))
+    partial = dead_letter(huge, "too large", "test")  # a letter that kept only the first part of its record
+    await publish(producer, COMPLAINTS.dlq, [partial], topics)
+
+    listed = await retail(topics, "dlq", "list", "complaints")
+    [line] = [line for line in listed.stdout.splitlines() if f"complaints[{sent.partition}]@{sent.offset}\t" in line
+              and "store tre-koskikeskus is unknown" in line]
+    assert "\treplayable\t" in line and "key tre-koskikeskus" in line
+    offset = int(line.split("\t")[0])
+    [refused_line] = [line for line in listed.stdout.splitlines() if "not replayable: only the first part" in line]
+    refused = int(refused_line.split("\t")[0])
+
+    not_all = await retail(topics, "dlq", "replay", "complaints", "--offset", str(offset), "--offset", str(refused))
+    assert not_all.returncode != 0 and f"offset {refused}: only the first part" in not_all.stderr
+
+    replayed = await retail(topics, "dlq", "replay", "complaints", "--offset", str(offset))
+    assert replayed.returncode == 0 and "sent 1 records back to complaints" in replayed.stdout, replayed.stderr
+    fixed, recording = recorder()
+    async with consuming(COMPLAINTS, recording, group_id=group, settings=topics, producer=producer):
+        await eventually(lambda: _true(rejected.id in {e.id for e in fixed}), what="the record sent back applied")
+    [again] = [e for e in fixed if e.id == rejected.id]
+    assert again == rejected  # the same event, id and all: a consumer that had applied it would drop it
+
+
+async def publish_one(producer, envelope: Envelope, settings):
+    return await (await producer.send(COMPLAINTS.name, encode(envelope), key=COMPLAINTS.key(envelope.data)))
+
+
+async def retail(settings, *args: str) -> subprocess.CompletedProcess:
+    return await asyncio.to_thread(
+        subprocess.run, [str(Path(sys.executable).parent / "retail"), *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "RETAIL_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers},
+    )
