@@ -19,6 +19,7 @@ from services.cli.acls import SERVICES as KAFKA_USERS
 from services.cli.main import SETTINGS_CLASSES
 from services.shared.topics import STORE_PARTITIONS
 from tests.support.infra import REPO
+from tests.support.processes import LISTENS_ON, READS
 
 HELM = REPO / ".cache" / "bin" / "helm"
 CHART = REPO / "deploy" / "k8s" / "retail"
@@ -35,27 +36,6 @@ SITE_SPECIFIC = {"RETAIL_KAFKA_BOOTSTRAP_SERVERS", "RETAIL_KAFKA_REPLICATION_FAC
                  "ESCALATION_INSTANCE_ID", "ANALYTICS_INSTANCE_ID", "NOTIFICATIONS_SCHEDULING_URL",
                  "NOTIFICATIONS_COMPLAINTS_URL"}
 SECRET_NAME = re.compile(r"(PASSWORD|_KEY|_TOKEN|_SECRET|DATABASE_URL)$")
-# Each process's address and port settings (its module's settings class listens on them).
-LISTENS_ON = {
-    "services.complaints": ("COMPLAINTS_HOST", "COMPLAINTS_PORT"),
-    "services.complaints.worker": ("COMPLAINTS_HOST", "COMPLAINTS_WORKER_PORT"),
-    "services.scheduling": ("SCHEDULING_HOST", "SCHEDULING_PORT"),
-    "services.scheduling.worker": ("SCHEDULING_HOST", "SCHEDULING_WORKER_PORT"),
-    "services.notifications": ("NOTIFICATIONS_HOST", "NOTIFICATIONS_PORT"),
-    "services.escalation": ("ESCALATION_WORKER_HOST", "ESCALATION_WORKER_PORT"),
-    "services.escalation.boards": ("ESCALATION_HOST", "ESCALATION_PORT"),
-    "services.analytics": ("ANALYTICS_HOST", "ANALYTICS_PORT"),
-    "services.analytics.reports": ("ANALYTICS_REPORTS_HOST", "ANALYTICS_REPORTS_PORT"),
-    "services.webapp": ("WEBAPP_HOST", "WEBAPP_PORT"),
-}
-# The settings classes each process reads beside PlatformSettings.
-READS = {
-    "services.complaints": ["ComplaintsSettings"], "services.complaints.worker": ["ComplaintsSettings"],
-    "services.scheduling": ["SchedulingSettings"], "services.scheduling.worker": ["SchedulingSettings"],
-    "services.notifications": ["NotificationsSettings"], "services.escalation": ["EscalationSettings"],
-    "services.escalation.boards": ["EscalationSettings"], "services.analytics": ["AnalyticsSettings", "PipelineSettings"],
-    "services.analytics.reports": ["AnalyticsSettings"], "services.webapp": ["WebappSettings"],
-}
 DEFAULT_PORTS = {
     f"{settings.model_config.get('env_prefix', '')}{name.upper()}": field.default
     for settings in SETTINGS_CLASSES for name, field in settings.model_fields.items() if name.endswith("port")

@@ -1,14 +1,18 @@
 """docker-compose.yml and the Dockerfile cannot be run here (no Docker engine): check them statically."""
 
 import fnmatch
+import importlib
 import importlib.util
+import os
 import re
+import secrets
 import tomllib
 from pathlib import Path
 
 import yaml
 
 from services.cli.main import SETTINGS_CLASSES, app
+from tests.support.processes import BUILDS, LISTENS_ON, READS
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -136,3 +140,57 @@ def test_prometheus_scrapes_with_a_token_a_service_of_compose_keeps_minted():
     assert set(minter["environment"]) == {"RETAIL_ENV", "RETAIL_AUTH_SIGNING_KEY"}
     scraped = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus.yml").read_text())["scrape_configs"]
     assert {job["authorization"]["credentials_file"] for job in scraped} == {"secrets/scrape-token"}
+
+
+def _placeholders_filled(value: object) -> str:
+    """The value as compose would make it, with each required variable's stand-in: an address where a
+    URL or host is asked for, a strong random secret elsewhere."""
+    def filled(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2) or ""
+        if default.startswith(":-"):
+            return default[2:]
+        if name.endswith("URL"):
+            return "https://care.example.org/x"
+        if name.endswith("HOST"):
+            return "smtp.example.org"
+        if name.endswith("SENDER"):
+            return "care@example.org"
+        return secrets.token_urlsafe(48)
+
+    return re.sub(r"\$\{(\w+)(:[-?][^}]*)?\}", filled, str(value))
+
+
+def test_every_variable_compose_reads_is_required_or_has_a_default():
+    text = (REPO / "docker-compose.yml").read_text()
+    loose = re.findall(r"\$\{\w+\}", text)
+    assert not loose, f"neither required (:?) nor defaulted (:-): {sorted(set(loose))}"
+
+
+def test_each_service_starts_with_what_compose_gives_it_in_production(monkeypatch):
+    """What a container's start-up would refuse (a missing production setting, an http identity provider,
+    SASL without a user...), with stand-ins for what the operator's environment gives."""
+    classes = {settings.__name__: settings for settings in SETTINGS_CLASSES}
+    for name, service in OWN_SERVICES.items():
+        if service["command"][:2] != ["python", "-m"]:
+            continue
+        with monkeypatch.context() as patch:
+            for variable in KNOWN_VARIABLES & set(os.environ):
+                patch.delenv(variable)
+            for variable, value in service["environment"].items():
+                patch.setenv(variable, _placeholders_filled(value))
+            module = service["command"][2]
+            loaded = [classes[settings]() for settings in (*READS[module], "PlatformSettings")]
+            if module in BUILDS:  # the app, built as at start-up (which checks the production keys), not started
+                where, function = BUILDS[module].split(":")
+                getattr(importlib.import_module(where), function)(*loaded)
+
+
+def test_each_long_running_service_is_checked_for_readiness_on_the_port_it_listens_on():
+    defaults = {f"{s.model_config.get('env_prefix', '')}{n.upper()}": f.default
+                for s in SETTINGS_CLASSES for n, f in s.model_fields.items()}
+    for name, service in OWN_SERVICES.items():
+        if service["command"][:2] != ["python", "-m"]:
+            continue
+        _host, port = LISTENS_ON[service["command"][2]]
+        listens = service["environment"].get(port, defaults[port])
+        assert f"http://127.0.0.1:{listens}/readyz" in " ".join(service["healthcheck"]["test"]), name
