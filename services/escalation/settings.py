@@ -34,3 +34,22 @@ class EscalationSettings(BaseSettings):
     worker_port: int = Field(8005, description="Port the worker's /healthz, /readyz and /metrics listen on (metrics for ops and service tokens).")
     host: str = Field("127.0.0.1", description="Address the boards API and dashboard listen on.")
     port: int = Field(8002, description="Port the boards API and dashboard listen on.")
+    boards_database_url: str = Field(
+        "sqlite:///.data/escalation/boards.db",
+        description="SQLAlchemy URL of the boards API's read model of the worker's cases: a SQLite file by default, "
+        "postgresql://… for real. Replicas may share one database or each have their own.",
+    )
+    boards_migrate_on_start: bool = Field(
+        True, description="Bring the boards' database schema up to date when the boards API starts."
+    )
+    boards_batch_records: int = Field(
+        5000, ge=1, description="Most records of the cases changelog the boards API applies in one transaction."
+    )
+    boards_list_limit: int = Field(
+        200, ge=1,
+        description="Most open complaints a board lists at once (the first in the order to work them; the summary counts "
+        "them all); the rest are asked for page by page with the board's `next` cursor.",
+    )
+    boards_stream_interval_s: float = Field(
+        1.0, ge=0, description="Least time between two boards a board stream sends: a busy region's changes go together."
+    )

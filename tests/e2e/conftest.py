@@ -17,8 +17,8 @@ async def worker(platform, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-async def boards(platform, worker):
-    async for running in running_boards(platform, worker):
+async def boards(new_database, platform, worker):
+    async for running in running_boards(platform, worker, await new_database()):
         yield running
 
 

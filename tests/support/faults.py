@@ -64,7 +64,7 @@ POISONED = (COMPLAINTS, ESCALATIONS)  # the topics poison records are offered on
 # The consumer groups that read each of them, and so must each dead-letter a poison record offered on it.
 READERS = {topic.name: tuple(group for group, inputs in GROUP_INPUTS.items() if topic in inputs) for topic in POISONED}
 DLQS = {topic.name: topic.dlq for topic in POISONED}
-DATABASES = ("complaints", "scheduling", "notifications")  # the services with a database, each its own
+DATABASES = ("complaints", "scheduling", "notifications", "boards")  # the services with a database, each its own
 OUTBOXES = {"complaints": COMPLAINTS_OUTBOX, "scheduling": SCHEDULING_OUTBOX, "notifications": NOTIFICATIONS_OUTBOX}
 READY_S = 120.0  # how long a process (or a broker) may take to be ready again after a kill
 SETTLE_S = 180.0  # how long the platform may take to catch up once the load and the faults stop
@@ -171,7 +171,8 @@ def platform_services(platform: PlatformSettings, databases: Mapping[str, str], 
             **common, "ESCALATION_DATA_DIR": str(data_dir / "escalation"), "ESCALATION_TICK_SECONDS": "0",
             "ESCALATION_INSTANCE_ID": "escalation-faults",
         }),
-        Service("boards", "services.escalation.boards", "ESCALATION_PORT", common),
+        Service("boards", "services.escalation.boards", "ESCALATION_PORT",
+                {**common, "ESCALATION_BOARDS_DATABASE_URL": databases["boards"]}),
         Service("analytics", "services.analytics", "ANALYTICS_PORT", {
             **common, "ANALYTICS_DATA_DIR": str(data_dir / "analytics"), "ANALYTICS_INSTANCE_ID": "analytics-faults",
         }),

@@ -1,6 +1,7 @@
 """The regional boards API and the coordinators' dashboard. Every replica follows the worker's
-cases (the compacted changelog of its `cases` table) and the coordination topic from the start, so
-it needs no storage of its own and any number of coordinators can watch one region."""
+cases (the compacted changelog of its `cases` table) into a SQL read model, from the offsets stored
+with it (replicas may share one database: see `store.cases`), and the coordination topic from the
+start into memory, so any number of coordinators can watch one region."""
 
 import asyncio
 import json
@@ -14,24 +15,27 @@ from uuid import UUID
 
 import structlog
 from aiokafka import ConsumerRecord
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from services.escalation.boards.board import BoardView, Boards
+from services.escalation.boards.changelog import follow_cases
+from services.escalation.boards.store.cases import InvalidCursor
+from services.escalation.boards.store.migrate import upgrade_async
 from services.escalation.domain import proposals
 from services.escalation.domain.proposals import Problem
 from services.escalation.events import Outgoing
 from services.escalation.settings import EscalationSettings
-from services.escalation.topics import CASES_CHANGELOG
 from services.shared.auth import Authorize
 from services.shared.clock import Clock, utc_now
+from services.shared.db import database_ready, make_engine, sessions
 from services.shared.events.coordination import Decision, PolicyChange
 from services.shared.events.envelope import InvalidEvent, decode
 from services.shared.kafka import follow, kafka_ready, make_producer, publish, stop_producer
 from services.shared.principal import Principal, Role
 from services.shared.settings import PlatformSettings
-from services.shared.topics import COMPLAINTS, COORDINATION
+from services.shared.topics import COORDINATION
 from services.shared.web import create_app, html_page
 
 log = structlog.get_logger()
@@ -58,30 +62,37 @@ class DecisionRequest(BaseModel):
 
 
 def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
-    boards = Boards()
-    caught_up = asyncio.Event()
+    engine = make_engine(settings.boards_database_url)
+    boards = Boards(sessions(engine))
+    cases_caught_up, coordination_caught_up = asyncio.Event(), asyncio.Event()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        topics = {CASES_CHANGELOG: COMPLAINTS.partitions, COORDINATION.name: COORDINATION.partitions}
-        following = asyncio.create_task(
-            follow(topics, partial(_apply, boards), caught_up, client_id="escalation-boards", settings=platform)
-        )
+        if settings.boards_migrate_on_start:
+            await upgrade_async(settings.boards_database_url)
+        following = [
+            asyncio.create_task(follow_cases(boards, cases_caught_up, settings.boards_batch_records, platform)),
+            asyncio.create_task(follow({COORDINATION.name: COORDINATION.partitions}, partial(_apply, boards),
+                                       coordination_caught_up, client_id="escalation-boards", settings=platform)),
+        ]
         app.state.producer = make_producer(platform, client_id="escalation-boards")
         await app.state.producer.start()
         try:
             yield
         finally:
-            following.cancel()
+            for task in following:
+                task.cancel()
             await stop_producer(app.state.producer)
+            await engine.dispose()
 
     async def boards_ready() -> None:
-        if not caught_up.is_set():
+        if not (cases_caught_up.is_set() and coordination_caught_up.is_set()):
             raise ConnectionError("still reading the cases and coordination topics")
 
     app = create_app(
-        service="escalation", platform=platform, lifespan=lifespan,
-        checks={"kafka": lambda: kafka_ready(getattr(app.state, "producer", None)), "boards": boards_ready},
+        service="escalation-boards", platform=platform, lifespan=lifespan,
+        checks={"kafka": lambda: kafka_ready(getattr(app.state, "producer", None)), "boards": boards_ready,
+                "database": lambda: database_ready(engine)},
         description="Regional coordinators' live boards, common problems and policy proposals.",
     )
     router = APIRouter(tags=["boards"])
@@ -99,8 +110,15 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
         return html_page(DASHBOARD.read_text(), headers={"Cache-Control": "no-store"})
 
     @router.get("/regions/{region_id}/board", summary="The region's live board")
-    async def board(region_id: str, _: Viewer) -> BoardView:
-        return boards.view(region_id, clock())
+    async def board(
+        region_id: str, _: Viewer,
+        after: Annotated[str | None, Query(description="The board's `next`: the open complaints after those it listed.")] = None,
+        limit: Annotated[int, Query(ge=1, le=settings.boards_list_limit)] = settings.boards_list_limit,
+    ) -> BoardView:
+        try:
+            return await boards.view(region_id, clock(), limit, after)
+        except InvalidCursor as error:
+            raise HTTPException(422, str(error)) from None
 
     @router.get(
         "/regions/{region_id}/board/stream", summary="The region's board, sent again at every change (server-sent events)"
@@ -115,9 +133,11 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
                     yield f"event: expired\ndata: {json.dumps({'detail': 'the token has expired; sign in again'})}\n\n"
                     return
                 changed = boards.changed(region_id)
-                yield f"event: board\ndata: {boards.view(region_id, clock()).model_dump_json()}\n\n"
+                view = await boards.view(region_id, clock(), settings.boards_list_limit)
+                yield f"event: board\ndata: {view.model_dump_json()}\n\n"
+                await asyncio.sleep(settings.boards_stream_interval_s)  # a busy region's changes are sent together
                 try:
-                    await asyncio.wait_for(changed.wait(), min(KEEPALIVE_S, left))
+                    await asyncio.wait_for(changed.wait(), max(0.0, min(KEEPALIVE_S, left) - settings.boards_stream_interval_s))
                 except TimeoutError:
                     pass  # send the board again: the ages have moved on
 
@@ -149,9 +169,6 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
 
 
 def _apply(boards: Boards, record: ConsumerRecord) -> None:
-    if record.topic == CASES_CHANGELOG:
-        boards.apply_case(record.key, record.value)
-        return
     try:
         boards.apply_coordination(decode(record.value, COORDINATION.event_classes).data)
     except InvalidEvent as error:  # the escalation worker dead-letters; a reader skips

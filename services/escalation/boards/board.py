@@ -1,23 +1,26 @@
-"""Each region's live board: its open complaints (from the worker's cases), each site's open and
-breached complaints over the last day, the common problems detected in it and the policy proposals
-made of them (from the coordination topic)."""
+"""Each region's live board: its open complaints (from the worker's cases, kept in the read model of
+`store`), each site's open and breached complaints over the last day, the common problems detected
+in it and the policy proposals made of them (from the coordination topic, kept in memory: few)."""
 
 import asyncio
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from uuid import UUID
 
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.escalation.domain.cases import Case
+from services.escalation.boards.store import cases as store
+from services.escalation.boards.store.models import BoardCase
 from services.escalation.domain.proposals import Problem, Proposal
 from services.shared.events.coordination import PolicyDecided, PolicyProposed, ProblemAcknowledged, ProblemDetected
 from services.shared.events.envelope import Event
 from services.shared.events.escalations import Assignee
 from services.shared.events.fields import Tier
 
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 # The dashboard's chart: one sample an hour, the last one now. Every complaint open in this window is
 # still among the cases while the worker keeps a resolved case at least this long (ESCALATION_RESOLVED_KEPT_DAYS, 7).
 HISTORY_HOURS = 24
@@ -67,7 +70,9 @@ class BoardView(BaseModel):
     region_id: str
     as_of: datetime
     summary: Summary
-    complaints: list[OpenComplaint]
+    complaints: list[OpenComplaint] = Field(description="The first of the open complaints in the order to work them; "
+                                            "`summary.open` counts them all.")
+    next: str | None = Field(None, description="Where the list goes on: ask again with `after` set to it.")
     problems: list[Problem]
     history: list[SiteHistory] = Field(
         default_factory=list,
@@ -76,12 +81,20 @@ class BoardView(BaseModel):
     )
 
 
-class Boards:
-    """Kept by one consumer task; readers wait for a region's change with `changed(region)`."""
+class Times(NamedTuple):
+    """When a case was filed, first breached and resolved, at its site."""
 
-    def __init__(self) -> None:
-        self.cases: dict[bytes, Case] = {}
-        self._by_region: dict[str, dict[bytes, Case]] = {}
+    store_id: str
+    filed_at: datetime
+    breached_at: datetime | None
+    resolved_at: datetime | None
+
+
+class Boards:
+    """The cases are applied by one consumer task; readers wait for a region's change with `changed(region)`."""
+
+    def __init__(self, sessions: async_sessionmaker) -> None:
+        self.sessions = sessions
         self.problems: dict[UUID, tuple[str, Problem]] = {}  # problem id → (region, problem)
         self._changes: dict[str, asyncio.Event] = {}
 
@@ -93,16 +106,10 @@ class Boards:
         if (event := self._changes.pop(region_id, None)) is not None:
             event.set()
 
-    def apply_case(self, key: bytes, value: bytes | None) -> None:
-        """One record of the worker's cases changelog (None deletes: the case expired)."""
-        old = self.cases.pop(key, None)
-        if old is not None:
-            self._by_region[old.region_id].pop(key, None)
-            self._notify(old.region_id)
-        if value is not None:
-            self.cases[key] = case = Case.model_validate_json(value)
-            self._by_region.setdefault(case.region_id, {})[key] = case
-            self._notify(case.region_id)
+    async def apply_cases(self, changes: Sequence[store.Change], ends: dict[int, int]) -> None:
+        """A batch of records of the worker's cases changelog (see `store.apply`)."""
+        for region_id in await store.apply(self.sessions, changes, ends):
+            self._notify(region_id)
 
     def apply_coordination(self, event: Event) -> None:
         """Applying an event twice changes nothing."""
@@ -135,69 +142,89 @@ class Boards:
         region, problem = self.problems.get(problem_id, (None, None))
         return problem if region == region_id else None
 
-    def view(self, region_id: str, now: datetime) -> BoardView:
-        kept = self._by_region.get(region_id, {}).values()
-        cases = [case for case in kept if case.open]
-        complaints = sorted(
-            (_open_complaint(case, now) for case in cases),
-            key=lambda c: (-c.breaches, not c.paged, SEVERITY_ORDER.get(c.severity, 9), c.filed_at),
-        )
+    async def view(self, region_id: str, now: datetime, limit: int, after: str | None = None) -> BoardView:
+        """The board with at most `limit` of its open complaints, those after the cursor `after`."""
+        since = now - timedelta(hours=HISTORY_HOURS - 1)
+        async with self.sessions() as session:
+            if session.bind.dialect.name == "postgresql":  # one snapshot for the counts, the list and the history
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            counts = await store.summary_counts(session, region_id)
+            listed, next_cursor = await store.listed(session, region_id, limit, after)
+            steady, touched = await store.steady(session, region_id, since), await store.touched(session, region_id, since)
         return BoardView(
             region_id=region_id,
             as_of=now,
-            summary=Summary(
-                open=len(cases),
-                breached=sum(1 for case in cases if case.breaches),
-                paged=sum(1 for case in cases if case.pages),
-                by_store=dict(Counter(case.store_id for case in cases)),
-                by_tier=dict(Counter(str(case.assignee.tier) for case in cases)),
-                by_category=dict(Counter(str(case.category) for case in cases)),
-                by_severity=dict(Counter(str(case.severity) for case in cases)),
-            ),
-            complaints=complaints,
+            summary=_summary(counts),
+            complaints=[_open_complaint(case, now) for case in listed],
+            next=next_cursor,
             problems=sorted(
                 (problem for region, problem in self.problems.values() if region == region_id),
                 key=lambda p: p.detected_at, reverse=True,
             ),
-            history=history(kept, now),
+            history=history(touched, steady, now),
         )
 
 
-def history(cases: Iterable[Case], now: datetime, hours: int = HISTORY_HOURS) -> list[SiteHistory]:
+def _summary(counts: Sequence) -> Summary:
+    def by(field: str) -> dict[str, int]:
+        counted: Counter[str] = Counter()
+        for row in counts:
+            counted[getattr(row, field)] += row.open
+        return dict(counted)
+
+    return Summary(
+        open=sum(row.open for row in counts), breached=sum(row.breached for row in counts),
+        paged=sum(row.paged for row in counts), by_store=by("store_id"), by_tier=by("tier"),
+        by_category=by("category"), by_severity=by("severity"),
+    )
+
+
+def history(touched: Iterable[Times], steady: dict[str, tuple[int, int]], now: datetime,
+            hours: int = HISTORY_HOURS) -> list[SiteHistory]:
     """Each site's open and breached complaints at `now` and at each hour before it, computed from the
-    times the cases hold (filed, breached, resolved), so a restarted boards API, which reads the cases
-    again, draws the same day. A case keeps only its current state: a reopened complaint counts as open
-    from its filing, and its breaches as they were before it was resolved. The last sample is the board
-    as it is: a time later than `now` (the worker's clock may run ahead of this one) counts as now."""
+    times the cases hold (filed, first breached, resolved), so a restarted boards API draws the same
+    day: each of the `touched` cases, filed, breached or resolved within the day, from the sample by
+    which it was filed (breached) to the one by which it was resolved; the `steady` ones, open and
+    unchanged all day, (open, breached) per site at every sample. A case keeps
+    only its current state: a reopened complaint counts as open from its filing, and its breaches as
+    they were before it was resolved. The last sample is the board as it is: a time later than `now`
+    (the worker's clock may run ahead of this one) counts as now."""
     times = [now - timedelta(hours=back) for back in range(hours - 1, -1, -1)]
-    start = times[0]
-    counts: dict[str, list[list[int]]] = {}
-    for case in cases:
-        if case.resolved_at is not None and case.resolved_at <= start:
+
+    def first(happened: datetime | None) -> int:
+        """The first sample by which it had happened (`hours` for never)."""
+        return hours if happened is None else bisect_left(times, min(happened, now))
+
+    steps: dict[str, list[list[int]]] = {}  # per site, what changes at each sample: [open, breached]
+    for store_id, open_breached in steady.items():
+        steps.setdefault(store_id, [[0, 0] for _ in range(hours + 1)])[0] = list(open_breached)
+    for case in touched:
+        opened, ended = first(case.filed_at), first(case.resolved_at)
+        if opened >= ended:
             continue
-        breached_at = min((mark.at for mark in case.breaches), default=None)
-        for i, at in enumerate(times):
-            if not _by(case.filed_at, at, now) or (case.resolved_at is not None and _by(case.resolved_at, at, now)):
-                continue
-            count = counts.setdefault(case.store_id, [[0, 0] for _ in times])[i]
-            count[0] += 1
-            count[1] += breached_at is not None and _by(breached_at, at, now)
-    return [
-        SiteHistory(store_id=store, samples=[Sample(at=at, open=o, breached=b) for at, (o, b) in zip(times, counts[store])])
-        for store in sorted(counts)
-    ]
+        step = steps.setdefault(case.store_id, [[0, 0] for _ in range(hours + 1)])
+        step[opened][0] += 1
+        step[ended][0] -= 1
+        if (breached := max(opened, first(case.breached_at))) < ended:
+            step[breached][1] += 1
+            step[ended][1] -= 1
+    return [SiteHistory(store_id=store, samples=_samples(times, steps[store])) for store in sorted(steps)]
 
 
-def _by(happened: datetime, at: datetime, now: datetime) -> bool:
-    """Whether what happened at `happened` had happened at `at`."""
-    return min(happened, now) <= at
+def _samples(times: list[datetime], steps: list[list[int]]) -> list[Sample]:
+    samples, open_, breached = [], 0, 0
+    for at, (opened, breaches) in zip(times, steps):
+        open_, breached = open_ + opened, breached + breaches
+        samples.append(Sample(at=at, open=open_, breached=breached))
+    return samples
 
 
-def _open_complaint(case: Case, now: datetime) -> OpenComplaint:
+def _open_complaint(case: BoardCase, now: datetime) -> OpenComplaint:
     return OpenComplaint(
         complaint_id=case.complaint_id, store_id=case.store_id, category=case.category, severity=case.severity,
-        mood=case.mood, channel=case.channel, assignee=case.assignee, reason=case.reason, filed_at=case.filed_at,
-        age_minutes=max(0, int((now - case.filed_at).total_seconds() // 60)),
+        mood=case.mood, channel=case.channel, assignee=Assignee(tier=case.tier, staff_id=case.staff_id),
+        reason=case.reason, filed_at=case.filed_at, age_minutes=max(0, int((now - case.filed_at).total_seconds() // 60)),
         acknowledged=case.acknowledged_at is not None, acknowledge_by=case.acknowledge_by, resolve_by=case.resolve_by,
-        breaches=len(case.breaches), breached_tiers=[mark.tier for mark in case.breaches], paged=bool(case.pages),
+        breaches=case.breaches, breached_tiers=case.breached_tiers.split(",") if case.breached_tiers else [],
+        paged=case.paged,
     )

@@ -63,8 +63,8 @@ async def escalation(platform, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-async def boards(platform, escalation):
-    async for running in running_boards(platform, escalation):
+async def boards(new_database, platform, escalation):
+    async for running in running_boards(platform, escalation, await new_database()):
         yield running
 
 

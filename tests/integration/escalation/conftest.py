@@ -20,6 +20,6 @@ async def api(new_database, platform, worker):
 
 
 @pytest.fixture(scope="module")
-async def boards(platform, worker):
-    async for running in running_boards(platform, worker):
+async def boards(new_database, platform, worker):
+    async for running in running_boards(platform, worker, await new_database()):
         yield running
