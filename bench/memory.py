@@ -88,6 +88,7 @@ class Subject:
     changelogs: tuple[str, ...]  # what it restores or follows
     settle: Callable[[Run, str], Awaitable[None]]  # after /readyz, until its steady state
     ask: Callable[[Run, str], Awaitable[str]] | None = None  # one request a user would make; says what it got
+    database: str | None = None  # the setting that gives it a fresh PostgreSQL database, if it keeps one
 
 
 async def run(infra: Infra, options: Options, progress: Progress) -> list[Figure]:
@@ -134,7 +135,8 @@ async def measure(bench: Run, subject: Subject) -> Sample:
     url = f"http://127.0.0.1:{port}"
     records = sum(bench.written.get(name, 0) for name in subject.changelogs)
     started = time.monotonic()
-    process = ServiceProcess(subject.module, bench.env(port))
+    database = {subject.database: await bench.infra.new_database("bench_memory")} if subject.database else {}
+    process = ServiceProcess(subject.module, {**bench.env(port), **database})
     pid = process.process.pid
     try:
         timeout_s = 300 + records / 1000  # a busy 2-core machine restores well over 1,000 records a second
@@ -265,7 +267,9 @@ async def one_board(bench: Run, url: str) -> str:
     async with httpx.AsyncClient(base_url=url, timeout=600) as client:
         response = await client.get(f"/regions/{region}/board", headers=bench.token(Role.regional_coordinator, region_id=region))
     response.raise_for_status()
-    return f"one board of {len(response.json()['complaints']):,} open complaints, {len(response.content) / MIB:.0f} MiB"
+    board = response.json()
+    return (f"one board of {board['summary']['open']:,} open complaints ({len(board['complaints'])} listed), "
+            f"{len(response.content) / MIB:.1f} MiB")
 
 
 async def scraped(bench: Run, url: str) -> str:
@@ -293,7 +297,7 @@ SUBJECTS = (
     Subject("escalation worker", "services.escalation",
             ("services.escalation.streams", "services.shared.web", "uvicorn"), (CASES, ROUTED, ROSTERS), ticked),
     Subject("boards API", "services.escalation.boards", ("services.escalation.boards.api", "uvicorn"), (CASES,),
-            ready_only, one_board),
+            ready_only, one_board, "ESCALATION_BOARDS_DATABASE_URL"),
     Subject("analytics worker", "services.analytics",
             ("services.analytics.streams", "services.analytics.metrics", "services.analytics.pipeline", "uvicorn"),
             (TOTALS, REPORTS), counted_every_store, scraped),

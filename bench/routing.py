@@ -1,9 +1,10 @@
 """B2 routing: N complaint.filed events, produced beforehand as the complaints service publishes them,
 read by the escalation worker as operators run it (python -m services.escalation, its clock stopped:
 ESCALATION_TICK_SECONDS=0), until every record it writes for them is on its topic: the routing decision
-(and a page) on `escalations`, the observation, the `routed` and `cases` changelogs, and what the
-common-problem detector writes for the observations (its `watches` changelog, a problem now and then).
-Every store has a roster on duty, so routing reads one.
+(and a page) on `escalations`, the observations (a record per region and batch), the `cases`
+changelog, and what the common-problem detector writes for the observations (its `watches` changelog, a
+problem now and then). A complaint's routing mark is its case (the `routed` table takes it only when the
+case is forgotten, with the clock stopped never). Every store has a roster on duty, so routing reads one.
 
 The baseline (bench.routing_baseline, its own process) reads the same records in its own consumer
 group, validates each envelope with the contracts, and writes for each the records the worker wrote per

@@ -53,30 +53,36 @@ class Counted(Generic[T]):
 
 
 class StoreTally:
-    """Counts store events into their store's totals, windows and open signals. Totals stay decoded
-    between batches (they are this worker's to change); `forget` them when partitions move away."""
+    """Counts store events into their store's totals, windows and open signals. The totals of the
+    `decoded` stores counted last stay decoded between batches (they are this worker's to change; a
+    store's take about a megabyte decoded); `forget` them when partitions move away."""
 
     def __init__(self, totals: Mapping[bytes, bytes], reports: Mapping[bytes, bytes], signal_rules: SignalRules,
-                 window_rules: WindowRules) -> None:
+                 window_rules: WindowRules, decoded: int = 64) -> None:
         self.totals, self.reports = totals, reports
         self.signal_rules, self.window_rules = signal_rules, window_rules
-        self.decoded: dict[bytes, StoreTotals] = {}
+        self.limit = decoded
+        self.decoded: dict[bytes, StoreTotals] = {}  # the most recently counted last
+        # The windows the last batch wrote, decoded, with what it wrote: read back as they are while the
+        # table still holds that (each batch changes mostly the windows the one before it changed).
+        self.windows: dict[bytes, tuple[bytes, Window]] = {}
 
     def forget(self) -> None:
         self.decoded.clear()  # a store that comes back is read again from the table
+        self.windows.clear()
 
     def count(self, events: Iterable[Received[T]]) -> Counted[T]:
-        changed: dict[bytes, tuple[StoreTotals, T]] = {}
+        changed: dict[bytes, T] = {}  # store → the origin of its last event
+        encoded: dict[bytes, bytes] = {}  # the totals of a changed store, once it is no longer decoded
         reported: Reported[T] = {}
         published: list[Envelope] = []
         for event in events:
             envelope, position, origin = event
             data: StoreEvent = envelope.data  # type: ignore[assignment]
             key = data.store_id.encode()
-            if key not in self.decoded:
-                self.decoded[key] = readable(StoreTotals, self.totals.get(key), "totals")
-            store, previous = self.decoded[key], self.decoded[key].latest
-            changed[key] = store, origin
+            store = self._decode(key, changed, encoded)
+            previous = store.latest
+            changed[key] = origin
             if not count(store, envelope, position):
                 # Counted before: a replay after a crash, or a copy. The local store is written before
                 # its changelog, so the totals and windows are written again as they stand, for a
@@ -90,12 +96,35 @@ class StoreTally:
                     still_open = OpenSignals(signals=list(store.open_signals.values()))
                     reported[signals_key(data.region_id, data.store_id)] = still_open, origin
             self._record_windows(reported, store, previous, event)
+        reports = {key: (None if value is None else value.model_dump_json().encode(), origin)
+                   for key, (value, origin) in reported.items()}
+        self.windows = {key: (reports[key][0], value) for key, (value, _) in reported.items() if isinstance(value, Window)}
         return Counted(
-            totals={key: (store.model_dump_json().encode(), origin) for key, (store, origin) in changed.items()},
-            reports={key: (None if value is None else value.model_dump_json().encode(), origin)
-                     for key, (value, origin) in reported.items()},
+            totals={key: (encoded.get(key) or self.decoded[key].model_dump_json().encode(), origin)
+                    for key, origin in changed.items()},
+            reports=reports,  # type: ignore[arg-type]
             signals=published,
         )
+
+    def _decode(self, key: bytes, changed: Mapping[bytes, T], encoded: dict[bytes, bytes]) -> StoreTotals:
+        """The store's totals, decoded as this batch left them, or as last written; decoding it may
+        push the least recently counted store out, encoded if this batch changed it."""
+        if (store := self.decoded.pop(key, None)) is None:
+            store = readable(StoreTotals, encoded.pop(key, None) or self.totals.get(key), "totals")
+        self.decoded[key] = store
+        while len(self.decoded) > self.limit:
+            oldest = next(iter(self.decoded))
+            left = self.decoded.pop(oldest)
+            if oldest in changed:
+                encoded[oldest] = left.model_dump_json().encode()
+        return store
+
+    def _window(self, key: bytes) -> Window:
+        raw = self.reports.get(key)
+        # Taken out as it is handed out: a batch that fails half way leaves no window counted half.
+        if (kept := self.windows.pop(key, None)) is not None and kept[0] == raw:
+            return kept[1]
+        return readable(Window, raw, "reports")
 
     def _record_windows(self, reported: Reported[T], store: StoreTotals, previous: datetime | None,
                         event: Received[T]) -> None:
@@ -116,7 +145,7 @@ class StoreTally:
                 if start < oldest:
                     continue  # too late for a window that is kept
                 key = window_key(data.region_id, data.store_id, granularity, start)
-                window = cached[0] if (cached := reported.get(key)) else readable(Window, self.reports.get(key), "reports")
+                window = cached[0] if (cached := reported.get(key)) else self._window(key)
                 # A window that knows the position is written again as it stands.
                 window.record(changes if start == happened else [], event.position, staffed.get(start, 0))
                 reported[key] = window, event.origin

@@ -21,6 +21,10 @@ class AnalyticsSettings(BaseSettings):
         description="A stable name for this worker replica (Kafka static membership: a restarted worker gets its "
         "partitions back at once).",
     )
+    decoded_stores: int = Field(
+        64, ge=1, description="Stores whose totals the worker keeps decoded between batches (about 1 MiB each, with a "
+        "thousand open complaints); a store counted beyond them is read again from its table.",
+    )
     signal_window_days: int = Field(7, ge=1, le=90, description="Days of returns a staff member's rates are taken over.")
     signal_min_requests: int = Field(5, ge=1, description="Fewest return requests in the window for a staff member's rates to be judged.")
     signal_min_peers: int = Field(3, ge=2, description="Fewest other staff members of the store to compare a rate with.")

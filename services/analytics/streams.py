@@ -12,7 +12,7 @@ from services.analytics.settings import AnalyticsSettings
 from services.analytics.topics import APP_ID, REGIONS_TABLE, REPORTS_TABLE, SOURCES, TABLES, TOTALS_TABLE
 from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings
-from services.shared.streams import Batch, Inputs, batches, source, stream_app
+from services.shared.streams import Batch, Inputs, batches, source, stream_app, table
 from services.shared.topics import COORDINATION, SIGNALS
 
 settings, platform = AnalyticsSettings(), PlatformSettings()
@@ -20,9 +20,8 @@ configure_logging(APP_ID, platform.log_level)  # before the app, which keeps the
 app = stream_app(APP_ID, platform, settings.data_dir, consumer_group_instance_id=settings.instance_id)
 inputs = Inputs(app, *SOURCES, COORDINATION)
 signals = source(app, SIGNALS)
-totals, reports, regions = (app.Table(table, partitions=TABLES[table], key_type=bytes, value_type=bytes)
-                            for table in (TOTALS_TABLE, REPORTS_TABLE, REGIONS_TABLE))
-stores = StoreTally(totals, reports, settings.signal_rules, settings.window_rules)
+totals, reports, regions = (table(app, name, TABLES[name], platform) for name in (TOTALS_TABLE, REPORTS_TABLE, REGIONS_TABLE))
+stores = StoreTally(totals, reports, settings.signal_rules, settings.window_rules, settings.decoded_stores)
 
 
 @app.on_partitions_revoked.connect
@@ -35,16 +34,22 @@ async def tally(stream: faust.StreamT) -> None:
     # Larger batches than the escalation worker's: a quarter second later on a dashboard costs
     # nothing, and the wait for the windows' delivery (below) is paid once per batch.
     async for batch in batches(stream, wait_s=0.25):
-        counted = stores.count(current(await received(batch)))
-        for signal in counted.signals:
-            await batch.send(signals, SIGNALS, signal)
-        batch.write(reports, counted.reports)
-        # The windows and signals are delivered before the totals that say their events were counted:
-        # after a crash in between, the events are counted again into the totals and skipped by the
-        # windows (which know their offsets), so neither counts an event twice or misses one.
-        await batch.done()
-        await app.producer.flush()
-        batch.write(totals, counted.totals)
+        await count(batch)
+
+
+async def count(batch: Batch) -> None:
+    """Counts the batch and writes what it changed. What it encoded (a store's totals are a few hundred
+    KB) is let go when this returns, not kept while the agent waits for the next batch."""
+    counted = stores.count(current(await received(batch)))
+    for signal in counted.signals:
+        await batch.send(signals, SIGNALS, signal)
+    batch.write(reports, counted.reports)
+    # The windows and signals are delivered before the totals that say their events were counted:
+    # after a crash in between, the events are counted again into the totals and skipped by the
+    # windows (which know their offsets), so neither counts an event twice or misses one.
+    await batch.done()
+    await app.producer.flush()
+    batch.write(totals, counted.totals)
 
 
 @app.agent(inputs.channel(COORDINATION))

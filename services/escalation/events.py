@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.shared.events.complaints import Category
 from services.shared.events.envelope import Envelope, Event, RegionEvent, wrap
-from services.shared.events.fields import MAX_COUNT, StoreId, Timestamp
+from services.shared.events.fields import MAX_COUNT, MAX_ITEMS, StoreId, Timestamp
 from services.shared.events.returns import PolicyRule
 from services.shared.topics import Topic
 
@@ -60,3 +60,26 @@ class Observed(RegionEvent):
     @property
     def signature(self) -> str:
         return f"{self.region_id}|{self.category}|{self.policy_rule or ''}"
+
+
+class Observation(BaseModel):
+    """One observation under the id derived from its cause, by which the detector counts it once."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    id: uuid.UUID
+    observed: Observed
+
+
+class Observations(RegionEvent):
+    """A region's observations from one batch of the worker's inputs, sent as one record: the
+    detector reads one record a region and batch rather than one an observation."""
+
+    event_type: ClassVar[str] = "retail.escalation.observations.v1"
+    observations: tuple[Observation, ...] = Field(min_length=1, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _of_its_region(self) -> "Observations":
+        # The record is keyed, and its observations counted, by its region's partition.
+        if any(each.observed.region_id != self.region_id for each in self.observations):
+            raise ValueError("an observation of another region")
+        return self

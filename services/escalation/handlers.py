@@ -3,6 +3,9 @@ needs (services.escalation.tables) and the input, keeps what changed, and return
 publish, each under the id derived from its cause, so that a replay publishes the same ids;
 `streams.py` decodes, calls them and sends what they return."""
 
+from datetime import datetime
+from uuid import UUID
+
 import structlog
 
 from services.escalation.domain.cases import Case
@@ -10,7 +13,7 @@ from services.escalation.domain.problems import observe
 from services.escalation.domain.routing import route
 from services.escalation.domain.rules import RuleBook
 from services.escalation.domain.sla import check
-from services.escalation.events import Observed, Outgoing, Tick, derived_id
+from services.escalation.events import Observation, Observations, Observed, Outgoing, Tick, derived_id
 from services.escalation.tables import Rosters, State, Watches
 from services.escalation.topics import OBSERVATIONS
 from services.shared.events import complaints as c
@@ -19,6 +22,7 @@ from services.shared.events.envelope import Envelope
 from services.shared.events.escalations import (
     Assignee, EscalationBreached, EscalationPaged, EscalationRaised, EscalationReopened, EscalationRouted,
 )
+from services.shared.events.fields import MAX_ITEMS
 from services.shared.events.returns import ReturnRejected
 from services.shared.topics import COORDINATION, ESCALATIONS
 
@@ -47,13 +51,15 @@ def on_filed(state: State, envelope: Envelope, partition: int) -> list[Outgoing]
     it on to the common-problem detector."""
     filed: c.ComplaintFiled = envelope.data  # type: ignore[assignment]
     complaint_id, now = filed.complaint_id, envelope.time
-    if complaint_id.bytes in state.routed:
+    # Its case says it was routed; once the case is forgotten, its routing mark does (see on_tick).
+    if (case := state.cases.get(complaint_id)) is not None or complaint_id.bytes in state.routed:
         # A replay after a crash. The local store is written before its changelog, so what the worker
         # kept may never have reached the changelog (and a worker on a new disk would not have it):
-        # keep it again. Nothing is published again; that happened before the mark was written.
-        if (case := state.cases.get(complaint_id)) is not None:
+        # keep it again. Nothing is published again; that happened before the case was kept.
+        if case is not None:
             state.cases.keep(case)
-        state.routed[complaint_id.bytes] = b"1"
+        else:
+            state.routed[complaint_id.bytes] = b"1"
         return []
     rules = state.rules.for_region(filed.region_id)
     decision = route(filed, state.rosters.of(filed.store_id), rules, filed.prior_complaints_30d + 1, now)
@@ -76,7 +82,6 @@ def on_filed(state: State, envelope: Envelope, partition: int) -> list[Outgoing]
         Outgoing(OBSERVATIONS, observed, derived_id(envelope.id, "observed"), now),
     ]
     state.cases.keep(Case.opened(filed, decision, partition, now))
-    state.routed[complaint_id.bytes] = b"1"
     return outgoing
 
 
@@ -87,13 +92,16 @@ def on_tick(state: State, tick: Tick, partition: int) -> list[Outgoing]:
     for case in state.cases.due_at(partition, now):
         if case.expired(now, state.cases.kept):
             state.cases.drop(case)
+            state.routed[case.complaint_id.bytes] = b"1"  # its filing, replayed from now on, is not routed again
             continue
         breach = check(case.timer, state.rules.for_region(case.region_id), state.rosters.of(case.store_id), now)
         if breach is None:
             continue
         n = len(case.breaches) + 1
         common = {"complaint_id": case.complaint_id, "store_id": case.store_id, "region_id": case.region_id}
-        breached = EscalationBreached(**common, tier=breach.from_tier, deadline_kind=breach.kind, deadline=breach.deadline, at=now)
+        breached = EscalationBreached(
+            **common, tier=breach.from_tier, deadline_kind=breach.kind, deadline=breach.deadline, at=now,
+        )
         raised = EscalationRaised(
             **common, from_tier=breach.from_tier, assignee=breach.timer.assignee, reason=breach.reason,
             acknowledge_by=breach.timer.acknowledge_by, resolve_by=breach.timer.resolve_by, at=now,
@@ -152,15 +160,44 @@ def on_return(envelope: Envelope) -> list[Outgoing]:
     ]
 
 
+def gathered(outgoing: list[Outgoing]) -> list[Outgoing]:
+    """The events to publish with each region's observations gathered into as few records as they fit
+    in, each observation under its own id; the other events as they were, in order."""
+    by_region: dict[str, list[Outgoing]] = {}
+    published = []
+    for out in outgoing:
+        if isinstance(out.event, Observed):
+            by_region.setdefault(out.event.region_id, []).append(out)
+        else:
+            published.append(out)
+    for region_id, observed in by_region.items():
+        for start in range(0, len(observed), MAX_ITEMS):
+            chunk = observed[start:start + MAX_ITEMS]
+            gathered = Observations(region_id=region_id, observations=[
+                Observation(id=out.id, observed=out.event) for out in chunk  # type: ignore[arg-type]
+            ])
+            published.append(Outgoing(OBSERVATIONS, gathered, derived_id(*(out.id for out in chunk)), chunk[-1].time))
+    return published
+
+
 def on_observed(watches: Watches, envelope: Envelope, rules: RuleBook) -> list[Outgoing]:
-    """Counts one observation into its region's watch; a common problem starting with it is published."""
-    seen: Observed = envelope.data  # type: ignore[assignment]
+    """Counts observations into their region's watches; a common problem starting with one is published."""
+    data = envelope.data
+    # One by one, as the worker published them before it gathered them.
+    seen = [(each.id, each.observed) for each in data.observations] if isinstance(data, Observations) else [(envelope.id, data)]
+    outgoing = []
+    for seen_id, observed in seen:
+        outgoing += _observe(watches, seen_id, observed, envelope.time, rules)
+    return outgoing
+
+
+def _observe(watches: Watches, seen_id: UUID, seen: Observed, time: datetime, rules: RuleBook) -> list[Outgoing]:
     key = seen.signature.encode()
-    watch, evidence = observe(watches.get(key), str(envelope.id), seen, rules.for_region(seen.region_id).problems)
+    watch, evidence = observe(watches.get(key), str(seen_id), seen, rules.for_region(seen.region_id).problems)
     watches.put(key, watch)
     if evidence is None:
         return []
-    problem_id = derived_id(seen.signature, envelope.id)
+    problem_id = derived_id(seen.signature, seen_id)
     detected = ProblemDetected(region_id=seen.region_id, problem_id=problem_id, evidence=evidence, at=seen.at)
     log.info("common problem detected", region_id=seen.region_id, signature=seen.signature)
-    return [Outgoing(COORDINATION, detected, derived_id(problem_id, "detected"), envelope.time)]
+    return [Outgoing(COORDINATION, detected, derived_id(problem_id, "detected"), time)]

@@ -13,10 +13,10 @@ from services.escalation.events import SOURCE, Outgoing, Tick
 from services.escalation.settings import DEFAULT_RULES, EscalationSettings
 from services.escalation.topics import APP_ID, CLOCK, OBSERVATIONS, TABLES
 from services.shared.clock import utc_now
-from services.shared.events.envelope import encode, wrap
+from services.shared.events.envelope import KAFKA_HEADERS, encode, wrap
 from services.shared.logs import configure_logging
 from services.shared.settings import PlatformSettings
-from services.shared.streams import Batch, Inputs, batches, source, stream_app
+from services.shared.streams import Batch, Inputs, batches, source, stream_app, table
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, RETURNS, ROSTER
 
 settings, platform = EscalationSettings(), PlatformSettings()
@@ -29,9 +29,7 @@ except InvalidRules as error:
 app = stream_app(APP_ID, platform, settings.data_dir, consumer_group_instance_id=settings.instance_id)
 inputs = Inputs(app, COMPLAINTS, ROSTER, RETURNS, CLOCK, OBSERVATIONS)
 outputs = {topic.name: source(app, topic) for topic in (ESCALATIONS, COORDINATION, OBSERVATIONS, CLOCK)}
-rosters, routed, cases, watches = (
-    app.Table(table, partitions=partitions, key_type=bytes, value_type=bytes) for table, partitions in TABLES.items()
-)
+rosters, routed, cases, watches = (table(app, name, partitions, platform) for name, partitions in TABLES.items())
 kept = timedelta(days=settings.resolved_kept_days)
 state = tables.State(rules, tables.Rosters(rosters), routed, tables.Cases(cases, kept))
 
@@ -59,16 +57,17 @@ async def keep_rosters(stream: faust.StreamT) -> None:
 async def escalate(stream: faust.StreamT) -> None:
     async for batch in batches(stream):
         # Routing marks and cases are staged: written once the events they caused are delivered.
-        staged = state.through(batch.stage(routed), batch.stage(cases))
+        staged, outgoing = state.through(batch.stage(routed), batch.stage(cases)), []
         async for event, envelope in inputs.valid(batch):
-            await send(batch, handlers.escalate(staged, envelope, event.message.partition))
+            outgoing += handlers.escalate(staged, envelope, event.message.partition)
+        await send(batch, handlers.gathered(outgoing))
 
 
 @app.agent(inputs.channel(RETURNS))
 async def observe_returns(stream: faust.StreamT) -> None:
     async for batch in batches(stream):
-        async for _event, envelope in inputs.valid(batch):
-            await send(batch, handlers.on_return(envelope))
+        outgoing = [out async for _event, envelope in inputs.valid(batch) for out in handlers.on_return(envelope)]
+        await send(batch, handlers.gathered(outgoing))
 
 
 @app.agent(inputs.channel(OBSERVATIONS))
@@ -85,4 +84,4 @@ if settings.tick_seconds > 0:
         now = utc_now()
         for partition in range(CLOCK.partitions):
             tick = wrap(Tick(partition=partition, now=now), source=SOURCE, time=now)
-            await outputs[CLOCK.name].send(value=encode(tick), partition=partition)
+            await outputs[CLOCK.name].send(value=encode(tick), partition=partition, headers=KAFKA_HEADERS)

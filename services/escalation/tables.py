@@ -4,16 +4,18 @@ a faust table in the worker, a dict in tests.
 One store's complaints, roster and clock ticks share a partition number, so the worker that owns a
 partition holds the rosters and cases (the SLA timers) of its stores."""
 
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+import heapq
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import TypeVar
 from uuid import UUID
 
 import structlog
 from prometheus_client import Counter
 
-from services.escalation.domain.cases import Case
+from services.escalation.domain.cases import Case, Deadlines
 from services.escalation.domain.problems import Watch
 from services.escalation.domain.rules import RuleBook
 from services.shared.events.envelope import decode
@@ -23,6 +25,7 @@ from services.shared.topics import ROSTER
 Table = MutableMapping[bytes, bytes]
 T = TypeVar("T")
 log = structlog.get_logger()
+DUE_INDEXED = 5000  # deadlines of a partition held at once; a million cases decoded took a gigabyte
 UNREADABLE = Counter("retail_escalation_table_values_unreadable_total",
                      "Values of the worker's tables that did not read back, and were taken as absent.", ["table"])
 
@@ -42,36 +45,67 @@ def readable(read: Callable[[bytes], T], raw: bytes | None, table: str) -> T | N
 
 
 class Rosters:
-    """The latest on-duty roster of each store, kept as its record was published."""
+    """The latest on-duty roster of each store, kept as its record was published, and decoded once
+    for as long as the table holds that record (each complaint reads its store's)."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
+        self._decoded: dict[bytes, tuple[bytes, RosterPublished]] = {}  # store → its record, decoded
 
     def keep(self, roster: RosterPublished, record: bytes) -> None:
         self.table[roster.store_id.encode()] = record
 
     def of(self, store_id: str) -> RosterPublished | None:
-        envelope = readable(lambda raw: decode(raw, ROSTER.event_classes), self.table.get(store_id.encode()), "rosters")
-        return None if envelope is None else envelope.data  # type: ignore[return-value]
+        key = store_id.encode()
+        if (raw := self.table.get(key)) is None:
+            return None
+        if (decoded := self._decoded.get(key)) is not None and decoded[0] == raw:
+            return decoded[1]
+        envelope = readable(lambda record: decode(record, ROSTER.event_classes), raw, "rosters")
+        if envelope is None:
+            return None
+        self._decoded[key] = raw, envelope.data  # type: ignore[assignment]
+        return envelope.data  # type: ignore[return-value]
 
 
 class DueIndex:
-    """When each case next needs the clock, per partition, so that a tick reads only the cases due.
-    A partition's index is built from the cases at its first tick and forgotten when the partition
-    is revoked: whoever owns it next builds its own from the table as it then is."""
+    """When each case next needs the clock, per partition, so that a tick reads only the cases due. A
+    partition's index holds only its `size` earliest deadlines, those before its horizon, so that it
+    does not grow with the cases: a tick that reaches the horizon builds the indexes again from the
+    table. A partition's index is built at its first tick and forgotten when the partition is
+    revoked: whoever owns it next builds its own from the table as it then is."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int = DUE_INDEXED) -> None:
+        self.size = size
         self._due: dict[int, dict[bytes, datetime]] = {}
+        self._horizon: dict[int, datetime | None] = {}  # None: every case of the partition is in its index
 
     def built(self, partition: int) -> bool:
         return partition in self._due
 
-    def build(self, partition: int, due: Mapping[bytes, datetime]) -> None:
-        self._due[partition] = dict(due)
+    def covers(self, partition: int, now: datetime) -> bool:
+        """Whether the partition's index holds every case due by `now`."""
+        return partition in self._due and ((horizon := self._horizon[partition]) is None or now < horizon)
+
+    def build(self, deadlines: Iterable[tuple[int, bytes, datetime]], partitions: Iterable[int] = ()) -> None:
+        """Builds the indexes of `partitions`, of those built already and of any other found, from every
+        case's partition, key and next deadline, holding the earliest of each partition only."""
+        earliest: dict[int, list[tuple[float, bytes, datetime]]] = {partition: [] for partition in {*partitions, *self._due}}
+        for partition, key, when in deadlines:
+            heap = earliest.setdefault(partition, [])  # the latest of the size + 1 earliest on top
+            (heapq.heappush if len(heap) <= self.size else heapq.heappushpop)(heap, (-when.timestamp(), key, when))
+        for partition, heap in earliest.items():
+            self._keep(partition, ((key, when) for _, key, when in heap))
 
     def set(self, partition: int, key: bytes, when: datetime) -> None:
-        if partition in self._due:  # an index built later reads the case from the table
-            self._due[partition][key] = when
+        if (index := self._due.get(partition)) is None:
+            return  # an index built later reads the case from the table
+        if (horizon := self._horizon[partition]) is not None and when >= horizon:
+            index.pop(key, None)  # read again from the table when the horizon comes
+            return
+        index[key] = when
+        if len(index) > 2 * self.size:
+            self._keep(partition, list(index.items()))
 
     def remove(self, partition: int, key: bytes) -> None:
         self._due.get(partition, {}).pop(key, None)
@@ -81,6 +115,15 @@ class DueIndex:
 
     def forget(self, partition: int) -> None:
         self._due.pop(partition, None)
+        self._horizon.pop(partition, None)
+
+    def _keep(self, partition: int, due: Iterable[tuple[bytes, datetime]]) -> None:
+        """Keeps the earliest `size`, given every case due before the partition's horizon; the
+        deadline of the first left out is its new horizon."""
+        earliest = heapq.nsmallest(self.size + 1, due, key=itemgetter(1))
+        horizon = earliest[self.size][1] if len(earliest) > self.size else None
+        self._due[partition] = {key: when for key, when in earliest if horizon is None or when < horizon}
+        self._horizon[partition] = horizon
 
 
 class Cases:
@@ -109,15 +152,19 @@ class Cases:
 
     def due_at(self, partition: int, now: datetime) -> Iterator[Case]:
         """The partition's cases whose deadline, or end, has come by `now`."""
-        if not self.due.built(partition):
-            found = (readable(Case.model_validate_json, raw, "cases") for raw in list(self.table.values()))
-            mine = (case for case in found if case is not None and case.partition == partition)
-            self.due.build(partition, {case.complaint_id.bytes: case.next_due(self.kept) for case in mine})
+        if not self.due.covers(partition, now):
+            self.due.build(self._deadlines(), [partition])
         for key in self.due.due(partition, now):
             if (case := readable(Case.model_validate_json, self.table[key], "cases")) is None:
                 self.due.remove(partition, key)  # read once, not at every tick
             else:
                 yield case
+
+    def _deadlines(self) -> Iterator[tuple[int, bytes, datetime]]:
+        """Every case's partition, key and next deadline, one case at a time."""
+        for key, raw in self.table.items():
+            if (deadlines := readable(Deadlines.model_validate_json, raw, "cases")) is not None:
+                yield deadlines.partition, key, deadlines.next_due(self.kept)
 
 
 @dataclass(frozen=True)
@@ -126,7 +173,7 @@ class State:
 
     rules: RuleBook
     rosters: Rosters
-    routed: Table  # the complaints routed already, so that a replayed filing is not routed again
+    routed: Table  # the complaints whose cases were forgotten, so that a replayed filing is not routed again
     cases: Cases
 
     def through(self, routed: Table, cases: Table) -> "State":

@@ -2,7 +2,7 @@
 detector, re-keyed by region (stores of one region live on different partitions), and the
 changelogs of its tables."""
 
-from services.escalation.events import Observed, Tick
+from services.escalation.events import Observations, Observed, Tick
 from services.shared.topics import COORDINATION, DAY_MS, STORE_PARTITIONS, Topic, changelog
 
 APP_ID = "escalation"  # the worker's faust app id and consumer group, which its changelogs are named by
@@ -12,7 +12,7 @@ CLOCK = Topic(
 )
 OBSERVATIONS = Topic(
     "escalation.observations", "Complaints and return rejections by region, for common-problem detection.",
-    COORDINATION.partitions, "region_id", "delete", 7 * DAY_MS, (Observed,),
+    COORDINATION.partitions, "region_id", "delete", 7 * DAY_MS, (Observations, Observed),
 )
 
 

@@ -61,6 +61,14 @@ class PlatformSettings(BaseSettings):
     )
     kafka_linger_ms: int = Field(5, ge=0, description="How long the producer waits to fill a batch.")
     kafka_max_batch_bytes: int = Field(256 * 1024, ge=1024, description="The producer's largest batch per partition.")
+    table_write_buffer_mib: int = Field(
+        2, ge=1, description="A stream worker's RocksDB write buffer (memtable) per table partition, of which it holds "
+        "two at most: more restores a table with fewer flushes, and costs that much memory per partition.",
+    )
+    table_block_cache_mib: int = Field(
+        1, ge=1, description="A stream worker's RocksDB block cache per table partition: more keeps more of a table's "
+        "blocks in memory rather than re-read from disk (the operating system's page cache).",
+    )
     kafka_security_protocol: KafkaSecurityProtocol = Field(
         KafkaSecurityProtocol.PLAINTEXT,
         description="How every Kafka client of the service connects: PLAINTEXT (a local broker), SASL_PLAINTEXT or "

@@ -72,8 +72,20 @@ def parse_key(key: str) -> tuple[str, dict[str, str]]:
 def start_of(at: datetime, granularity: Granularity, zone: ZoneInfo) -> datetime:
     """The start of the hour (UTC) or local day that `at` falls in, in UTC."""
     if granularity is Granularity.hour:
-        return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return midnight(at.astimezone(zone).date(), zone)
+        return _hour(int(at.timestamp() // 3600))
+    # Asked twice for every event counted: worked out once per quarter hour (UTC), since time zones'
+    # offsets, and the changes of them, are whole quarter hours, so a local day starts on one.
+    return _local_day(int(at.timestamp() // 900), zone)
+
+
+@lru_cache(maxsize=4096)
+def _hour(hours: int) -> datetime:
+    return datetime.fromtimestamp(hours * 3600, UTC)
+
+
+@lru_cache(maxsize=4096)
+def _local_day(quarters: int, zone: ZoneInfo) -> datetime:
+    return midnight(datetime.fromtimestamp(quarters * 900, zone).date(), zone)
 
 
 def midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -86,6 +98,7 @@ def next_start(start: datetime, granularity: Granularity, zone: ZoneInfo) -> dat
     return midnight(start.astimezone(zone).date() + timedelta(days=1), zone)  # 23 or 25 hours on a DST change
 
 
+@lru_cache(maxsize=4096)  # a store's windows of the hour and day, asked for at every event
 def window_key(region: str, store: str, granularity: Granularity, start: datetime) -> bytes:
     return f"{region}|{store}|{granularity}|{start.astimezone(UTC):%Y-%m-%dT%H:%MZ}".encode()
 

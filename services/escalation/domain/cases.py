@@ -34,6 +34,18 @@ class PageMark(BaseModel):
     at: datetime
 
 
+class Deadlines(BaseModel):
+    """What the clock needs of a case, read from its JSON without the rest of it (a third of the time)."""
+
+    acknowledge_by: datetime | None
+    resolve_by: datetime
+    resolved_at: datetime | None = None
+    partition: int
+
+    def next_due(self, kept: timedelta) -> datetime:
+        return next_due(self, kept)
+
+
 class Case(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -109,11 +121,15 @@ class Case(BaseModel):
         )
 
     def next_due(self, kept: timedelta) -> datetime:
-        """When the clock next matters to this case: its nearest deadline, or when it expires (a
-        resolved case is kept for `kept`, for a reopening)."""
-        if self.resolved_at is not None:
-            return later(self.resolved_at, kept)
-        return min(self.acknowledge_by or self.resolve_by, self.resolve_by)
+        return next_due(self, kept)
 
     def expired(self, now: datetime, kept: timedelta) -> bool:
         return self.resolved_at is not None and now - self.resolved_at > kept
+
+
+def next_due(case: Case | Deadlines, kept: timedelta) -> datetime:
+    """When the clock next matters to a case: its nearest deadline, or when it expires (a resolved case
+    is kept for `kept`, for a reopening)."""
+    if case.resolved_at is not None:
+        return later(case.resolved_at, kept)
+    return min(case.acknowledge_by or case.resolve_by, case.resolve_by)

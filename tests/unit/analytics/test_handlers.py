@@ -5,64 +5,20 @@ derived from the event that raised them, and the regions' coordination totals.""
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from services.analytics.domain.signals import SignalRules
 from services.analytics.domain.totals import StoreTotals
-from services.analytics.domain.windows import Granularity, OpenSignals, Window, WindowRules, signals_key, window_key
-from services.analytics.handlers import Received, StoreTally, count_regions
+from services.analytics.domain.windows import Granularity, OpenSignals, Window, signals_key, window_key
+from services.analytics.handlers import Received, count_regions
 from services.analytics.topics import signal_id
-from services.shared.events import complaints as c
 from services.shared.events import coordination as co
 from services.shared.events import returns as r
-from services.shared.events.envelope import Event, wrap
+from services.shared.events.envelope import wrap
 from services.shared.events.signals import LossPreventionSignal
 from tests.support.builders import example
-
-AT = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
-REGION, KAMPPI, SELLO = "uusimaa", "hel-kamppi", "esp-sello"
-EXCEPTIONS = {"emp-7001": 0, "emp-7002": 1, "emp-7003": 0, "emp-7004": 6}  # of 10 return requests each
-
-
-def received(events: list[Event], topic: str, first_offset: int = 0, at: datetime = AT) -> list[Received[int]]:
-    """The events as the worker reads them from consecutive offsets of `topic`; each one's origin is its offset."""
-    return [Received(wrap(event, source="/tests", time=at), (topic, offset), offset)
-            for offset, event in enumerate(events, start=first_offset)]
-
-
-def filed(store: str, **changes: object) -> c.ComplaintFiled:
-    return example(c.ComplaintFiled, **{"store_id": store, "region_id": REGION, "complaint_id": uuid4(), "filed_at": AT,
-                                         **changes})
-
-
-def tally(totals: dict[bytes, bytes], reports: dict[bytes, bytes]) -> StoreTally:
-    """A worker's tally over its tables (plain dicts stand for faust's)."""
-    return StoreTally(totals, reports, SignalRules(), WindowRules())
-
-
-def written(table: dict[bytes, bytes], changes: dict[bytes, tuple[bytes | None, int]]) -> dict[bytes, bytes]:
-    """The table after the worker wrote the changes (None deletes)."""
-    for key, (value, _) in changes.items():
-        if value is None:
-            table.pop(key, None)
-        else:
-            table[key] = value
-    return table
-
+from tests.support.tallies import AT, KAMPPI, REGION, SELLO, filed, received, returns_by_staff, tally, written
 
 def filed_count(raw: bytes) -> float:
     totals = StoreTotals.model_validate_json(raw)
     return sum(s.value for s in totals.series.values() if s.metric == "retail_complaints_filed")
-
-
-def returns_by_staff() -> list[Event]:
-    """Ten return requests by each staff member of Kamppi, then their exceptions (see EXCEPTIONS)."""
-    events: list[Event] = []
-    for staff_id, exceptions in EXCEPTIONS.items():
-        requests = [example(r.ReturnRequested, store_id=KAMPPI, region_id=REGION, return_id=uuid4(), at=AT,
-                            receipt_number="R-1", requested_by=staff_id) for _ in range(10)]
-        events += requests
-        events += [example(r.ReturnExceptionGranted, store_id=KAMPPI, region_id=REGION, return_id=request.return_id,
-                           at=AT, requested_by=staff_id) for request in requests[:exceptions]]
-    return events
 
 
 # ---- a batch of store events -------------------------------------------------------------------

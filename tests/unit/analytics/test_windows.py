@@ -176,6 +176,19 @@ def test_a_day_window_starts_at_local_midnight_given_in_utc(at, start):
     assert start_of(at, DAY, HELSINKI) == start
 
 
+@pytest.mark.parametrize(
+    ("at", "start"),
+    [
+        (utc(2026, 11, 23, 18, 14, 59), utc(2026, 11, 22, 18, 15)),  # 23:59:59 in Kathmandu (+5:45)
+        (utc(2026, 11, 23, 18, 15), utc(2026, 11, 23, 18, 15)),  # midnight there
+        (utc(2026, 11, 23, 18, 29, 59), utc(2026, 11, 23, 18, 15)),
+    ],
+    ids=["the day's last second", "local midnight", "in the quarter hour after it"],
+)
+def test_a_day_window_starts_at_local_midnight_at_a_quarter_hour_offset(at, start):
+    assert start_of(at, DAY, ZoneInfo("Asia/Kathmandu")) == start
+
+
 def test_an_hour_window_is_one_hour_long():
     assert next_start(utc(2026, 11, 23, 23), HOUR, HELSINKI) == utc(2026, 11, 24, 0)
 

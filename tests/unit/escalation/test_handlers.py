@@ -7,19 +7,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 import services.escalation
 from services.escalation import handlers, tables
 from services.escalation.domain.rules import load_rules
 from services.escalation.domain.problems import Watch
-from services.escalation.events import SOURCE, Observed, Outgoing, Tick, derived_id
+from services.escalation.events import SOURCE, Observation, Observations, Observed, Outgoing, Tick, derived_id
 from services.escalation.topics import OBSERVATIONS
 from services.shared.events import complaints as c
 from services.shared.events.coordination import ProblemDetected
-from services.shared.events.envelope import Envelope, Event, encode, wrap
+from services.shared.events.envelope import Envelope, Event, decode, encode, wrap
 from services.shared.events.escalations import (
     Assignee, DeadlineKind, EscalationBreached, EscalationPaged, EscalationRaised, EscalationReopened, EscalationRouted,
 )
-from services.shared.events.fields import Tier
+from services.shared.events.fields import MAX_ITEMS, Tier
 from services.shared.events.returns import PolicyRule, ReturnApproved, ReturnRejected
 from services.shared.events.roster import RosterPublished
 from services.shared.topics import COORDINATION, ESCALATIONS
@@ -354,8 +357,7 @@ def test_a_revoked_partitions_index_is_forgotten_and_built_again_from_the_table(
 
 def test_forgetting_a_partition_leaves_the_others_indexes():
     index = tables.DueIndex()
-    index.build(1, {b"a": NOW})
-    index.build(2, {b"b": NOW})
+    index.build([(1, b"a", NOW), (2, b"b", NOW)])
     index.forget(1)
     assert (index.built(1), index.due(2, NOW)) == (False, [b"b"])
 
@@ -372,6 +374,25 @@ def test_a_resolved_complaint_breaches_nothing_and_is_forgotten_after_it_is_kept
     assert state.cases.get(filed.complaint_id) is None
     follow(state, c.ComplaintReopened, filed, NOW + KEPT + timedelta(days=1))  # no case: nothing restarts
     assert state.cases.get(filed.complaint_id) is None
+
+
+def test_a_filing_replayed_after_its_case_was_forgotten_is_not_routed_again():
+    state, filed = worker(), complaint()
+    first = envelope(filed)
+    handlers.escalate(state, first, PARTITION)
+    assert state.routed == {}, "while its case is kept, the case says it was routed"
+    follow(state, c.ComplaintResolved, filed, NOW + minutes(10))
+    tick(state, NOW + minutes(10) + KEPT + timedelta(seconds=1))
+    assert state.cases.get(filed.complaint_id) is None
+    assert handlers.escalate(state, first, PARTITION) == []
+    assert state.cases.get(filed.complaint_id) is None
+
+
+def test_a_roster_published_again_is_the_one_routing_reads():
+    state = worker()
+    assert [out.event.assignee.staff_id for out in file(state, complaint())[:1]] == [ASSOCIATE]
+    on_duty(state, ("emp-9999", Tier.associate))
+    assert [out.event.assignee.staff_id for out in file(state, complaint())[:1]] == ["emp-9999"]
 
 
 def test_a_reopened_complaints_timers_restart_at_its_current_tier():
@@ -420,7 +441,7 @@ def observe(watches: tables.Watches, outgoing: Iterable[Outgoing]) -> list[Outgo
     found = []
     for out in outgoing:
         if out.topic == OBSERVATIONS:
-            found += handlers.on_observed(watches, out.envelope(), RULES)
+            found += handlers.on_observed(watches, decode(encode(out.envelope()), OBSERVATIONS.event_classes), RULES)
     return found
 
 
@@ -454,6 +475,35 @@ def test_a_watch_is_kept_as_the_observations_left_it():
     ((key, value),) = table.items()
     assert tables.Watches({key: value}).get(key) == watches.get(key)
     assert len(watches.get(key).recent_ids) == 3
+
+
+def test_observations_gathered_by_region_count_as_they_did_one_by_one():
+    state, stores = worker(), ["hel-kamppi", "esp-iso-omena", "van-jumbo"]
+    outgoing = [out for n in range(3) for store in stores
+                for out in file(state, complaint(store_id=store, category="product_quality"), NOW + minutes(n))]
+    outgoing += file(state, complaint(region_id="pirkanmaa", store_id="tre-koskikeskus"))
+    one_by_one, gathered = observe(tables.Watches({}), outgoing), handlers.gathered(outgoing)
+
+    records = [out for out in gathered if out.topic == OBSERVATIONS]
+    assert [(out.event.region_id, len(out.event.observations)) for out in records] == [("uusimaa", 9), ("pirkanmaa", 1)]
+    assert [out for out in gathered if out.topic != OBSERVATIONS] == [out for out in outgoing if out.topic != OBSERVATIONS]
+    watches = tables.Watches({})
+    detected = observe(watches, records)
+    assert [(out.id, out.event) for out in detected] == [(out.id, out.event) for out in one_by_one]
+    assert len(detected) == 1, "the same problem, under the same ids"
+    assert observe(watches, records) == [], "a replayed record counts nothing again"
+
+
+def test_a_regions_observations_are_gathered_in_records_of_at_most_max_items():
+    seen = Observed(region_id="uusimaa", store_id="hel-kamppi", category="service", sample_id=uuid.uuid4(), at=NOW)
+    gathered = handlers.gathered([Outgoing(OBSERVATIONS, seen, uuid.uuid4(), NOW) for _ in range(MAX_ITEMS + 1)])
+    assert [len(out.event.observations) for out in gathered] == [MAX_ITEMS, 1]
+
+
+def test_a_record_of_observations_of_another_region_is_invalid():
+    seen = Observed(region_id="uusimaa", store_id="hel-kamppi", category="service", sample_id=uuid.uuid4(), at=NOW)
+    with pytest.raises(ValidationError):
+        Observations(region_id="pirkanmaa", observations=[Observation(id=uuid.uuid4(), observed=seen)])
 
 
 def test_each_rule_that_rejected_a_return_is_observed_under_an_id_of_its_own():

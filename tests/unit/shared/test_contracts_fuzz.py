@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.escalation.events import Observed, Tick
+from services.escalation.events import Observation, Observations, Observed, Tick
 from services.escalation.topics import INTERNAL_TOPICS
 from services.shared.events.envelope import InvalidEvent, decode, encode, wrap
 from services.shared.events.fields import EARLIEST, LATEST
@@ -86,6 +86,9 @@ INTERNAL = {
     Observed: Observed(region_id="uusimaa", store_id="hel-kamppi", category="service", policy_rule="return_window",
                        sample_id="0c6f8e1e-6a0b-4b43-9d0e-2f1f4f6f1a01", at=NOW),
 }
+INTERNAL[Observations] = Observations(region_id="uusimaa", observations=[
+    Observation(id="6a1f3c2e-0b4d-4e8f-9a7b-1c2d3e4f5a6b", observed=INTERNAL[Observed]),
+])
 
 
 def envelope_document(event_class) -> dict:

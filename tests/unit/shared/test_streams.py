@@ -7,6 +7,7 @@ import base64
 import hashlib
 import logging
 import os
+from types import SimpleNamespace
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -29,12 +30,16 @@ class Event:
 
 
 class Channel:
-    """A topic whose deliveries the test completes by hand."""
+    """A topic whose deliveries, through its app's producer, the test completes by hand."""
 
     def __init__(self) -> None:
         self.pending: list[asyncio.Future] = []
+        self.app = SimpleNamespace(producer=self)
 
-    async def send(self, **_: object) -> asyncio.Future:
+    def get_topic_name(self) -> str:
+        return COMPLAINTS.name
+
+    async def send(self, *_: object, **__: object) -> asyncio.Future:
         self.pending.append(asyncio.get_running_loop().create_future())
         return self.pending[-1]
 
