@@ -22,12 +22,13 @@ case "${1:-}" in
     [[ -x $GO ]] || command -v "$GO" >/dev/null || { echo "helm.sh: no Go toolchain at $GO (set GO)" >&2; exit 1; }
     echo "building helm $HELM_VERSION from the Go module proxy (a few minutes) ..."
     mkdir -p "$BIN" "$ROOT/.cache/go/tmp"
-    GOBIN="$BIN" GOPATH="$ROOT/.cache/go" GOMODCACHE="$ROOT/.cache/go/mod" GOCACHE="$ROOT/.cache/go/build" \
+    # Go's progress (a line per module downloaded) only on failure.
+    out=$(GOBIN="$BIN" GOPATH="$ROOT/.cache/go" GOMODCACHE="$ROOT/.cache/go/mod" GOCACHE="$ROOT/.cache/go/build" \
       GOTMPDIR="$ROOT/.cache/go/tmp" GOFLAGS="-modcacherw -buildvcs=false" CGO_ENABLED=0 \
       "$GO" install -ldflags "-w -s -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
         -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$KUBE_MINOR \
         -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$KUBE_MINOR" \
-      "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+      "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" 2>&1) || { echo "$out" >&2; exit 1; }
     "$HELM" version --short
     ;;
   path)

@@ -63,6 +63,7 @@ def token(
         if output is None:
             typer.echo(minted)
             return
+        output.parent.mkdir(parents=True, exist_ok=True)
         written = output.with_name(f".{output.name}.tmp")
         written.write_text(minted + "\n")
         written.chmod(0o600)
