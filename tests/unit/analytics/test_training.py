@@ -2,7 +2,7 @@
 had completed the returns training before it was raised, at the store, and not otherwise; in the metrics
 and in the loss-prevention report."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -17,26 +17,13 @@ from services.shared.events import scheduling as s
 from services.shared.events.envelope import Event, wrap
 from services.shared.events.signals import LossMetric
 from tests.support.builders import example
+from tests.support.tallies import AT, KAMPPI, REGION, returns_by_staff
 
-AT = datetime(2026, 11, 23, 9, 15, tzinfo=UTC)
-REGION, KAMPPI = "uusimaa", "hel-kamppi"
-EXCEPTIONS = {"emp-7001": 0, "emp-7002": 1, "emp-7003": 0, "emp-7004": 6}  # of 10 return requests each: emp-7004 stands out
 
 
 def completed(kind: str, *attended: str, at: datetime = AT - timedelta(days=1)) -> s.TrainingCompleted:
     return example(s.TrainingCompleted, store_id=KAMPPI, region_id=REGION, session_id=uuid4(), kind=kind,
                    attended=list(attended), at=at)
-
-
-def returns_by_staff() -> list[Event]:
-    events: list[Event] = []
-    for staff_id, exceptions in EXCEPTIONS.items():
-        requests = [example(r.ReturnRequested, store_id=KAMPPI, region_id=REGION, return_id=uuid4(), at=AT,
-                            receipt_number="R-1", requested_by=staff_id) for _ in range(10)]
-        events += requests
-        events += [example(r.ReturnExceptionGranted, store_id=KAMPPI, region_id=REGION, return_id=request.return_id,
-                           at=AT, requested_by=staff_id) for request in requests[:exceptions]]
-    return events
 
 
 def signalled(*before: Event) -> tuple[StoreTotals, Window]:
