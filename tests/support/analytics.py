@@ -226,8 +226,10 @@ async def running_analytics(platform, data_dir: Path) -> AsyncIterator[Analytics
     """The worker as its own process for as long as the caller iterates."""
     running = Analytics(platform, str(data_dir))
     running.start()
-    yield running
-    running.process.stop()
+    try:
+        yield running
+    finally:
+        running.process.stop()
 
 
 async def chain_api(database_url: str, platform) -> AsyncIterator[Api]:

@@ -92,8 +92,10 @@ async def running_worker(platform, data_dir: Path) -> AsyncIterator[Worker]:
     ensure_topics(platform, ALL_TOPICS + INTERNAL_TOPICS)
     running = Worker(platform, str(data_dir))
     running.start()
-    yield running
-    running.process.stop()
+    try:
+        yield running
+    finally:
+        running.process.stop()
 
 
 @dataclass
@@ -136,12 +138,14 @@ async def running_boards(platform, worker: Worker, database_url: str) -> AsyncIt
         except httpx.TransportError:
             return False
 
-    try:
-        await eventually(ready, timeout_s=60, what="the boards API to be ready")
-    except AssertionError as error:
-        raise AssertionError(f"{error}\nboards:\n{process.logs()}\nworker:\n{worker.logs()}") from None
-    yield running
-    process.stop()
+    try:  # stopped however the caller leaves: at the end, on a failure, or by closing the generator early
+        try:
+            await eventually(ready, timeout_s=60, what="the boards API to be ready")
+        except AssertionError as error:
+            raise AssertionError(f"{error}\nboards:\n{process.logs()}\nworker:\n{worker.logs()}") from None
+        yield running
+    finally:
+        process.stop()
 
 
 async def publish_roster(platform, store: str, region: str, on_duty: list[tuple[str, str]]) -> None:
