@@ -58,7 +58,6 @@ def _configuration(config_dir: Path, platform: PlatformSettings, job_name: str, 
     config["scrape_configs"] = [job]
     config_path.write_text(yaml.safe_dump(config))
     token = mint_token(platform, sub="svc-prometheus", role=Role.metrics, now=datetime.now(UTC), ttl=timedelta(hours=2))
-    (config_dir / "secrets").mkdir()
     (config_dir / "secrets" / "scrape-token").write_text(token)
     return config_path
 
