@@ -77,8 +77,9 @@ class SchedulingSettings(DatabaseServiceSettings):
     solver_work_limit: float = Field(
         10.0, gt=0, le=1000,
         description="CP-SAT deterministic work units one draft of a week may use: the same week gets the same draft on "
-        "any machine; a week not solved within them is answered as such (422), not waited for. In bench/scheduling.py "
-        "a 40-person store's week is drafted within 4, a 200-person round-the-clock call centre's needs about 120.",
+        "any machine. A week whose first schedule (the cover plan and start) meets every rule is answered with at least "
+        "that; one the search neither solves nor proves impossible within them is answered as such (422), not waited "
+        "for. bench/scheduling.py drafts a 40-person store's week and a 200-person round-the-clock call centre's within 10.",
     )
 
     @model_validator(mode="after")

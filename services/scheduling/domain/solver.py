@@ -11,6 +11,16 @@ midnight, by the next day's closing (a night shift 22–06); it is the shift of 
 Shifts a person already has (booked: the previous week's last one, shifts at other sites, a manager's
 hand-made drafts here) are kept as they are; the new ones plan around them.
 
+A week is solved in three steps. A cover plan first counts how many people each shift type (day, start,
+end) needs so that every open hour has its demand with the least overstaffing — a small model without
+people in it. A start then gives those shifts to people (a manager-level person and the skills along
+the week first, then whoever fits with most of their contract left, and a repair of any hour still
+short over every shift anyone could work). The full model, narrowed to the shift types the start uses,
+improves it within the work limit (a small week is searched over every possible shift instead, see
+`SolverSettings.whole_search_options`). A start that meets every rule is already a schedule, so a week
+gets one even when the search finds nothing in time; a week the start cannot complete is searched over
+every possible shift, and one that is infeasible is explained.
+
 Objective, in falling order of weight (see `Rules`): staff-hours above the demand (a draft that does
 not overstaff), minutes short of each person's contracted hours, and the fairness spread — the most
 evening shifts anyone gets minus the fewest, plus the same for weekend shifts, over the staff who can
@@ -18,7 +28,8 @@ work such shifts at all.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -136,6 +147,11 @@ class SolverSettings:
     seed: int = 0
     work_limit: float = 10.0
     time_limit_seconds: float = 120.0
+    # A week with more possible shifts than this (a 40-person store has about 9,000, a 200-person call
+    # centre round the clock 97,000) is searched only over the shift kinds of its cover plan and start,
+    # with the start as a hint: the whole model does not even finish presolving within the work limit.
+    # A smaller week is searched whole, where the hint would only hold the search near the start.
+    whole_search_options: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -174,6 +190,10 @@ class _Option:
     def minutes(self) -> int:
         return self.ends_min - self.starts_min
 
+    @property
+    def kind(self) -> tuple[int, int, int]:
+        return self.day, self.start, self.end
+
 
 class _Week:
     """The week's open slots and every shift each staff member could work in it."""
@@ -202,14 +222,26 @@ class _Week:
                 for slot, (begins, finishes) in self.slots.items() if shift.here else ():
                     if starts <= begins and finishes <= ends:
                         self.kept[slot].append(s)
-        self.options = [option for index in range(len(staff)) for option in self._options(index)]
+        self._index([option for index in range(len(staff)) for option in self._options(index)])
+
+    def _index(self, options: list["_Option"]) -> None:
+        self.options = options
         self.covering: dict[tuple[int, int], list[int]] = defaultdict(list)
         self.by_staff_day: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for i, option in enumerate(self.options):
+        for i, option in enumerate(options):
             self.by_staff_day[option.staff, option.day].append(i)
-            for hour in range(option.start, option.end):
-                if self.slot(option.day, hour) in self.slots:
-                    self.covering[self.slot(option.day, hour)].append(i)
+            for slot in self.hours(*option.kind):
+                self.covering[slot].append(i)
+
+    def narrowed(self, kinds: set[tuple[int, int, int]]) -> "_Week":
+        """The same week with only the shifts of the given kinds (day, start, end)."""
+        narrow = copy(self)
+        narrow._index([option for option in self.options if option.kind in kinds])
+        return narrow
+
+    def hours(self, day: int, start: int, end: int) -> list[tuple[int, int]]:
+        """The open slots a shift of the day from local hour start to end spans."""
+        return [slot for hour in range(start, end) if (slot := self.slot(day, hour)) in self.slots]
 
     def wall(self, day: int, hour: int) -> datetime:
         return datetime.combine(self.week.starts_on, datetime.min.time()) + timedelta(days=day, hours=hour)
@@ -393,6 +425,146 @@ class _Model:
         return most - fewest
 
 
+def _cover_plan(plan: _Week, demand: Demand, settings: SolverSettings) -> dict[tuple[int, int, int], int]:
+    """How many shifts of each kind (day, start, end) give every open hour its demand, and at least one
+    person, with the fewest staff-hours above it; people, skills and rest aside."""
+    model, counts = cp_model.CpModel(), {}
+    for option in plan.options:
+        if option.kind not in counts:
+            counts[option.kind] = model.new_int_var(0, len(plan.staff), "")
+    covering = defaultdict(list)
+    for option_kind, count in counts.items():
+        for slot in plan.hours(*option_kind):
+            covering[slot].append(count)
+    above = []
+    for slot in plan.slots:
+        need = max(demand.people.get(slot, 0), 1) - len(plan.kept[slot])
+        model.add(sum(covering[slot]) >= need)
+        above.append(sum(covering[slot]) - need)
+    model.minimize(sum(above))
+    solver = _solver(SolverSettings(workers=1, seed=settings.seed, work_limit=settings.work_limit / 10,
+                                    time_limit_seconds=settings.time_limit_seconds))
+    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return {}
+    return {option_kind: solver.value(count) for option_kind, count in counts.items() if solver.value(count)}
+
+
+class _Start:
+    """A first schedule built by hand-like rules from the cover plan; CP-SAT improves it."""
+
+    def __init__(self, plan: _Week, demand: Demand) -> None:
+        self.plan, self.demand = plan, demand
+        self.rest = plan.rules.min_rest_hours * 60
+        self.worked = list(plan.booked_minutes)
+        self.shifts: dict[int, list[_Option]] = defaultdict(list)
+        self.evenings, self.weekends = [0] * len(plan.staff), [0] * len(plan.staff)
+        self.present = {slot: set(plan.kept[slot]) for slot in plan.slots}
+        self.chosen: list[_Option] = []
+
+    def fits(self, option: _Option) -> bool:
+        mine = self.shifts[option.staff]
+        return (
+            all(shift.day != option.day for shift in mine)
+            and self.worked[option.staff] + option.minutes <= self.plan.staff[option.staff].max_hours * 60
+            and all(shift.ends_min + self.rest <= option.starts_min or option.ends_min + self.rest <= shift.starts_min
+                    for shift in mine)
+        )
+
+    def take(self, index: int) -> None:
+        option = self.plan.options[index]
+        self.chosen.append(option)
+        self.shifts[option.staff].append(option)
+        self.worked[option.staff] += option.minutes
+        self.evenings[option.staff] += option.end > self.plan.rules.evening_after
+        self.weekends[option.staff] += option.day in WEEKEND
+        for slot in self.plan.hours(*option.kind):
+            self.present[slot].add(option.staff)
+
+    def missing(self, slot: tuple[int, int], counting: bool = True) -> Callable[[StaffMember], bool] | None:
+        """Whom the slot still needs: a manager-level person, then each skill, then (`counting`) anyone up
+        to its demand; None when it has all it needs."""
+        present, manager_level = [self.plan.staff[s] for s in self.present[slot]], self.plan.rules.manager_level
+        if not any(member.role in manager_level for member in present):
+            return lambda member: member.role in manager_level
+        for skill in self.demand.skills(*slot):
+            if not any(skill in member.skills for member in present):
+                return lambda member, skill=skill: skill in member.skills
+        if counting and len(present) < self.demand.people.get(slot, 0):
+            return lambda member: True
+        return None
+
+    def candidates(self, indices: Sequence[int], wanted: Callable[[StaffMember], bool]) -> list[int]:
+        options, staff = self.plan.options, self.plan.staff
+        return [i for i in indices if wanted(staff[options[i].staff]) and self.fits(options[i])]
+
+    def spare(self, s: int) -> int:
+        return self.plan.staff[s].contracted_hours * 60 - self.worked[s]
+
+    def preference(self, index: int) -> tuple:
+        """For a shift any of several people could take: one it keeps within their contract, fewest
+        evenings and weekends so far, not manager-level or skilled (they are scarce), most contract left."""
+        option = self.plan.options[index]
+        member, late = self.plan.staff[option.staff], option.end > self.plan.rules.evening_after
+        unfair = (self.evenings[option.staff] if late else 0) + (self.weekends[option.staff] if option.day in WEEKEND else 0)
+        return (self.spare(option.staff) >= option.minutes, -unfair, member.role not in self.plan.rules.manager_level,
+                -len(member.skills), self.spare(option.staff))
+
+    def surplus(self, option: _Option) -> int:
+        """Hours of the shift whose demand is already met."""
+        return sum(len(self.present[slot]) >= self.demand.people.get(slot, 0) for slot in self.plan.hours(*option.kind))
+
+
+def _start(plan: _Week, demand: Demand, cover: dict[tuple[int, int, int], int]) -> list[_Option] | None:
+    """The shifts of a first schedule, or None if these rules could not complete one."""
+    start, options = _Start(plan, demand), plan.options
+    left = dict(cover)
+    of_kind = defaultdict(list)
+    for i, option in enumerate(options):
+        of_kind[option.kind].append(i)
+    in_order = sorted(plan.slots, key=lambda slot: plan.slots[slot][0])
+    for slot in in_order:  # a manager-level person and each skill along the week, on shifts of the plan
+        while (wanted := start.missing(slot, counting=False)) is not None:
+            found = [i for i in start.candidates(plan.covering[slot], wanted) if left.get(options[i].kind, 0) > 0]
+            if not found:
+                break
+            chosen = max(found, key=lambda i: (options[i].ends_min, start.spare(options[i].staff)))
+            left[options[chosen].kind] -= 1
+            start.take(chosen)
+    for option_kind in sorted(left):  # the rest of the plan's shifts
+        for _ in range(left[option_kind]):
+            found = start.candidates(of_kind[option_kind], lambda member: True)
+            if not found:
+                break
+            start.take(max(found, key=start.preference))
+    for slot in in_order:  # what is still missing, over every shift anyone could work
+        begins = plan.slots[slot][0]
+        while (wanted := start.missing(slot)) is not None:
+            found = start.candidates(plan.covering[slot], wanted)
+            if not found:
+                return None
+            start.take(max(found, key=lambda i: (
+                options[i].starts_min == begins, options[i].starts_min, -start.surplus(options[i]),
+                start.spare(options[i].staff), options[i].minutes)))
+    return start.chosen
+
+
+def _checked(built: "_Model", first: list[_Option], hint: bool) -> bool:
+    """Whether the start meets every rule of the model; with `hint`, the model is given it as a complete
+    hint (its own values for the objective's terms too)."""
+    model, works = built.model, set(first)
+    for option, literal in zip(built.plan.options, built.works):
+        model.add_hint(literal, option in works)
+    solver = cp_model.CpSolver()
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.num_workers = 1
+    valid = solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    model.clear_hints()
+    if valid and hint:
+        for index in range(len(model.proto.variables)):
+            variable = model.get_int_var_from_proto_index(index)
+            model.add_hint(variable, solver.value(variable))
+    return valid
+
 def _solver(settings: SolverSettings) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = settings.workers
@@ -410,26 +582,34 @@ def solve(
     settings: SolverSettings = SolverSettings(),
 ) -> Schedule | Infeasible:
     """The draft schedule of a site's week, or the conflicting rules in plain words."""
-    plan = _Week(week, staff, rules)
-    conflicts = _capacity_conflicts(plan, demand)
+    full = _Week(week, staff, rules)
+    conflicts = _capacity_conflicts(full, demand)
     if conflicts:
         return Infeasible(week.site_id, tuple(conflicts))
+    cover = _cover_plan(full, demand, settings)
+    first = _start(full, demand, cover)
+    narrow = first is not None and len(full.options) > settings.whole_search_options
+    plan = full.narrowed(set(cover) | {option.kind for option in first}) if narrow else full
     built = _Model(plan, demand, explain=False)
+    valid = first is not None and _checked(built, first, hint=narrow)
     solver = _solver(settings)
     status = solver.solve(built.model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        chosen = [plan.options[i] for i, works in enumerate(built.works) if solver.boolean_value(works)]
-        shifts = sorted(
-            (DraftShift(staff[o.staff].staff_id, plan.local(o.starts_min), plan.local(o.ends_min)) for o in chosen),
-            key=lambda shift: (shift.starts_at, shift.staff_id),
-        )
-        return Schedule(week.site_id, tuple(shifts), proven_best=status == cp_model.OPTIMAL)
-    if status == cp_model.INFEASIBLE:
-        return Infeasible(week.site_id, _explain(plan, demand, settings))
-    return Infeasible(week.site_id, (
-        f"no schedule found within the solver's limit ({settings.work_limit} work units); the week was not proven impossible",
-    ))
-
+        chosen = [option for option, works in zip(plan.options, built.works) if solver.boolean_value(works)]
+    elif valid:  # the search found nothing in time: the start is the draft
+        chosen = first
+    elif status == cp_model.INFEASIBLE:
+        return Infeasible(week.site_id, _explain(full, demand, settings))
+    else:
+        return Infeasible(week.site_id, (
+            f"no schedule found within the solver's limit ({settings.work_limit} work units); the week was not proven impossible",
+        ))
+    shifts = sorted(
+        (DraftShift(staff[o.staff].staff_id, plan.local(o.starts_min), plan.local(o.ends_min)) for o in chosen),
+        key=lambda shift: (shift.starts_at, shift.staff_id),
+    )
+    # Optimal over the narrowed shift kinds is not proven best for the week.
+    return Schedule(week.site_id, tuple(shifts), proven_best=status == cp_model.OPTIMAL and plan is full)
 
 def _explain(plan: _Week, demand: Demand, settings: SolverSettings) -> tuple[str, ...]:
     built = _Model(plan, demand, explain=True)

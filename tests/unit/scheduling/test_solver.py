@@ -23,6 +23,7 @@ from services.scheduling.domain.solver import (
     solve,
 )
 from services.shared.events.fields import Tier
+from tests.support.weeks import call_centre
 
 HELSINKI = "Europe/Helsinki"
 MONDAY = date(2026, 11, 23)
@@ -161,6 +162,28 @@ def test_a_40_person_store_week_meets_every_rule():
     assert isinstance(schedule, Schedule), schedule
     assert violations(week, demand, staff, RULES, schedule) == []
     assert {shift.starts_at.tzinfo.key for shift in schedule.shifts} == {HELSINKI}
+
+
+def test_a_200_person_call_centre_week_round_the_clock_is_drafted_within_the_service_default_limit():
+    week, demand, staff, rules = call_centre()
+
+    schedule = solve(week, demand, staff, rules, SolverSettings())
+
+    assert isinstance(schedule, Schedule), schedule
+    assert violations(week, demand, staff, rules, schedule) == []
+    staff_hours = sum((s.ends_at - s.starts_at) / timedelta(hours=1) for s in schedule.shifts)
+    assert staff_hours <= 1.02 * sum(demand.people.values())  # the cover plan's fit, not a blanket of extra shifts
+
+
+def test_a_week_the_search_has_no_time_for_still_gets_a_schedule_that_meets_every_rule():
+    week = SiteWeek("hel-kamppi", HELSINKI, MONDAY, STORE_HOURS)
+    demand, staff = store_demand(STORE_HOURS), store_staff()
+
+    schedule = solve(week, demand, staff, RULES, SolverSettings(work_limit=0.01))  # the search alone finds nothing
+
+    assert isinstance(schedule, Schedule), schedule
+    assert violations(week, demand, staff, RULES, schedule) == []
+    assert not schedule.proven_best
 
 
 def test_an_hour_with_more_demand_than_staff_available_is_named():
