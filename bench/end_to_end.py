@@ -98,6 +98,10 @@ class Arrivals:
             await asyncio.sleep(0.1)
 
 
+class Refused(RuntimeError):
+    """The complaints API answered a filing with anything but 201."""
+
+
 @dataclass
 class Bench:
     api: object  # tests.support.complaints.Api
@@ -139,7 +143,8 @@ async def run(infra: Infra, options: Options, progress: Progress) -> list[Figure
                     compared="p99_ms",
                 )
                 progress.remove_task(task)
-                figure.subject += f" · lost {sum(r.subject.lost for r in figure.rounds)}"
+                figure.subject += (f" · lost {sum(r.subject.lost for r in figure.rounds)}"
+                                   f" · failed {sum(r.subject.failed for r in figure.rounds)}")
                 figure.baseline += f" · lost {sum(r.baseline.lost for r in figure.rounds)}"
                 figures.append(figure)
     except Exception:
@@ -205,13 +210,21 @@ async def end_to_end(bench: Bench, rate: float, seconds: float) -> Sample:
     server_cpu, client_cpu = sum(map(cpu_seconds, pids)), time.process_time()
     # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) would close them under a request.
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256, keepalive_expiry=2)
+    failed: list[str] = []
     async with httpx.AsyncClient(base_url=bench.api.client.base_url, timeout=60, limits=limits) as client:
         async def one(n: int) -> None:
-            complaint_id = await _file(bench, client, n)
+            try:
+                complaint_id = await _file(bench, client, n)
+            except (httpx.TransportError, Refused) as error:  # counted, as a user would see it; the run goes on
+                failed.append(type(error).__name__)
+                return
             answered[complaint_id] = time.perf_counter()
 
         elapsed = await offered(rate, seconds, one)
+    if failed:
+        bench.progress.console.print(f"B3 at {rate:.0f}/s: {len(failed)} filings failed ({', '.join(sorted(set(failed)))})")
     measured = await _measured(bench, answered, elapsed, sum(map(cpu_seconds, pids)) - server_cpu, client_cpu)
+    measured = replace(measured, failed=len(failed))
     relay = sorted(max(0.0, bench.arrivals.filed[i] - answered[i]) for i in answered if i in bench.arrivals.filed)
     if not relay:
         return measured
@@ -262,6 +275,6 @@ async def _file(bench: Bench, client: httpx.AsyncClient, n: int) -> str:
     except httpx.TransportError:  # as a client would: again, under the same key
         response = await client.post("/v1/complaints", json=body, headers=headers)
     if response.status_code != 201:
-        raise RuntimeError(f"the complaints API answered {response.status_code}: {response.text}")
+        raise Refused(f"the complaints API answered {response.status_code}: {response.text}")
     return response.json()["id"]
 

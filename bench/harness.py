@@ -114,6 +114,7 @@ class Sample:
     client_cpu_ms: float  # per request, of the harness driving it (if near 1000 / rate, the client was the limit)
     p95_ms: float = 0.0
     lost: int = 0  # requests answered but whose effect never arrived (B3)
+    failed: int = 0  # requests the client gave up on: no answer after a retry, or an error status (B3)
     peak_mib: float = 0.0  # B5: the process's peak resident memory (VmHWM), when `rate` is its RSS in MiB
     catch_up_s: float = 0.0  # B5: from its start until it had read its state
     relay_p50_ms: float = 0.0  # B3: from the HTTP 201 to the complaint's filing on its topic (the outbox relay's leg)
@@ -241,6 +242,8 @@ def _side(sample: Sample, unit: str, latency_goal: bool = False) -> str:
     p95 = f" · p95 {sample.p95_ms:,.0f}" if sample.p95_ms else ""
     latency = f"p50 {sample.p50_ms:,.0f}{p95} · p99 {sample.p99_ms:,.0f} ms\n" if sample.p99_ms else ""
     lost = f"\nlost {sample.lost:,.0f}" if sample.lost or latency_goal else ""
+    if sample.failed:
+        lost += f" · failed {sample.failed:,.0f}"
     if sample.relay_p99_ms:
         lost += f"\nof which 201 → filed on Kafka p50 {sample.relay_p50_ms:,.0f} · p99 {sample.relay_p99_ms:,.0f} ms"
     if sample.peak_mib:  # B5 memory: resident memory, not a rate
