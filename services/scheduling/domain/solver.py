@@ -11,12 +11,12 @@ midnight, by the next day's closing (a night shift 22–06); it is the shift of 
 Shifts a person already has (booked: the previous week's last one, shifts at other sites, a manager's
 hand-made drafts here) are kept as they are; the new ones plan around them.
 
-A week is solved in three steps. A cover plan first counts how many people each shift type (day, start,
-end) needs so that every open hour has its demand with the least overstaffing — a small model without
-people in it. A start then gives those shifts to people (a manager-level person and the skills along
+A week is solved in three steps. A cover plan first counts how many shifts of each kind (day, start,
+end) give every open hour its demand with the least overstaffing — a small model without people in
+it. A start then gives those shifts to people (a manager-level person and the skills along
 the week first, then whoever fits with most of their contract left, and a repair of any hour still
-short over every shift anyone could work). The full model, narrowed to the shift types the start uses,
-improves it within the work limit (a small week is searched over every possible shift instead, see
+short over every shift anyone could work). The full model, narrowed to the shift kinds of the plan and
+the start, improves it within the work limit (a small week is searched over every possible shift instead, see
 `SolverSettings.whole_search_options`). A start that meets every rule is already a schedule, so a week
 gets one even when the search finds nothing in time; a week the start cannot complete is searched over
 every possible shift, and one that is infeasible is explained.
@@ -30,7 +30,7 @@ work such shifts at all.
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -442,8 +442,7 @@ def _cover_plan(plan: _Week, demand: Demand, settings: SolverSettings) -> dict[t
         model.add(sum(covering[slot]) >= need)
         above.append(sum(covering[slot]) - need)
     model.minimize(sum(above))
-    solver = _solver(SolverSettings(workers=1, seed=settings.seed, work_limit=settings.work_limit / 10,
-                                    time_limit_seconds=settings.time_limit_seconds))
+    solver = _solver(replace(settings, workers=1, work_limit=settings.work_limit / 10))
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return {}
     return {option_kind: solver.value(count) for option_kind, count in counts.items() if solver.value(count)}
@@ -565,6 +564,7 @@ def _checked(built: "_Model", first: list[_Option], hint: bool) -> bool:
             model.add_hint(variable, solver.value(variable))
     return valid
 
+
 def _solver(settings: SolverSettings) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = settings.workers
@@ -610,6 +610,7 @@ def solve(
     )
     # Optimal over the narrowed shift kinds is not proven best for the week.
     return Schedule(week.site_id, tuple(shifts), proven_best=status == cp_model.OPTIMAL and plan is full)
+
 
 def _explain(plan: _Week, demand: Demand, settings: SolverSettings) -> tuple[str, ...]:
     built = _Model(plan, demand, explain=True)
