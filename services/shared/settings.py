@@ -61,6 +61,11 @@ class PlatformSettings(BaseSettings):
     )
     kafka_linger_ms: int = Field(5, ge=0, description="How long the producer waits to fill a batch.")
     kafka_max_batch_bytes: int = Field(256 * 1024, ge=1024, description="The producer's largest batch per partition.")
+    kafka_session_timeout_s: float = Field(
+        60.0, ge=6, le=1800, description="How long a stream worker replica may go unheard before the broker gives its "
+        "partitions to the other replicas. A replica started again under its instance id within it takes them back "
+        "without a rebalance; one that is gone for good holds them this long.",
+    )
     table_write_buffer_mib: int = Field(
         2, ge=1, description="A stream worker's RocksDB write buffer (memtable) per table partition, of which it holds "
         "two at most: more restores a table with fewer flushes, and costs that much memory per partition.",

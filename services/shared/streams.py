@@ -44,6 +44,49 @@ def _broker_credentials(platform: PlatformSettings) -> faust.SASLCredentials | N
                                  ssl_context=options["ssl_context"], mechanism=options["sasl_mechanism"])
 
 
+class _Consumer(aiokafka_driver.Consumer):
+    """faust's consumer, committing only what the agents handled. faust drops records it has fetched
+    while partitions move between replicas, and relies on reading each partition again from its
+    committed offset after the rebalance. Three ways past that lost records when replicas joined:
+    aiokafka does not seek a partition with no committed offset (or 0), so its dropped records were
+    never read again; faust acknowledges a record it skipped as belonging to the previous generation;
+    and faust commits past the first record after the committed offset when that one record was
+    never handled (its check allows a head one short). Here a partition with no committed offset is
+    read from its beginning, a skipped record is not acknowledged, and a partition whose handled
+    records do not start where its commits stand is not committed but read again from there."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._starts: dict[Any, int] = {}  # where each partition without commits began to be read
+        self._rewound: dict[Any, int] = {}  # the offset each partition was last sent back to
+
+    async def seek_to_committed(self) -> Mapping[Any, int | None]:
+        committed = await super().seek_to_committed()
+        self._rewound.clear()
+        if unread := [tp for tp, offset in committed.items() if not offset]:
+            await self._thread.seek_to_beginning(*unread)
+            self._starts = dict(await self._thread.earliest_offsets(*unread))
+        return committed
+
+    def ack(self, message: Any) -> bool:
+        # A record the stream skipped was never taken for handling ("tracked"): it is read again.
+        return message.tracked and super().ack(message)
+
+    def _new_offset(self, tp: Any) -> int | None:
+        acked, gaps = self._acked[tp], self._gap[tp]
+        start = self._committed_offset[tp]
+        start = self._starts.get(tp) if start is None else start
+        # faust marks offsets a fetch skips (compaction) as a gap from the one after the last read.
+        if acked and start is not None and min(acked) > start and not (gaps and gaps.begin() <= start + 1):
+            if self._rewound.get(tp) != start:
+                self._rewound[tp] = start
+                log.warning("partition read again: a record before those handled was dropped",
+                            topic=tp.topic, partition=tp.partition, offset=start)
+                asyncio.ensure_future(self.seek(tp, start))
+            return None
+        return super()._new_offset(tp)
+
+
 class _Worker(faust.Worker):
     """faust's worker without its terminal spinner. At WARNING or above the spinner stays on and sets
     the root logger to DEBUG, so that every debug call of faust, mode and aiokafka builds a record
@@ -69,6 +112,9 @@ def stream_app(service: str, platform: PlatformSettings, datadir: Path, **option
         topic_replication_factor=platform.kafka_replication_factor,
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=platform.kafka_session_timeout_s,
+        broker_heartbeat_interval=min(3.0, platform.kafka_session_timeout_s / 3),
+        broker_request_timeout=max(90.0, platform.kafka_session_timeout_s),  # faust wants it no shorter
         key_serializer="raw",
         value_serializer="raw",
         # faust's own web server lists table contents under /table: keep it off; we serve our own API.
@@ -79,7 +125,7 @@ def stream_app(service: str, platform: PlatformSettings, datadir: Path, **option
         Worker=_Worker,
         **options,
     )
-    app.transport.Producer = _IdempotentProducer
+    app.transport.Producer, app.transport.Consumer = _IdempotentProducer, _Consumer
     return app
 
 

@@ -28,19 +28,23 @@ STEPS = {"defuse": True, "isolate_core_problem": True, "address_concerns": False
 
 
 class Analytics:
-    def __init__(self, platform, data_dir: str) -> None:
-        self.platform, self.data_dir, self.port = platform, data_dir, free_port()
+    def __init__(self, platform, data_dir: str, env: dict[str, str] | None = None) -> None:
+        self.platform, self.data_dir, self.env, self.port = platform, data_dir, env or {}, free_port()
         self.process: ServiceProcess | None = None
 
     def start(self) -> None:
         self.process = ServiceProcess("services.analytics", {
             "RETAIL_KAFKA_BOOTSTRAP_SERVERS": self.platform.kafka_bootstrap_servers, "ANALYTICS_DATA_DIR": self.data_dir,
-            "ANALYTICS_PORT": str(self.port), "ANALYTICS_INSTANCE_ID": "analytics-test",
+            "ANALYTICS_PORT": str(self.port), "ANALYTICS_INSTANCE_ID": "analytics-test", **self.env,
         })
 
     def kill(self) -> None:
         self.process.process.kill()
         self.process.process.wait()
+
+    def last_words(self, lines: int = 40) -> str:
+        """The end of the worker's log, for a failure message."""
+        return "\n".join(self.process.logs().splitlines()[-lines:])
 
     async def metrics(self, role: Role = Role.ops) -> httpx.Response:
         token = mint_token(self.platform, sub="ops-0001", role=role, now=datetime.now(UTC), ttl=timedelta(hours=1))

@@ -11,6 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 from aiokafka import ConsumerRecord
+from faust.types import TP
+from faust.types.tuples import ConsumerMessage
 
 from services.shared.events.envelope import decode, encode
 from services.shared.kafka import dead_letter
@@ -115,6 +117,7 @@ def test_the_worker_keeps_the_configured_log_level_and_shows_no_spinner(tmp_path
         root.setLevel(level)
         root.handlers[:] = handlers
 
+
 class OtherPartitions(dict):
     """A faust table as a handler of one partition sees it: a key of another partition cannot be
     looked up by itself, only listed with its value."""
@@ -161,3 +164,65 @@ def test_a_small_record_is_copied_whole():
 def test_text_cut_inside_a_character_stays_text():
     letter = dead_letter(record("ä".encode() * PRODUCER_LIMIT), "too long", "escalation").data
     assert letter.value_encoding == "utf-8" and set(letter.value) == {"ä"} and letter.value_truncated
+
+
+# -- what the worker's consumer commits ----------------------------------------------------------------
+
+
+@pytest.fixture
+def consumer(tmp_path):
+    """The worker's own consumer (not started: no broker), its seeks recorded instead of sent."""
+    app = stream_app("streams-test", PlatformSettings(kafka_bootstrap_servers="localhost:9092"), tmp_path)
+    app.topics.acking_topics.add(COMPLAINTS.name)  # as when an agent reads it
+    consumer = app.consumer
+    consumer.seeks = []
+
+    async def seek(tp, offset):
+        consumer.seeks.append((tp, offset))
+
+    consumer.seek = seek
+    return consumer
+
+
+def handled(consumer, tp, offsets):
+    consumer._acked[tp].extend(offsets)
+    consumer._acked_index[tp].update(offsets)
+
+
+async def test_a_partition_is_not_committed_past_a_record_never_handled_but_read_again_from_it(consumer):
+    tp = TP(COMPLAINTS.name, 9)
+    consumer._committed_offset[tp] = 8
+    handled(consumer, tp, [9, 10, 11, 12])  # the record at 8 was dropped while partitions moved
+
+    assert (consumer._new_offset(tp), consumer._new_offset(tp)) == (None, None)
+    await asyncio.sleep(0)
+    assert consumer.seeks == [(tp, 8)], "read again from the committed offset, once"
+
+    handled(consumer, tp, [8])  # read again and handled
+    assert consumer._new_offset(tp) == 13
+
+
+async def test_a_partition_without_commits_is_not_committed_past_its_first_record(consumer):
+    tp = TP(COMPLAINTS.name, 11)
+    consumer._starts[tp] = 0
+    handled(consumer, tp, [1, 2, 3])
+
+    assert consumer._new_offset(tp) is None
+    await asyncio.sleep(0)
+    assert consumer.seeks == [(tp, 0)]
+
+
+def test_offsets_a_fetch_skipped_are_committed_past(consumer):
+    tp = TP(COMPLAINTS.name, 3)
+    consumer._committed_offset[tp] = 8
+    asyncio.run(consumer._add_gap(tp, 9, 11))  # compacted away: the fetch went from 8 to 12
+    handled(consumer, tp, [12])
+
+    assert (consumer._new_offset(tp), consumer.seeks) == (13, [])
+
+
+def test_a_record_the_stream_skipped_is_not_acknowledged(consumer):
+    skipped = ConsumerMessage(COMPLAINTS.name, 9, 8, 0.0, 0, None, b"k", b"v", None)
+
+    assert consumer.ack(skipped) is False
+    assert consumer._acked[skipped.tp] == []
