@@ -53,20 +53,45 @@ class _Consumer(aiokafka_driver.Consumer):
     and faust commits past the first record after the committed offset when that one record was
     never handled (its check allows a head one short). Here a partition with no committed offset is
     read from its beginning, a skipped record is not acknowledged, and a partition whose handled
-    records do not start where its commits stand is not committed but read again from there."""
+    records do not start where its reading started is not committed but read again from there."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._starts: dict[Any, int] = {}  # where each partition without commits began to be read
+        self._seeked: dict[Any, int] = {}  # where each partition was sent, until a record from there arrives
         self._rewound: dict[Any, int] = {}  # the offset each partition was last sent back to
+        self._rewinds: dict[Any, int] = {}  # partitions to send back before the next fetch
 
     async def seek_to_committed(self) -> Mapping[Any, int | None]:
         committed = await super().seek_to_committed()
         self._rewound.clear()
+        self._rewinds.clear()
+        self._starts = {}
         if unread := [tp for tp, offset in committed.items() if not offset]:
             await self._thread.seek_to_beginning(*unread)
             self._starts = dict(await self._thread.earliest_offsets(*unread))
+        self._seeked = {**{tp: offset for tp, offset in committed.items() if offset}, **self._starts}
         return committed
+
+    async def seek(self, partition: Any, offset: int) -> None:
+        await super().seek(partition, offset)
+        self._seeked[partition] = offset
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[Any, Any]]:
+        # Sent back between fetches: records of a fetched batch still handed out after a seek would move
+        # faust's read offset past it, and it would drop the records read again.
+        assigned = self.assignment()
+        while self._rewinds:
+            tp, start = self._rewinds.popitem()
+            if tp in assigned:
+                await self.seek(tp, start)
+        async for tp, message in super().getmany(timeout):
+            start = self._seeked.get(tp)
+            if start is not None and message.offset >= start:
+                del self._seeked[tp]
+                if message.offset > start:  # the broker no longer has these: compacted, or past retention
+                    self._gap[tp].addi(start, message.offset)
+            yield tp, message
 
     def ack(self, message: Any) -> bool:
         # A record the stream skipped was never taken for handling ("tracked"): it is read again.
@@ -76,13 +101,12 @@ class _Consumer(aiokafka_driver.Consumer):
         acked, gaps = self._acked[tp], self._gap[tp]
         start = self._committed_offset[tp]
         start = self._starts.get(tp) if start is None else start
-        # faust marks offsets a fetch skips (compaction) as a gap from the one after the last read.
-        if acked and start is not None and min(acked) > start and not (gaps and gaps.begin() <= start + 1):
+        if acked and start is not None and min(acked) > start and not (gaps and gaps.begin() <= start):
             if self._rewound.get(tp) != start:
                 self._rewound[tp] = start
                 log.warning("partition read again: a record before those handled was dropped",
                             topic=tp.topic, partition=tp.partition, offset=start)
-                asyncio.ensure_future(self.seek(tp, start))
+                self._rewinds[tp] = start
             return None
         return super()._new_offset(tp)
 

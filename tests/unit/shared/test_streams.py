@@ -18,7 +18,7 @@ from services.shared.events.envelope import decode, encode
 from services.shared.kafka import dead_letter
 from services.shared.settings import PlatformSettings
 from services.shared.streams import Batch, stream_app
-from services.shared.topics import COMPLAINTS
+from services.shared.topics import COMPLAINTS, ROSTER
 from tests.support.builders import filed
 
 PRODUCER_LIMIT = 1024 * 1024  # aiokafka's max_request_size, and about the broker's message.max.bytes
@@ -173,14 +173,14 @@ def test_text_cut_inside_a_character_stays_text():
 def consumer(tmp_path):
     """The worker's own consumer (not started: no broker), its seeks recorded instead of sent."""
     app = stream_app("streams-test", PlatformSettings(kafka_bootstrap_servers="localhost:9092"), tmp_path)
-    app.topics.acking_topics.add(COMPLAINTS.name)  # as when an agent reads it
+    app.topics.acking_topics.update({COMPLAINTS.name, ROSTER.name})  # as when agents read them
     consumer = app.consumer
     consumer.seeks = []
 
     async def seek(tp, offset):
         consumer.seeks.append((tp, offset))
 
-    consumer.seek = seek
+    consumer.seek, consumer.assignment = seek, lambda: {TP(COMPLAINTS.name, p) for p in range(COMPLAINTS.partitions)}
     return consumer
 
 
@@ -189,14 +189,26 @@ def handled(consumer, tp, offsets):
     consumer._acked_index[tp].update(offsets)
 
 
+async def delivered(consumer, tp, offsets):
+    """The records the broker sends for `tp`, as the worker's fetcher takes them from the consumer."""
+    records = [ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, b"k", b"v", None, 1, 1, []) for offset in offsets]
+
+    async def wait_next_records(timeout):
+        return {tp: records}, {tp}
+
+    consumer._wait_next_records, consumer.highwater = wait_next_records, lambda tp: 0
+    return [message.offset async for _, message in consumer.getmany(timeout=1.0)]
+
+
 async def test_a_partition_is_not_committed_past_a_record_never_handled_but_read_again_from_it(consumer):
     tp = TP(COMPLAINTS.name, 9)
     consumer._committed_offset[tp] = 8
     handled(consumer, tp, [9, 10, 11, 12])  # the record at 8 was dropped while partitions moved
 
     assert (consumer._new_offset(tp), consumer._new_offset(tp)) == (None, None)
-    await asyncio.sleep(0)
-    assert consumer.seeks == [(tp, 8)], "read again from the committed offset, once"
+    assert consumer.seeks == [], "not while the fetched batch is handed out"
+    await delivered(consumer, tp, [])
+    assert consumer.seeks == [(tp, 8)], "read again from the committed offset, once, before the next fetch"
 
     handled(consumer, tp, [8])  # read again and handled
     assert consumer._new_offset(tp) == 13
@@ -208,17 +220,28 @@ async def test_a_partition_without_commits_is_not_committed_past_its_first_recor
     handled(consumer, tp, [1, 2, 3])
 
     assert consumer._new_offset(tp) is None
-    await asyncio.sleep(0)
+    await delivered(consumer, tp, [])
     assert consumer.seeks == [(tp, 0)]
 
 
-def test_offsets_a_fetch_skipped_are_committed_past(consumer):
-    tp = TP(COMPLAINTS.name, 3)
-    consumer._committed_offset[tp] = 8
-    asyncio.run(consumer._add_gap(tp, 9, 11))  # compacted away: the fetch went from 8 to 12
-    handled(consumer, tp, [12])
+async def test_records_the_broker_no_longer_has_at_the_committed_offset_are_committed_past(consumer):
+    tp = TP(ROSTER.name, 3)
+    consumer._committed_offset[tp] = consumer._seeked[tp] = 8  # as after reading from the committed offset
+    assert await delivered(consumer, tp, [11, 12]) == [11, 12]  # 8 to 10 compacted away
+    handled(consumer, tp, [11, 12])
 
     assert (consumer._new_offset(tp), consumer.seeks) == (13, [])
+
+
+async def test_a_record_read_but_not_handled_before_a_compacted_stretch_is_read_again(consumer):
+    tp = TP(COMPLAINTS.name, 3)
+    consumer._committed_offset[tp] = 8
+    await consumer._add_gap(tp, 9, 11)  # faust read 8, then 12: 9 to 11 compacted away
+    handled(consumer, tp, [12])  # but 8 was dropped while partitions moved
+
+    assert consumer._new_offset(tp) is None
+    await delivered(consumer, tp, [])
+    assert consumer.seeks == [(tp, 8)]
 
 
 def test_a_record_the_stream_skipped_is_not_acknowledged(consumer):
