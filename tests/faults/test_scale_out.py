@@ -13,7 +13,7 @@ from services.shared.events.envelope import Envelope
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS
 from tests.support.analytics import Analytics, publish_events
-from tests.support.replicas import BATCH, REGIONS, Replicas, complaints, scale_out_broker
+from tests.support.replicas import BATCH, REGIONS, Replicas, complaints, partition_of, scale_out_broker
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +26,23 @@ async def test_analytics_replicas_share_partitions_and_take_over_a_killed_ones_c
     replicas = Replicas("analytics", lambda data_dir, env: Analytics(broker, data_dir, env=env), tmp_path)
     filed: list[Envelope] = []
 
-    async def totals() -> Counter:
+    async def totals(by: str = "region") -> Counter:
         summed: Counter = Counter()
         for replica in replicas.live.values():
             for (name, labels), value in (await replica.scrape(lambda s: s.labels.get("region") in REGIONS)).items():
                 if name == "retail_complaints_filed_total":
-                    summed[dict(labels)["region"]] += value
+                    summed[dict(labels)[by]] += value
         return summed
 
     async def counted_once() -> bool:
         return await totals() == Counter(e.data.region_id for e in filed)
 
     async def counts() -> str:
-        return f"counted {dict(await totals())}, filed {dict(Counter(e.data.region_id for e in filed))}"
+        stores, expected = await totals("store"), Counter(e.data.store_id for e in filed)
+        wrong = {f"{store} (partition {partition_of(store, COMPLAINTS)})": (stores[store], n)
+                 for store, n in expected.items() if stores[store] != n}
+        return (f"counted {dict(await totals())}, filed {dict(Counter(e.data.region_id for e in filed))}; "
+                f"stores counted wrong (counted, filed): {wrong}")
 
     try:
         for name in ("a", "b", "c"):
