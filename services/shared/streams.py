@@ -6,6 +6,7 @@ import ctypes
 import gc
 import logging
 import sys
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
@@ -20,11 +21,12 @@ from faust.transport.drivers import aiokafka as aiokafka_driver
 from services.shared.events.envelope import KAFKA_HEADERS, Envelope, InvalidEvent, decode, encode
 from services.shared.kafka import client_options, dead_letter
 from services.shared.settings import PlatformSettings
-from services.shared.topics import Topic
+from services.shared.topics import TOPICS, Topic
 from services.shared.web import create_app
 
 log = structlog.get_logger()
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter, from glibc's malloc.h
+COMPACTED = frozenset(topic.name for topic in TOPICS if topic.cleanup_policy == "compact")
 
 
 class _IdempotentProducer(aiokafka_driver.Producer):
@@ -47,35 +49,63 @@ def _broker_credentials(platform: PlatformSettings) -> faust.SASLCredentials | N
 class _Consumer(aiokafka_driver.Consumer):
     """faust's consumer, committing only what the agents handled. faust drops records it has fetched
     while partitions move between replicas, and relies on reading each partition again from its
-    committed offset after the rebalance. Three ways past that lost records when replicas joined:
-    aiokafka does not seek a partition with no committed offset (or 0), so its dropped records were
-    never read again; faust acknowledges a record it skipped as belonging to the previous generation;
-    and faust commits past the first record after the committed offset when that one record was
-    never handled (its check allows a head one short). Here a partition with no committed offset is
-    read from its beginning, a skipped record is not acknowledged, and a partition whose handled
-    records do not start where its reading started is not committed but read again from there."""
+    committed offset after the rebalance. Five ways past that lost records when replicas joined:
+    - aiokafka does not seek a partition with no committed offset (or 0): it is sent to its beginning;
+    - faust acknowledged a record it skipped as belonging to an earlier generation: it is not;
+    - faust committed past a record at the head of those handled (its check allows a head one short);
+    - faust took the offsets between two records it read one after the other as handled (meant for a
+      compacted topic), but its read offset is reset by a seek made while a fetch is handed out, and
+      records never handled were committed past;
+    - faust hands records out while it sends partitions back to their committed offsets after a
+      rebalance that restored no table, and dropped some read again: the flow now waits for the seek.
+    Here offsets count as handled only when acknowledged, or when the broker no longer has them (past
+    retention, or compacted); a partition whose handled records do not start where its reading stands
+    is not committed but read again from there."""
+
+    REREAD_AFTER_S = 30.0  # a partition read again whose head is still missing is read again after this
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._starts: dict[Any, int] = {}  # where each partition without commits began to be read
-        self._seeked: dict[Any, int] = {}  # where each partition was sent, until a record from there arrives
-        self._rewound: dict[Any, int] = {}  # the offset each partition was last sent back to
+        self._starts: dict[Any, int] = {}  # where each partition's reading began after the rebalance
+        self._seeked: dict[Any, int] = {}  # where a compacted topic's partition was sent, until a record arrives
+        self._rewound: dict[Any, tuple[int, float]] = {}  # the offset each partition was last sent back to, and when
         self._rewinds: dict[Any, int] = {}  # partitions to send back before the next fetch
+
+    async def perform_seek(self) -> None:
+        # With records still handed out while partitions are sent back (faust resumes the flow before
+        # it seeks when no table needed restoring), its read offset went past records read again,
+        # and they were dropped: a store's totals missed one event.
+        flowing = self.flow_active
+        self.stop_flow()
+        try:
+            await super().perform_seek()
+        finally:
+            if flowing:
+                self.resume_flow()
 
     async def seek_to_committed(self) -> Mapping[Any, int | None]:
         committed = await super().seek_to_committed()
         self._rewound.clear()
         self._rewinds.clear()
-        self._starts = {}
-        if unread := [tp for tp, offset in committed.items() if not offset]:
+        # The agents' topics; the tables' changelogs are read from where recovery puts them.
+        read = {tp: offset for tp, offset in committed.items() if self.app.topics.acks_enabled_for(tp.topic)}
+        if unread := [tp for tp, offset in read.items() if not offset]:
             await self._thread.seek_to_beginning(*unread)
-            self._starts = dict(await self._thread.earliest_offsets(*unread))
-        self._seeked = {**{tp: offset for tp, offset in committed.items() if offset}, **self._starts}
+        earliest = await self._thread.earliest_offsets(*read) if read else {}
+        self._starts = {tp: max(offset or 0, earliest[tp]) for tp, offset in read.items()}
+        for tp, offset in read.items():
+            if offset and offset < earliest[tp]:  # deleted by retention since it was committed
+                self._gap[tp].addi(offset, earliest[tp])
+        self._seeked = {tp: start for tp, start in self._starts.items() if tp.topic in COMPACTED}
         return committed
 
     async def seek(self, partition: Any, offset: int) -> None:
         await super().seek(partition, offset)
-        self._seeked[partition] = offset
+        if partition.topic in COMPACTED:
+            self._seeked[partition] = offset
+
+    async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
+        """Not from faust's read offset, which a seek can move back while a fetch is handed out."""
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[Any, Any]]:
         # Sent back between fetches: records of a fetched batch still handed out after a seek would move
@@ -89,7 +119,7 @@ class _Consumer(aiokafka_driver.Consumer):
             start = self._seeked.get(tp)
             if start is not None and message.offset >= start:
                 del self._seeked[tp]
-                if message.offset > start:  # the broker no longer has these: compacted, or past retention
+                if message.offset > start:  # compacted away
                     self._gap[tp].addi(start, message.offset)
             yield tp, message
 
@@ -99,11 +129,11 @@ class _Consumer(aiokafka_driver.Consumer):
 
     def _new_offset(self, tp: Any) -> int | None:
         acked, gaps = self._acked[tp], self._gap[tp]
-        start = self._committed_offset[tp]
-        start = self._starts.get(tp) if start is None else start
-        if acked and start is not None and min(acked) > start and not (gaps and gaps.begin() <= start):
-            if self._rewound.get(tp) != start:
-                self._rewound[tp] = start
+        start = max(self._committed_offset[tp] or 0, self._starts.get(tp, 0))
+        if acked and min(acked) > start and not (gaps and gaps.begin() <= start):
+            rewound, now = self._rewound.get(tp), time.monotonic()
+            if rewound is None or rewound[0] != start or now - rewound[1] > self.REREAD_AFTER_S:
+                self._rewound[tp] = start, now
                 log.warning("partition read again: a record before those handled was dropped",
                             topic=tp.topic, partition=tp.partition, offset=start)
                 self._rewinds[tp] = start

@@ -233,15 +233,53 @@ async def test_records_the_broker_no_longer_has_at_the_committed_offset_are_comm
     assert (consumer._new_offset(tp), consumer.seeks) == (13, [])
 
 
-async def test_a_record_read_but_not_handled_before_a_compacted_stretch_is_read_again(consumer):
-    tp = TP(COMPLAINTS.name, 3)
-    consumer._committed_offset[tp] = 8
-    await consumer._add_gap(tp, 9, 11)  # faust read 8, then 12: 9 to 11 compacted away
-    handled(consumer, tp, [12])  # but 8 was dropped while partitions moved
+async def test_records_between_two_read_one_after_the_other_count_as_handled_only_when_acknowledged(consumer):
+    tp = TP(COMPLAINTS.name, 4)
+    consumer._committed_offset[tp] = 40
+    # faust's read offset was put back by a seek while a fetch was handed out: it took 43 and 44, never
+    # handled, for offsets the fetch skipped
+    await consumer._add_gap(tp, 43, 44)
+    handled(consumer, tp, [40, 41, 42, *range(45, 60)])
 
+    assert consumer._new_offset(tp) == 43
+    consumer._committed_offset[tp] = 43
     assert consumer._new_offset(tp) is None
     await delivered(consumer, tp, [])
-    assert consumer.seeks == [(tp, 8)]
+    assert consumer.seeks == [(tp, 43)]
+
+
+async def test_a_partition_never_committed_or_committed_before_retention_deleted_its_records_is_read_from_its_first(consumer):
+    read, deleted, changelog = TP(COMPLAINTS.name, 1), TP(COMPLAINTS.name, 2), TP("streams-test-totals-changelog", 1)
+    beginnings = []
+
+    async def seek_to_beginning(*partitions):
+        beginnings.extend(partitions)
+
+    async def seek_to_committed():
+        return {read: None, deleted: 5, changelog: None}
+
+    async def earliest_offsets(*partitions):
+        return {tp: {read: 0, deleted: 10, changelog: 0}[tp] for tp in partitions}
+
+    consumer._thread = SimpleNamespace(seek_to_committed=seek_to_committed, seek_to_beginning=seek_to_beginning,
+                                       earliest_offsets=earliest_offsets)
+    await consumer.perform_seek()
+    assert beginnings == [read], "aiokafka does not seek a partition never committed; recovery places a changelog's"
+    handled(consumer, deleted, [10, 11])
+    assert (consumer._new_offset(deleted), consumer.seeks) == (12, [])
+
+
+async def test_no_record_is_handed_out_while_partitions_are_sent_back_to_their_committed_offsets(consumer):
+    flowing = []
+
+    async def seek_to_committed():
+        flowing.append(consumer.flow_active)
+        return {}
+
+    consumer._thread = SimpleNamespace(seek_to_committed=seek_to_committed)
+    consumer.resume_flow()  # as faust leaves it after a rebalance that restored no table
+    await consumer.perform_seek()
+    assert (flowing, consumer.flow_active) == ([False], True)
 
 
 def test_a_record_the_stream_skipped_is_not_acknowledged(consumer):
