@@ -4,7 +4,6 @@ the other two take its partitions (their totals held as standbys, or restored fr
 replica is added and the partitions are spread over three again. The region totals the live replicas
 export, added up as Prometheus sums them, count every complaint once."""
 
-import asyncio
 from collections import Counter
 
 import pytest
@@ -45,23 +44,16 @@ async def test_analytics_replicas_share_partitions_and_take_over_a_killed_ones_c
                 f"stores counted wrong (counted, filed): {wrong}")
 
     try:
-        for name in ("a", "b", "c"):
-            replicas.add(name)
-        await replicas.until(lambda: replicas.spread(broker, COMPLAINTS), "three replicas to share the partitions")
+        await replicas.started(broker, COMPLAINTS, "a", "b", "c")
         filed += (first := complaints(BATCH))
         await publish_events(broker, COMPLAINTS, first)
         await replicas.until(counted_once, "the first complaints to be counted", counts)
 
-        second = complaints(BATCH)
-        arriving = asyncio.create_task(publish_events(broker, COMPLAINTS, second))
-        replicas.kill("a")
-        await arriving
-        filed += second
-        await replicas.until(lambda: replicas.spread(broker, COMPLAINTS), "two replicas to take the killed one's partitions")
+        filed += (second := complaints(BATCH))
+        await replicas.killed_while("a", broker, COMPLAINTS, publish_events(broker, COMPLAINTS, second))
         await replicas.until(counted_once, "complaints filed across the kill to be counted once", counts)
 
-        replicas.add("d")
-        await replicas.until(lambda: replicas.spread(broker, COMPLAINTS), "the added replica to be given partitions")
+        await replicas.started(broker, COMPLAINTS, "d")
         filed += (third := complaints(BATCH))
         await publish_events(broker, COMPLAINTS, third)
         await replicas.until(counted_once, "complaints filed after the addition to be counted once", counts)

@@ -5,7 +5,6 @@ the changelogs); a replica is added and the partitions are spread over three aga
 every complaint is routed once, a critical one paged once, and every SLA deadline breached once. (The
 analytics worker's run is in the fault suite: tests/faults/test_scale_out.py.)"""
 
-import asyncio
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -56,9 +55,7 @@ async def test_escalation_replicas_share_partitions_and_take_over_a_killed_ones_
         return detail
 
     try:
-        for name in ("a", "b", "c"):
-            replicas.add(name)
-        await replicas.until(lambda: replicas.spread(broker, COMPLAINTS), "three replicas to share the partitions")
+        await replicas.started(broker, COMPLAINTS, "a", "b", "c")
         filed += (first := complaints(BATCH))
         await publish_events(broker, COMPLAINTS, first)
         await replicas.until(lambda: done(first), "the first complaints to be routed", left(first))
@@ -67,18 +64,13 @@ async def test_escalation_replicas_share_partitions_and_take_over_a_killed_ones_
         await replicas.until(lambda: done(first, 1), "the first complaints' breaches", left(first, 1))
 
         # A replica is killed while complaints arrive: the other two take its partitions.
-        second = complaints(BATCH)
-        arriving = asyncio.create_task(publish_events(broker, COMPLAINTS, second))
-        replicas.kill("a")
-        await arriving
-        filed += second
-        await replicas.until(lambda: replicas.spread(broker, COMPLAINTS), "two replicas to take the killed one's partitions")
+        filed += (second := complaints(BATCH))
+        await replicas.killed_while("a", broker, COMPLAINTS, publish_events(broker, COMPLAINTS, second))
         await replicas.until(lambda: done(second), "complaints filed across the kill to be routed", left(second))
 
         # A replica is added: three share the partitions again. The clock passes the later complaints'
         # deadlines, and the first complaints' next ones, on partitions that moved twice.
-        replicas.add("d")
-        await replicas.until(lambda: replicas.spread(broker, COMPLAINTS), "the added replica to be given partitions")
+        await replicas.started(broker, COMPLAINTS, "d")
         filed += (third := complaints(BATCH))
         await publish_events(broker, COMPLAINTS, third)
         await replicas.until(lambda: done(third), "complaints filed after the addition to be routed", left(third))

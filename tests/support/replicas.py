@@ -5,7 +5,7 @@ added by name."""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,6 +117,19 @@ class Replicas:
 
     def kill(self, name: str) -> None:
         self.live.pop(name).kill()
+
+    async def started(self, platform: PlatformSettings, topic: Topic, *names: str) -> None:
+        """Starts the named replicas, and waits until the live ones share the topic's partitions."""
+        for name in names:
+            self.add(name)
+        await self.until(lambda: self.spread(platform, topic), f"{len(self.live)} replicas to share the partitions")
+
+    async def killed_while(self, name: str, platform: PlatformSettings, topic: Topic, publishing: Coroutine) -> None:
+        """Kills the replica while `publishing` runs, and waits until the others have its partitions."""
+        arriving = asyncio.create_task(publishing)
+        self.kill(name)
+        await arriving
+        await self.until(lambda: self.spread(platform, topic), f"the other replicas to take {name}'s partitions")
 
     async def spread(self, platform: PlatformSettings, topic: Topic) -> bool:
         """The live replicas share the topic's partitions, none held twice or by none."""
