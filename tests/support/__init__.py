@@ -43,6 +43,11 @@ class ServiceProcess:
         self.output.seek(0)
         return self.output.read().decode(errors="replace")
 
+    def last_words(self, lines: int = 40) -> str:
+        """The end of the process's log without its heartbeats, for a failure message."""
+        kept = [line for line in self.logs().splitlines() if "heartbeat" not in line.lower()]
+        return "\n".join(kept[-lines:])
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -43,8 +43,7 @@ class Analytics:
         self.process.process.wait()
 
     def last_words(self, lines: int = 40) -> str:
-        """The end of the worker's log, for a failure message."""
-        return "\n".join(self.process.logs().splitlines()[-lines:])
+        return self.process.last_words(lines)
 
     async def metrics(self, role: Role = Role.ops) -> httpx.Response:
         token = mint_token(self.platform, sub="ops-0001", role=role, now=datetime.now(UTC), ttl=timedelta(hours=1))

@@ -61,9 +61,7 @@ class Worker:
         return self.process.logs()
 
     def last_words(self, lines: int = 40) -> str:
-        """The end of the worker's log without its heartbeats, for a failure message."""
-        kept = [line for line in self.logs().splitlines() if "heartbeat" not in line.lower()]
-        return "\n".join(kept[-lines:])
+        return self.process.last_words(lines)
 
     async def has_read(self, *topics) -> bool:
         """True once the worker has committed offsets up to the end of every partition of the topics."""

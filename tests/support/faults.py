@@ -137,8 +137,7 @@ class Service:
             return False
 
     def last_words(self, lines: int = 60) -> str:
-        kept = [line for line in self.runs[-1].logs().splitlines() if "heartbeat" not in line.lower()]
-        return "\n".join(kept[-lines:])
+        return self.runs[-1].last_words(lines)
 
 
 def platform_services(platform: PlatformSettings, databases: Mapping[str, str], data_dir: Path) -> list[Service]:
