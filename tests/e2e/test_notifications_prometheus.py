@@ -81,7 +81,7 @@ async def notifications(new_database, platform, mailbox, scheduling, complaints)
 
 @pytest.fixture
 async def prometheus(platform, notifications, tmp_path):
-    async with running_prometheus(tmp_path, platform, "notifications", notifications.removeprefix("http://")) as client:
+    async with running_prometheus(tmp_path, platform, {"notifications": notifications.removeprefix("http://")}) as client:
         yield client
 
 

@@ -29,8 +29,8 @@ async def api(new_database, platform):
 @pytest.fixture(scope="module")
 async def prometheus(platform, analytics, tmp_path_factory):
     """Prometheus with deploy/prometheus's configuration and rules, pointed at the analytics worker."""
-    async with running_prometheus(tmp_path_factory.mktemp("prometheus"), platform, "analytics",
-                                  f"127.0.0.1:{analytics.port}") as client:
+    async with running_prometheus(tmp_path_factory.mktemp("prometheus"), platform,
+                                  {"analytics": f"127.0.0.1:{analytics.port}"}) as client:
         yield client
 
 

@@ -113,9 +113,10 @@ async def reject_returns(api, region: str, store: str, count: int) -> list[str]:
     return ids
 
 
-async def running_service(database_url: str, platform: PlatformSettings) -> AsyncIterator[Api]:
+async def running_service(database_url: str, platform: PlatformSettings, **settings: str) -> AsyncIterator[Api]:
     """The complaints API as operators run it (`python -m services.complaints`, its relay on the real
-    broker), once ready, for as long as the caller iterates; it knows no region nor store yet (`add_stores`)."""
+    broker), with `settings` as its COMPLAINTS_ variables, once ready, for as long as the caller iterates;
+    it knows no region nor store yet (`add_stores`)."""
     from tests.support import ready_process
     from tests.support.infra import free_port
 
@@ -124,6 +125,7 @@ async def running_service(database_url: str, platform: PlatformSettings) -> Asyn
     process = await ready_process("services.complaints", {
         "COMPLAINTS_DATABASE_URL": database_url, "COMPLAINTS_PORT": str(port),
         "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
+        **{f"COMPLAINTS_{name.upper()}": value for name, value in settings.items()},
     }, url)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:

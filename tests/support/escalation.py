@@ -85,10 +85,11 @@ async def worker_has_read(platform, *topics, group: str = "escalation") -> bool:
                for tp, end in ends.items() if end.offset > 0)
 
 
-async def running_worker(platform, data_dir: Path) -> AsyncIterator[Worker]:
-    """The worker as its own process for as long as the caller iterates."""
+async def running_worker(platform, data_dir: Path, **settings: str) -> AsyncIterator[Worker]:
+    """The worker as its own process, with `settings` as its ESCALATION_ variables (its clock stopped
+    unless `tick_seconds` is given), for as long as the caller iterates."""
     ensure_topics(platform, ALL_TOPICS + INTERNAL_TOPICS)
-    running = Worker(platform, str(data_dir))
+    running = Worker(platform, str(data_dir), {f"ESCALATION_{name.upper()}": value for name, value in settings.items()})
     running.start()
     try:
         yield running

@@ -22,13 +22,14 @@ NOTIFICATIONS_METRICS = "notifications_"  # the prefix of every metric the notif
 
 
 @asynccontextmanager
-async def running_prometheus(directory: Path, platform: PlatformSettings, job_name: str,
-                             target: str) -> AsyncIterator[httpx.AsyncClient]:
+async def running_prometheus(directory: Path, platform: PlatformSettings,
+                             targets: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     """Prometheus with deploy/prometheus's configuration and rules, scraping and evaluating every second,
-    whose only scrape job is the configuration's `job_name` (its path and token file as deployed) pointed
-    at `target` (host:port), with a scrape token minted for `platform`; a client of its API, once ready."""
+    whose only scrape jobs are the configuration's jobs named in `targets` (their paths and token file as
+    deployed), each pointed at its target (host:port), with a scrape token minted for `platform`; a client
+    of its API, once ready."""
     port = free_port()
-    process = _start(directory, port, _configuration(directory / "config", platform, job_name, target))
+    process = _start(directory, port, _configuration(directory / "config", platform, targets))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             async def ready() -> bool:
@@ -45,17 +46,19 @@ async def running_prometheus(directory: Path, platform: PlatformSettings, job_na
         process.wait(timeout=30)
 
 
-def _configuration(config_dir: Path, platform: PlatformSettings, job_name: str, target: str) -> Path:
-    """deploy/prometheus copied to `config_dir`, cut down to the one job at `target`, with its scrape token."""
+def _configuration(config_dir: Path, platform: PlatformSettings, targets: dict[str, str]) -> Path:
+    """deploy/prometheus copied to `config_dir`, cut down to the jobs of `targets` at their targets, with
+    its scrape token."""
     shutil.copytree(REPO / "deploy" / "prometheus", config_dir)
     config_path = config_dir / "prometheus.yml"
     config = yaml.safe_load(config_path.read_text())
     config["global"].update(scrape_interval="1s", evaluation_interval="1s")
-    jobs = [job for job in config["scrape_configs"] if job["job_name"] == job_name]
-    assert len(jobs) == 1, f"deploy/prometheus/prometheus.yml has {len(jobs)} scrape jobs named {job_name!r}"
-    [job] = jobs
-    job["static_configs"] = [{"targets": [target]}]
-    config["scrape_configs"] = [job]
+    jobs = [job for job in config["scrape_configs"] if job["job_name"] in targets]
+    assert sorted(job["job_name"] for job in jobs) == sorted(targets), \
+        f"deploy/prometheus/prometheus.yml's scrape jobs of {sorted(targets)}: {[job['job_name'] for job in jobs]}"
+    for job in jobs:
+        job["static_configs"] = [{"targets": [targets[job["job_name"]]]}]
+    config["scrape_configs"] = jobs
     config_path.write_text(yaml.safe_dump(config))
     token = mint_token(platform, sub="svc-prometheus", role=Role.metrics, now=datetime.now(UTC), ttl=timedelta(hours=2))
     (config_dir / "secrets" / "scrape-token").write_text(token)
