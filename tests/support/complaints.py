@@ -34,7 +34,8 @@ class Api:
         bearer = mint_token(self.platform, sub=sub, role=role, now=datetime.now(UTC), ttl=timedelta(hours=1), **claims)
         return {"Authorization": f"Bearer {bearer}"}
 
-    async def file(self, role: Role = Role.associate, store: str = "hel-kamppi", **overrides) -> httpx.Response:
+    async def file(self, role: Role = Role.associate, store: str = "hel-kamppi", headers: dict | None = None,
+                   **overrides) -> httpx.Response:
         body = {
             "store_id": store,
             "customer": {"name": "Aino Virtanen", "email": "aino@example.com", "phone": "+358 40 123 4567"},
@@ -45,7 +46,7 @@ class Api:
             "description": "The kettle leaks.",
             **overrides,
         }
-        return await self.client.post("/v1/complaints", json=body, headers=self.token(role, store))
+        return await self.client.post("/v1/complaints", json=body, headers={**self.token(role, store), **(headers or {})})
 
     async def resolve(self, complaint_id: str, store: str = "hel-kamppi", summary: str = "Apologised.",
                       steps: dict[str, bool] | None = None) -> str:
