@@ -1,4 +1,4 @@
-"""Replicas of a stream worker sharing one consumer group, as operators run them (each its own process,
+"""Replicas of a worker sharing one consumer group, as operators run them (each its own process,
 data directory and instance id): stores whose records land on every partition, which partitions of a
 topic each member of the group is given (read from the broker), and the replicas started, killed and
 added by name."""
@@ -23,9 +23,9 @@ from services.shared.events.envelope import Envelope, wrap
 from services.shared.kafka import ensure_topics
 from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, Topic
-from tests.support import eventually
+from tests.support import ServiceProcess, eventually
 from tests.support.builders import example
-from tests.support.infra import kafka_broker
+from tests.support.infra import free_port, kafka_broker
 
 # faust's members describe themselves in a format of its own, which kafka-python warns about (at length)
 # before it decodes their assignments, which are Kafka's.
@@ -101,9 +101,30 @@ def complaints(count: int) -> list[Envelope]:
     return envelopes
 
 
+class GroupWorker:
+    """One replica of a worker that consumes in a plain consumer group and keeps its state in a database
+    (`python -m <module>`, its settings under `prefix`), for `Replicas`; it keeps no local state."""
+
+    def __init__(self, module: str, prefix: str, database_url: str, platform: PlatformSettings,
+                 env: dict[str, str]) -> None:
+        self.module, self.process = module, None
+        self.env = {f"{prefix}_DATABASE_URL": database_url, f"{prefix}_WORKER_PORT": str(free_port()),
+                    "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, **env}
+
+    def start(self) -> None:
+        self.process = ServiceProcess(self.module, self.env)
+
+    def kill(self) -> None:
+        self.process.process.kill()
+        self.process.process.wait()
+
+    def last_words(self, lines: int = 40) -> str:
+        return self.process.last_words(lines)
+
+
 class Replicas:
-    """The live replicas of one stream worker by name, each with its own data directory and instance id.
-    `start` makes a replica of the worker (a tests.support Worker or Analytics)."""
+    """The live replicas of one worker by name, each with its own data directory and instance id.
+    `start` makes a replica of the worker (a tests.support Worker or Analytics, or a GroupWorker)."""
 
     def __init__(self, group: str, start: Callable[[str, dict[str, str]], Any], directory: Path) -> None:
         self.group, self._start, self.directory = group, start, directory

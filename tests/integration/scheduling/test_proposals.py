@@ -16,11 +16,12 @@ from services.shared.events.envelope import Envelope, wrap
 from services.shared.events.escalations import EscalationRaised, EscalationRouted
 from services.shared.events.scheduling import TrainingProposed
 from services.shared.principal import Role
+from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, SCHEDULING
 from tests.support import eventually, read_all
 from tests.support.builders import example
-from services.shared.settings import PlatformSettings
 from tests.support.infra import kafka_broker
+from tests.support.replicas import GroupWorker, Replicas, stores_on_every_partition
 from tests.support.scheduling import Api, applied, produce, running_worker, start_worker
 
 
@@ -245,6 +246,63 @@ async def test_proposed_exactly_once_across_a_worker_killed_mid_stream(api):
     seen = by_cause(await proposals(api, api.admin()))
     assert {cause: len(seen.get(cause, [])) for cause in causes} == dict.fromkeys(causes, 1)
     assert seen[("hel-kamppi", "register_complaints", window)][0]["staff_ids"] == ["emp-1042"]  # the rise's first three
+
+    async def all_published() -> dict:
+        found = await proposed_on_kafka(api, causes)
+        return found if set(found) == causes else {}
+
+    on_kafka = await eventually(all_published, what="a TrainingProposed for every cause")
+    assert {cause: len(events) for cause, events in on_kafka.items()} == dict.fromkeys(causes, 1)
+
+
+async def test_proposed_exactly_once_by_replicas_sharing_the_stream_one_killed_and_one_added(api, tmp_path):
+    """Three workers as their own processes in the one consumer group: one is killed with kill -9 while
+    the second half of a long stream arrives, and a fourth joins before the first half comes again."""
+    database_url = api.app.state.settings.database_url
+    await schedule_week(api, "2027-03-22", [("emp-1042", utc(2027, 3, 23, 7), utc(2027, 3, 23, 15))])
+    register = [filed(utc(2027, 3, 23, 8, minute), "billing_transaction") for minute in range(6)]
+    hostile = filed(utc(2027, 3, 23, 9), mood="hostile")
+    stores = stores_on_every_partition(COMPLAINTS, "uusimaa", 1)  # every replica has some of the stream
+    filler = [filed(utc(2027, 3, 23, 7 + n % 8, n % 60), store=stores[n % len(stores)]) for n in range(1200)]
+    detected = [problem(), problem()]
+    first = {COMPLAINTS: filler[:600] + register[:3] + [hostile], ESCALATIONS: [routed(hostile)], COORDINATION: detected[:1]}
+    second = {COMPLAINTS: filler[600:] + register[3:], ESCALATIONS: [raised(hostile)], COORDINATION: detected[1:]}
+    ids = {envelope.id for half in (first, second) for envelopes in half.values() for envelope in envelopes}
+
+    async def produced(half: dict) -> None:
+        for topic, envelopes in half.items():
+            await produce(api.platform, topic, envelopes)
+
+    replicas = Replicas("scheduling", lambda _data_dir, env: GroupWorker(
+        "services.scheduling.worker", "SCHEDULING", database_url, api.platform, env), tmp_path)
+    try:
+        await replicas.started(api.platform, COMPLAINTS, "a", "b", "c")
+        await produced(first)
+
+        async def some_applied() -> bool:
+            return await applied(database_url, ids) > 0
+
+        await replicas.until(some_applied, "the replicas to apply some events")
+        await replicas.killed_while("b", api.platform, COMPLAINTS, produced(second))
+        await replicas.started(api.platform, COMPLAINTS, "d")
+        await produced(first)  # again, as a relay that retried would send it
+
+        async def all_applied() -> bool:
+            return await applied(database_url, ids) == len(ids)
+
+        async def how_many() -> str:
+            return f"{await applied(database_url, ids)} of {len(ids)} applied"
+
+        await replicas.until(all_applied, "the replicas to apply every event", how_many)
+        await replicas.until(lambda: replicas.spread(api.platform, COMPLAINTS), "no replica to have stopped")
+    finally:
+        replicas.stop()
+
+    window = "hel-kamppi/2027-03-22"
+    causes = {("hel-kamppi", "register_complaints", window), ("hel-kamppi", "hostile_escalations", window),
+              *{(site, "common_problem", str(p.data.problem_id)) for p in detected for site in ("hel-kamppi", "hel-callcentre")}}
+    seen = by_cause(await proposals(api, api.admin()))
+    assert {cause: len(seen.get(cause, [])) for cause in causes} == dict.fromkeys(causes, 1)
 
     async def all_published() -> dict:
         found = await proposed_on_kafka(api, causes)
