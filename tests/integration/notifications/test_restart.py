@@ -1,5 +1,6 @@
 """The notifications service as its own process, killed (SIGKILL) in the middle of a batch and started
-again: every page arrives, once (see `services.shared.delivery.engine` for how)."""
+again, and as replicas of which one is killed and another added: every page arrives, once (see
+`services.shared.delivery.engine` for how)."""
 
 from collections import Counter
 from uuid import uuid4
@@ -8,7 +9,9 @@ from services.shared.kafka import ensure_topics
 from services.shared.topics import ALL_TOPICS, ESCALATIONS
 from tests.support import eventually
 from tests.support import scheduling as scheduling_support
-from tests.support.notifications import Mailbox, add_manager, paged, running_service
+from tests.support.infra import free_port
+from tests.support.notifications import PUBLIC_URL, Mailbox, add_manager, paged, running_service
+from tests.support.replicas import GroupWorker, Replicas, stores_on_every_partition
 from tests.support.scheduling import produce
 
 PAGES = 300
@@ -50,5 +53,56 @@ async def test_a_worker_killed_mid_batch_and_restarted_sends_every_page_once(new
             second.stop()
         pages = [m for m in mailbox.messages if m["To"] == manager]
         assert {c for c in complaints if any(c in m.get_content() for m in pages)} == complaints
+        assert len(pages) == PAGES  # nothing twice
+    mailbox.stop()
+
+
+async def test_replicas_sharing_the_pages_one_killed_and_one_added_send_every_page_once(new_database, platform, tmp_path):
+    """Three replicas on one database and consumer group, pages on every partition: one replica is killed
+    (SIGKILL) while they send, and a fourth joins."""
+    ensure_topics(platform, ALL_TOPICS)
+    mailbox = Mailbox()
+    mailbox.start()
+    database = await new_database()
+    stores = stores_on_every_partition(ESCALATIONS, "uusimaa", 1)
+    async for scheduling in scheduling_support.running_service(await new_database(), platform):
+        manager = await add_manager(scheduling, "mgr-0901")
+        complaints = {str(uuid4()): stores[n % len(stores)] for n in range(PAGES)}
+
+        def arrived() -> Counter:
+            return Counter(m["Message-ID"] for m in mailbox.messages if m["To"] == manager)
+
+        def replica(_data_dir: str, env: dict[str, str]) -> GroupWorker:
+            return GroupWorker("services.notifications", "NOTIFICATIONS", database, platform, {
+                **env, "NOTIFICATIONS_PORT": str(free_port()), "NOTIFICATIONS_PUBLIC_URL": PUBLIC_URL,
+                "NOTIFICATIONS_SCHEDULING_URL": str(scheduling.client.base_url), "NOTIFICATIONS_SMTP_PORT": str(mailbox.port),
+                **{f"NOTIFICATIONS_{name.upper()}": value for name, value in SETTINGS.items()}})
+
+        replicas = Replicas("notifications", replica, tmp_path)
+        try:
+            await replicas.started(platform, ESCALATIONS, "a")  # alone first: it brings the new database's schema up
+            await replicas.started(platform, ESCALATIONS, "b", "c")
+            await produce(platform, ESCALATIONS, [paged(complaint, "mgr-0901", store_id=store)
+                                                  for complaint, store in complaints.items()])
+
+            async def some() -> bool:
+                return len(arrived()) >= 10
+
+            await replicas.until(some, "the first pages")
+            replicas.kill("b")
+            assert len(arrived()) < PAGES, "the replicas finished before one was killed: nothing was tested"
+            await replicas.started(platform, ESCALATIONS, "d")
+
+            async def all_of_them() -> bool:  # by Message-ID
+                return len(arrived()) == PAGES
+
+            async def how_many() -> str:
+                return f"{len(arrived())} of {PAGES} arrived"
+
+            await replicas.until(all_of_them, f"all {PAGES} pages", how_many)
+        finally:
+            replicas.stop()
+        pages = [m for m in mailbox.messages if m["To"] == manager]
+        assert {c for c in complaints if any(c in m.get_content() for m in pages)} == set(complaints)
         assert len(pages) == PAGES  # nothing twice
     mailbox.stop()
