@@ -1,5 +1,5 @@
 """The services as operators run them, for the end-to-end tests: the escalation worker and its
-boards API, the analytics worker, fed by the complaints service's real API."""
+boards API, the analytics worker, fed by the complaints service's real API; and a mail server."""
 
 import pytest
 from playwright.async_api import async_playwright
@@ -8,6 +8,7 @@ from tests.support.analytics import running_analytics
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.complaints import start_api
 from tests.support.escalation import running_boards, running_worker
+from tests.support.notifications import Mailbox
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,15 @@ async def api(new_database, platform):
 async def analytics(platform, tmp_path_factory):
     async for running in running_analytics(platform, tmp_path_factory.mktemp("analytics")):
         yield running
+
+
+@pytest.fixture(scope="module")
+def mailbox():
+    """A real SMTP server keeping every message, for a module's tests."""
+    running = Mailbox()
+    running.start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, ESCALATIONS
-from tests.support import eventually
 from tests.support import complaints as complaints_support
+from tests.support import eventually
 from tests.support import scheduling as scheduling_support
 from tests.support.infra import free_port, kafka_broker
 from tests.support.notifications import Mailbox, add_manager, link_in, paged, running_service
@@ -39,14 +39,6 @@ def platform(infra_dir):
         platform = PlatformSettings(kafka_bootstrap_servers=bootstrap)
         ensure_topics(platform, ALL_TOPICS)
         yield platform
-
-
-@pytest.fixture
-def mailbox():
-    mailbox = Mailbox()
-    mailbox.start()
-    yield mailbox
-    mailbox.stop()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from tests.support.complaints import add_stores
 from tests.support.complaints import running_service as running_complaints
 from tests.support.escalation import running_worker, tick, worker_knows_roster
 from tests.support.infra import kafka_broker
-from tests.support.notifications import Mailbox, link_in
+from tests.support.notifications import link_in
 from tests.support.notifications import running_service as running_notifications
 from tests.support.scheduling import WEEKDAYS, put_on_duty, staff_body
 from tests.support.scheduling import running_service as running_scheduling
@@ -40,14 +40,6 @@ def platform(infra_dir):
 async def worker(platform, tmp_path_factory):
     async for running in running_worker(platform, tmp_path_factory.mktemp("escalation")):
         yield running
-
-
-@pytest.fixture(scope="module")
-async def mailbox():
-    running = Mailbox()
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,7 @@ from services.shared.topics import ROSTER
 from tests.support import complaints as complaints_support
 from tests.support import eventually
 from tests.support import scheduling as scheduling_support
-from tests.support.analytics import running_analytics
-from tests.support.escalation import running_boards, running_worker
+from tests.support.escalation import running_worker
 from tests.support.infra import kafka_broker
 from tests.support.notifications import Mailbox, link_in
 from tests.support.notifications import running_service as running_notifications
@@ -64,26 +63,6 @@ async def worker(platform, tmp_path_factory):
     async for running in running_worker(platform, tmp_path_factory.mktemp("escalation"), tick_seconds="1",
                                         rules_file=str(rules)):
         yield running
-
-
-@pytest.fixture(scope="module")
-async def boards(new_database, platform, worker):
-    async for running in running_boards(platform, worker, await new_database()):
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def analytics(platform, tmp_path_factory):
-    async for running in running_analytics(platform, tmp_path_factory.mktemp("analytics")):
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def mailbox():
-    running = Mailbox()
-    running.start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,8 @@ KNOWN_VARIABLES = {
 # Where the chart's values differ from docker-compose's on purpose: the cluster's broker and CA, the pod's name.
 SITE_SPECIFIC = {"RETAIL_KAFKA_BOOTSTRAP_SERVERS", "RETAIL_KAFKA_REPLICATION_FACTOR", "RETAIL_KAFKA_SSL_CA_FILE",
                  "ESCALATION_INSTANCE_ID", "ANALYTICS_INSTANCE_ID", "NOTIFICATIONS_SCHEDULING_URL",
-                 "NOTIFICATIONS_COMPLAINTS_URL"}
+                 "NOTIFICATIONS_COMPLAINTS_URL", "WEBAPP_COMPLAINTS_URL", "WEBAPP_SCHEDULING_URL", "WEBAPP_NOTIFICATIONS_URL",
+                 "WEBAPP_BOARDS_URL"}
 SECRET_NAME = re.compile(r"(PASSWORD|_KEY|_TOKEN|_SECRET|DATABASE_URL)$")
 DEFAULT_PORTS = {
     f"{settings.model_config.get('env_prefix', '')}{name.upper()}": field.default
@@ -115,7 +116,7 @@ def test_every_rendered_object_is_valid_kubernetes(values, request):
 def test_every_process_of_the_platform_runs_and_its_command_exists(default):
     modules = set(workloads(default))
     compose = {service["command"][2] for service in COMPOSE["services"].values() if service.get("command", [""])[0] == "python"}
-    assert modules == compose | {"services.webapp"}
+    assert modules == compose
     for module in modules:
         assert importlib.util.find_spec(f"{module}.__main__"), module
 
