@@ -2,9 +2,9 @@
 publishing, and a consumer that commits offsets only after the effect."""
 
 import asyncio
-import contextlib
 import base64
 import codecs
+import contextlib
 import hashlib
 import ssl
 import time
@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from prometheus_client import Counter
@@ -179,7 +180,9 @@ async def consume(
     DLQ with the reason. A partition's offsets are committed only after the handler (or the DLQ
     send) finished for every record before them, so a crash replays instead of losing: handlers
     must be idempotent on the event id. Any other exception from the handler stops the consumer
-    without committing that record.
+    without committing that record. A partition given to another replica in the middle of a batch
+    (one joined or left the group) is left as it is: that replica reads it again from its last
+    commit, and this one goes on with the rest.
     """
     by_name = {topic.name: topic for topic in ((topics,) if isinstance(topics, Topic) else topics)}
     consumer = AIOKafkaConsumer(
@@ -204,8 +207,14 @@ async def consume(
             batches = await consumer.getmany(timeout_ms=200, max_records=max_records)
             for partition, records in batches.items():
                 for record in records:
+                    if partition not in consumer.assignment():
+                        log.info("partition moved to another replica in the middle of a batch; read again there from "
+                                 "its last commit", topic=partition.topic, partition=partition.partition)
+                        break
                     await _handle(record, by_name[record.topic], handler, group_id, settings, producer)
-                await consumer.commit({TopicPartition(partition.topic, partition.partition): records[-1].offset + 1})
+                else:
+                    with contextlib.suppress(CommitFailedError, IllegalStateError):  # it moved during the last record
+                        await consumer.commit({partition: records[-1].offset + 1})
     finally:
         await consumer.stop()
 

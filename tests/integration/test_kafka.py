@@ -18,6 +18,7 @@ from services.shared.kafka import consume, dead_letter, ensure_topics, make_prod
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, ROSTER
 from tests.support import consuming, eventually, recorder
 from tests.support.builders import filed
+from tests.support.replicas import assignments, stores_on_every_partition
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,41 @@ async def test_offsets_are_committed_only_after_the_effect(topics, producer):
         await eventually(lambda: _true(marker in after_commit), what="the marker event")
     redelivered = {first.id, second.id} & {envelope.id for envelope in after_commit}
     assert not redelivered, "events handled and committed before were delivered again"
+
+
+async def test_a_consumer_whose_partitions_move_in_the_middle_of_a_batch_goes_on_and_loses_nothing(topics, producer):
+    """A second replica joins the group while the first is handling a batch that spans every partition:
+    the first does not stop (its commits of the partitions it lost are refused), and every event is
+    handled by one replica or the other."""
+    events = [filed(store) for store in stores_on_every_partition(COMPLAINTS, f"move-{uuid4().hex[:6]}", 2)
+              for _ in range(5)]
+    await publish(producer, COMPLAINTS, events, topics)
+    group, release, handled = f"test-{uuid4()}", asyncio.Event(), set()
+
+    async def held_until_the_group_changes(envelope: Envelope) -> None:
+        await release.wait()
+        handled.add(envelope.id)
+
+    async with consuming(COMPLAINTS, held_until_the_group_changes, group_id=group, settings=topics, producer=producer) as first:
+        async def first_has_everything() -> bool:
+            return assignments(topics.kafka_bootstrap_servers, group, COMPLAINTS) == [set(range(COMPLAINTS.partitions))]
+
+        await eventually(first_has_everything, what="the first replica to be given every partition")
+        second_handled, second = recorder()
+        async with consuming(COMPLAINTS, second, group_id=group, settings=topics, producer=producer):
+            async def shared() -> bool:
+                given = assignments(topics.kafka_bootstrap_servers, group, COMPLAINTS)
+                return given is not None and len(given) == 2 and all(given)
+
+            await eventually(shared, timeout_s=60, what="the second replica to be given some partitions")
+            release.set()
+
+            async def all_handled() -> bool:
+                assert not first.done(), f"the first replica stopped: {first.exception()!r}"
+                return {event.id for event in events} <= handled | {envelope.id for envelope in second_handled}
+
+            await eventually(all_handled, timeout_s=60, what="every event handled by one replica or the other")
+        assert not first.done(), f"the first replica stopped: {first.exception()!r}"
 
 
 async def _true(value: bool) -> bool:
