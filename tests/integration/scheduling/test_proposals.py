@@ -257,17 +257,19 @@ async def test_proposed_exactly_once_across_a_worker_killed_mid_stream(api):
 
 async def test_proposed_exactly_once_by_replicas_sharing_the_stream_one_killed_and_one_added(api, tmp_path):
     """Three workers as their own processes in the one consumer group: one is killed with kill -9 while
-    the second half of a long stream arrives, and a fourth joins before the first half comes again."""
+    the second half of a long stream arrives, and a fourth joins while a third part is being worked
+    through, before the first half comes again."""
     database_url = api.app.state.settings.database_url
     await schedule_week(api, "2027-03-22", [("emp-1042", utc(2027, 3, 23, 7), utc(2027, 3, 23, 15))])
     register = [filed(utc(2027, 3, 23, 8, minute), "billing_transaction") for minute in range(6)]
     hostile = filed(utc(2027, 3, 23, 9), mood="hostile")
     stores = stores_on_every_partition(COMPLAINTS, "uusimaa", 1)  # every replica has some of the stream
-    filler = [filed(utc(2027, 3, 23, 7 + n % 8, n % 60), store=stores[n % len(stores)]) for n in range(1200)]
+    filler = [filed(utc(2027, 3, 23, 7 + n % 8, n % 60), store=stores[n % len(stores)]) for n in range(7200)]
     detected = [problem(), problem()]
     first = {COMPLAINTS: filler[:600] + register[:3] + [hostile], ESCALATIONS: [routed(hostile)], COORDINATION: detected[:1]}
-    second = {COMPLAINTS: filler[600:] + register[3:], ESCALATIONS: [raised(hostile)], COORDINATION: detected[1:]}
-    ids = {envelope.id for half in (first, second) for envelopes in half.values() for envelope in envelopes}
+    second = {COMPLAINTS: filler[600:1200] + register[3:], ESCALATIONS: [raised(hostile)], COORDINATION: detected[1:]}
+    third = {COMPLAINTS: filler[1200:]}
+    ids = {envelope.id for part in (first, second, third) for envelopes in part.values() for envelope in envelopes}
 
     async def produced(half: dict) -> None:
         for topic, envelopes in half.items():
@@ -284,7 +286,8 @@ async def test_proposed_exactly_once_by_replicas_sharing_the_stream_one_killed_a
 
         await replicas.until(some_applied, "the replicas to apply some events")
         await replicas.killed_while("b", api.platform, COMPLAINTS, produced(second))
-        await replicas.started(api.platform, COMPLAINTS, "d")
+        await produced(third)
+        await replicas.started(api.platform, COMPLAINTS, "d")  # while the others work through the third part
         await produced(first)  # again, as a relay that retried would send it
 
         async def all_applied() -> bool:
