@@ -7,8 +7,8 @@ the regional coordinator, accepted by a senior manager and applied to the next r
 proposed at every store of the region; the customer's CSAT survey answered from its e-mail; and
 Prometheus, with the repository's configuration, holding each of these figures.
 
-The one look behind the APIs is an operator's: Kafka's consumer-group offsets, to start the extreme case
-only once the escalation worker has read who is on duty."""
+The one look behind the APIs is an operator's: the roster topic and Kafka's consumer-group offsets, to
+start the extreme case only once the escalation worker has read who is on duty."""
 
 import re
 from datetime import datetime, timedelta
@@ -21,11 +21,10 @@ import pytest
 from services.escalation.settings import DEFAULT_RULES
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
-from services.shared.topics import ROSTER
 from tests.support import complaints as complaints_support
 from tests.support import eventually
 from tests.support import scheduling as scheduling_support
-from tests.support.escalation import running_worker
+from tests.support.escalation import running_worker, worker_knows_roster
 from tests.support.infra import kafka_broker
 from tests.support.notifications import Mailbox, link_in
 from tests.support.notifications import running_service as running_notifications
@@ -125,7 +124,7 @@ async def test_complaints_in_two_regions_reach_the_people_on_duty_change_the_pol
     # The scheduling service puts an associate on duty in the south and the store manager in the north.
     for staff_id, store in [(ASSOCIATE, SOUTH_STORE), (MANAGER, PAGED_STORE)]:
         await scheduling_support.put_on_duty(scheduling, staff_id, store)
-    await eventually(lambda: worker.has_read(ROSTER), timeout_s=120, what="the escalation worker to read the rosters")
+        await worker_knows_roster(worker, platform.kafka_bootstrap_servers, store, {staff_id})
 
     # The south: a complaint the associate does not acknowledge, whose one-minute deadline passes meanwhile.
     unacknowledged = await file(complaints, SOUTH_STORE)
