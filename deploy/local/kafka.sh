@@ -300,11 +300,24 @@ EOF
   done
 
   # Ready when every node has logged "Kafka Server started" since this start (the log is appended).
-  local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120})) pending ready=()
+  local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120})) pending ready=() pid state status why
   while :; do
     pending=0
     for ((i = 1; i <= nodes; i++)); do
-      is_kafka "$(<"$dir/node-$i.pid")" || fail "node $i exited during start-up"
+      pid=$(<"$dir/node-$i.pid")
+      if ! is_kafka "$pid"; then
+        # The JVM is this shell's child: gone or a zombie, `wait` gives its exit status at once.
+        state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+        if [[ -z $state || $state == Z ]]; then
+          status=0
+          wait "$pid" 2>/dev/null || status=$?
+          why="exit status $status"
+          ((status <= 128)) || why="killed by signal $((status - 128))"
+        else
+          why="pid $pid now runs: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+        fi
+        fail "node $i exited during start-up ($why)"
+      fi
       [[ -n ${ready[i]-} ]] && continue
       if [[ $(tail -c +$((offsets[i] + 1)) "$dir/node-$i/server.log" 2>/dev/null) == *"Kafka Server started"* ]]
       then ready[i]=1; else pending=1; fi
