@@ -104,8 +104,17 @@ credentials() {
 
 password() { sed -n 's/^RETAIL_KAFKA_SASL_PASSWORD=//p' "$1"; }
 
-# True if $1 is a live kafka.Kafka process (guards against reused pids and zombies).
-is_kafka() { [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") == *kafka.Kafka* ]]; }
+# True if $1 is a live kafka.Kafka process (guards against reused pids and zombies). Under load a read of
+# its command line now and then comes back without it (seen in CI: a starting node taken for exited while
+# its pid still ran Kafka), so a "no" is asked twice more before it counts.
+is_kafka() {
+  local try
+  for try in 1 2 3; do
+    [[ $(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") == *kafka.Kafka* ]] && return 0
+    ((try == 3)) || sleep 0.2
+  done
+  return 1
+}
 
 parse_args() {
   dir='' port='' nodes=1 secure=0 hosts=() properties=()
