@@ -4,6 +4,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from uuid import uuid4
@@ -105,25 +106,27 @@ async def test_offsets_are_committed_only_after_the_effect(topics, producer):
 async def test_a_consumer_whose_partitions_move_in_the_middle_of_a_batch_goes_on_and_loses_nothing(topics, producer):
     """A second replica joins the group while the first is handling a batch that spans every partition:
     the first does not stop (its commits of the partitions it lost are refused), and every event is
-    handled by one replica or the other."""
-    events = [filed(store) for store in stores_on_every_partition(COMPLAINTS, f"move-{uuid4().hex[:6]}", 2)
-              for _ in range(5)]
-    await publish(producer, COMPLAINTS, events, topics)
+    handled by one replica or the other. On a topic of its own (the complaints topic's layout), which no
+    service's worker reads."""
+    topic = replace(COMPLAINTS, name=f"test-moves-{uuid4().hex[:8]}")
+    ensure_topics(topics, [topic])
+    events = [filed(store) for store in stores_on_every_partition(topic, "move", 2) for _ in range(5)]
+    await publish(producer, topic, events, topics)
     group, release, handled = f"test-{uuid4()}", asyncio.Event(), set()
 
     async def held_until_the_group_changes(envelope: Envelope) -> None:
         await release.wait()
         handled.add(envelope.id)
 
-    async with consuming(COMPLAINTS, held_until_the_group_changes, group_id=group, settings=topics, producer=producer) as first:
+    async with consuming(topic, held_until_the_group_changes, group_id=group, settings=topics, producer=producer) as first:
         async def first_has_everything() -> bool:
-            return assignments(topics.kafka_bootstrap_servers, group, COMPLAINTS) == [set(range(COMPLAINTS.partitions))]
+            return assignments(topics.kafka_bootstrap_servers, group, topic) == [set(range(topic.partitions))]
 
         await eventually(first_has_everything, what="the first replica to be given every partition")
         second_handled, second = recorder()
-        async with consuming(COMPLAINTS, second, group_id=group, settings=topics, producer=producer):
+        async with consuming(topic, second, group_id=group, settings=topics, producer=producer):
             async def shared() -> bool:
-                given = assignments(topics.kafka_bootstrap_servers, group, COMPLAINTS)
+                given = assignments(topics.kafka_bootstrap_servers, group, topic)
                 return given is not None and len(given) == 2 and all(given)
 
             await eventually(shared, timeout_s=60, what="the second replica to be given some partitions")

@@ -19,11 +19,12 @@ from services.shared.events.complaints import ComplaintFiled
 from services.shared.kafka import ensure_topics
 from services.shared.outbox import RELAY_LEASE
 from services.shared.principal import Role
+from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COMPLAINTS
 from tests.support import eventually, read_all, ready_process
 from tests.support.balancer import balancing
-from tests.support.complaints import Api, add_stores
-from tests.support.infra import free_port
+from tests.support.complaints import Api, add_stores, service_env
+from tests.support.infra import free_port, kafka_broker
 
 RUN = uuid4().hex[:8]
 REGION = f"replicas-{RUN}"
@@ -35,8 +36,7 @@ EACH_PHASE = 25  # complaints answered 201 before the next kill or start
 class Replica:
     def __init__(self, database_url: str, platform) -> None:
         self.port, self.process = free_port(), None
-        self.env = {"COMPLAINTS_DATABASE_URL": database_url, "COMPLAINTS_PORT": str(self.port),
-                    "COMPLAINTS_RELAY_LEASE_S": "3", "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers}
+        self.env = service_env(database_url, platform, self.port, relay_lease_s="3")
 
     async def start(self) -> None:
         self.process = await ready_process("services.complaints", self.env, f"http://127.0.0.1:{self.port}")
@@ -72,6 +72,14 @@ class Filers:
             return len(self.accepted) >= target
 
         await eventually(enough, timeout_s=90, what=f"{count} more complaints answered 201")
+
+
+@pytest.fixture(scope="module")
+def platform(infra_dir):
+    """A broker of the module's own: the hundreds of complaints filed here would otherwise be routed by
+    every later escalation worker of the session's broker, and their assignments slow later tests."""
+    with kafka_broker(infra_dir / "kafka-complaints-replicas") as bootstrap:
+        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
 
 
 @pytest.fixture
