@@ -264,14 +264,8 @@ async def one_message(mailbox: Mailbox, address: str, complaint_id: str | None, 
 
 
 async def request_return(complaints, store: str) -> dict:
-    today = datetime.now(ZoneInfo("Europe/Helsinki")).date()  # the stores' time zone
-    response = await complaints.client.post("/v1/returns", headers=complaints.token(Role.associate, store), json={
-        "store_id": store, "kind": "refund", "tender": "cash", "amount": {"minor_units": 2590, "currency": "EUR"},
-        "product_category": "small-appliances", "purchased_on": (today - timedelta(days=BOUGHT_DAYS_AGO)).isoformat(),
-        "receipt_number": "R-1",
-    })
-    assert response.status_code == 201, response.text
-    return response.json()
+    bought = datetime.now(ZoneInfo("Europe/Helsinki")).date() - timedelta(days=BOUGHT_DAYS_AGO)  # the stores' time zone
+    return await complaints_support.request_return(complaints, complaints.stores[store], store, bought)
 
 
 async def board(boards, region: str) -> dict:

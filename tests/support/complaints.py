@@ -3,7 +3,7 @@ regions and three stores, and the requests tests make through its API."""
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
@@ -93,25 +93,35 @@ async def add_stores(api, region: str, stores: list[str]) -> None:
         api.stores[store] = region
 
 
+async def request_return(api, region: str, store: str, purchased_on: date, minor_units: int = 2590,
+                         receipt: str | None = "R-1") -> dict:
+    """A cash refund of small appliances asked for by an associate of the store; the request as answered."""
+    paperwork = {"receipt_number": receipt} if receipt else {"no_receipt_reason": "lost"}
+    response = await api.client.post("/v1/returns", headers=api.token(Role.associate, store, region=region), json={
+        "store_id": store, "kind": "refund", "tender": "cash", "amount": {"minor_units": minor_units, "currency": "EUR"},
+        "product_category": "small-appliances", "purchased_on": purchased_on.isoformat(), **paperwork,
+    })
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
 async def reject_returns(api, region: str, store: str, count: int) -> list[str]:
     """Return requests that the return-window rule rejects (bought long ago); returns their ids."""
     ids = []
     for _ in range(count):
-        response = await api.client.post(
-            "/v1/returns",
-            headers=api.token(Role.associate, store, region=region),
-            json={
-                "store_id": store, "kind": "refund", "tender": "cash",
-                "amount": {"minor_units": 2590, "currency": "EUR"}, "product_category": "small-appliances",
-                "purchased_on": (datetime.now(UTC) - timedelta(days=200)).date().isoformat(),
-                "receipt_number": "R-1",
-            },
-        )
-        assert response.status_code == 201, response.text
-        body = response.json()
+        body = await request_return(api, region, store, (datetime.now(UTC) - timedelta(days=200)).date())
         assert body["status"] == "rejected" and "return_window" in body["broken_rules"], body
         ids.append(body["id"])
     return ids
+
+
+def service_env(database_url: str, platform: PlatformSettings, port: int, **settings: str) -> dict[str, str]:
+    """The environment of `python -m services.complaints` on `port`, with `settings` as its COMPLAINTS_ variables."""
+    return {
+        "COMPLAINTS_DATABASE_URL": database_url, "COMPLAINTS_PORT": str(port),
+        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
+        **{f"COMPLAINTS_{name.upper()}": value for name, value in settings.items()},
+    }
 
 
 async def running_service(database_url: str, platform: PlatformSettings, **settings: str) -> AsyncIterator[Api]:
@@ -123,11 +133,7 @@ async def running_service(database_url: str, platform: PlatformSettings, **setti
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = await ready_process("services.complaints", {
-        "COMPLAINTS_DATABASE_URL": database_url, "COMPLAINTS_PORT": str(port),
-        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
-        **{f"COMPLAINTS_{name.upper()}": value for name, value in settings.items()},
-    }, url)
+    process = await ready_process("services.complaints", service_env(database_url, platform, port, **settings), url)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             yield Api(client, platform, process, stores={})

@@ -139,16 +139,23 @@ def paged(complaint_id: str, staff_id: str | None, tier: str = "store_manager", 
     return wrap(page, source="/tests", time=page.at, subject=complaint_id)
 
 
-async def running_service(database_url: str, platform: PlatformSettings, mailbox: Mailbox, scheduling_url: str,
-                          **settings: str) -> ServiceProcess:
-    """The service as operators run it (`python -m services.notifications`), once ready; the caller stops it."""
-    port = free_port()
-    return await ready_process("services.notifications", {
+def service_env(database_url: str, platform: PlatformSettings, mailbox: Mailbox, scheduling_url: str, port: int,
+                **settings: str) -> dict[str, str]:
+    """The environment of `python -m services.notifications` on `port`, with `settings` as its NOTIFICATIONS_ variables."""
+    return {
         "NOTIFICATIONS_DATABASE_URL": database_url, "NOTIFICATIONS_PORT": str(port), "NOTIFICATIONS_PUBLIC_URL": PUBLIC_URL,
         "NOTIFICATIONS_SCHEDULING_URL": scheduling_url, "NOTIFICATIONS_SMTP_PORT": str(mailbox.port),
         "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
         **{f"NOTIFICATIONS_{name.upper()}": value for name, value in settings.items()},
-    }, f"http://127.0.0.1:{port}")
+    }
+
+
+async def running_service(database_url: str, platform: PlatformSettings, mailbox: Mailbox, scheduling_url: str,
+                          **settings: str) -> ServiceProcess:
+    """The service as operators run it (`python -m services.notifications`), once ready; the caller stops it."""
+    port = free_port()
+    env = service_env(database_url, platform, mailbox, scheduling_url, port, **settings)
+    return await ready_process("services.notifications", env, f"http://127.0.0.1:{port}")
 
 
 async def add_manager(scheduling, staff_id: str, site: str = "hel-kamppi", region: str = "uusimaa") -> str:

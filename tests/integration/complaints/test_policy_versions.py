@@ -9,7 +9,7 @@ On a broker of this module's own, as the common-problem tests are: the escalatio
 detect only the bursts made here."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,8 +25,10 @@ from services.shared.migrate import alembic_config
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COORDINATION, RETURNS
+from tests.support import complaints as complaints_support
 from tests.support import eventually, read_topic
-from tests.support.complaints import add_stores, running_worker as running_complaints_worker, start_api
+from tests.support.complaints import add_stores, start_api
+from tests.support.complaints import running_worker as running_complaints_worker
 from tests.support.escalation import running_boards, running_worker, worker_has_read
 from tests.support.infra import kafka_broker
 
@@ -74,22 +76,13 @@ async def complaints_worker(database_url, platform, api):
         yield process
 
 
-def bought(api) -> str:
+def bought(api) -> date:
     today = api.app.state.clock().astimezone(ZoneInfo("Europe/Helsinki")).date()  # the stores' time zone
-    return (today - timedelta(days=BOUGHT_DAYS_AGO)).isoformat()
+    return today - timedelta(days=BOUGHT_DAYS_AGO)
 
 
 async def request_return(api, region: str, store: str, minor_units: int = 2590, receipt: str | None = "R-1") -> dict:
-    paperwork = {"receipt_number": receipt} if receipt else {"no_receipt_reason": "lost"}
-    response = await api.client.post(
-        "/v1/returns", headers=api.token(Role.associate, store, region=region),
-        json={
-            "store_id": store, "kind": "refund", "tender": "cash", "amount": {"minor_units": minor_units, "currency": "EUR"},
-            "product_category": "small-appliances", "purchased_on": bought(api), **paperwork,
-        },
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+    return await complaints_support.request_return(api, region, store, bought(api), minor_units, receipt)
 
 
 async def history(api, of_region: str, role: Role = Role.senior_manager, **claims) -> dict:

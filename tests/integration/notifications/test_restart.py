@@ -10,7 +10,7 @@ from services.shared.topics import ALL_TOPICS, ESCALATIONS
 from tests.support import eventually
 from tests.support import scheduling as scheduling_support
 from tests.support.infra import free_port
-from tests.support.notifications import PUBLIC_URL, Mailbox, add_manager, paged, running_service
+from tests.support.notifications import Mailbox, add_manager, paged, running_service, service_env
 from tests.support.replicas import GroupWorker, Replicas, stores_on_every_partition
 from tests.support.scheduling import produce
 
@@ -74,9 +74,7 @@ async def test_replicas_sharing_the_pages_one_killed_and_one_added_send_every_pa
 
         def replica(_data_dir: str, env: dict[str, str]) -> GroupWorker:
             return GroupWorker("services.notifications", "NOTIFICATIONS", database, platform, {
-                **env, "NOTIFICATIONS_PORT": str(free_port()), "NOTIFICATIONS_PUBLIC_URL": PUBLIC_URL,
-                "NOTIFICATIONS_SCHEDULING_URL": str(scheduling.client.base_url), "NOTIFICATIONS_SMTP_PORT": str(mailbox.port),
-                **{f"NOTIFICATIONS_{name.upper()}": value for name, value in SETTINGS.items()}})
+                **env, **service_env(database, platform, mailbox, str(scheduling.client.base_url), free_port(), **SETTINGS)})
 
         replicas = Replicas("notifications", replica, tmp_path)
         try:
