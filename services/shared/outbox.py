@@ -156,8 +156,7 @@ class Relay:
             while not stop.is_set():
                 try:
                     if self.producer is None:
-                        self.producer = make_producer(self.platform, client_id=self.client_id)
-                        await self.producer.start()
+                        self.producer = await self._started_producer()
                     self._wake.clear()  # before reading the outbox: a commit from now on wakes the next wait
                     published = await self.publish_batch(self.producer)
                     failures = 0
@@ -165,9 +164,8 @@ class Relay:
                     failures += 1
                     log.warning("outbox relay failed; retrying", error=type(error).__name__, failures=failures)
                     await self._give_up_lease()
-                    if self.producer is not None and (
-                        isinstance(error, OutOfOrderSequenceNumber) or not self.producer.client.cluster.brokers()
-                    ):  # a stuck idempotent producer (aiokafka #1017), or one that never reached a broker
+                    if self.producer is not None and isinstance(error, OutOfOrderSequenceNumber):
+                        # a stuck idempotent producer (aiokafka #1017)
                         await stop_producer(self.producer)
                         self.producer = None
                     await self._idle(stop, retry_pause(self.poll_s, failures), wakeable=False)
@@ -179,6 +177,16 @@ class Relay:
             if self.producer is not None:
                 await stop_producer(self.producer)
                 self.producer = None
+
+    async def _started_producer(self) -> AIOKafkaProducer:
+        """A producer that reached the brokers; one that could not is closed before the error goes on."""
+        producer = make_producer(self.platform, client_id=self.client_id)
+        try:
+            await producer.start()
+        except BaseException:
+            await stop_producer(producer)
+            raise
+        return producer
 
     async def publish_batch(self, producer: AIOKafkaProducer) -> int | None:
         """Publishes up to `batch_size` unpublished events; returns how many, or None without the lease.

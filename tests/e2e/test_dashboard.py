@@ -15,13 +15,12 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from services.escalation.topics import CLOCK
 from services.shared.events.coordination import PolicyChange
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, ROSTER
 from tests.support import eventually, read_all, read_topic
 from tests.support.browser import screenshots, serious_violations
 from tests.support.complaints import add_stores, reject_returns
 from tests.support.escalation import publish_roster, tick
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 
 REGION, STORES = "lappi", ["rov-keskusta", "rov-prisma", "kemi-pohjoinen"]
 OTHER_REGION, OTHER_STORE = "pirkanmaa", "tre-koskikeskus"
@@ -36,8 +35,8 @@ def platform(infra_dir):
     """A broker of this module's own: its ticks move the escalation clock past the deadlines, which on
     the session's broker would breach every open complaint of the earlier tests at once and hold the
     worker back for minutes."""
-    with kafka_broker(infra_dir / "kafka-dashboard") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-dashboard") as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

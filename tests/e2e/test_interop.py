@@ -17,12 +17,11 @@ from jsonschema import Draft202012Validator
 
 from services.shared.events.envelope import decode
 from services.shared.generate import ASYNCAPI_PATH, CONTENT_TYPE, SCHEMAS_DIR
-from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, ESCALATIONS
 from tests.support import eventually, read_records
 from tests.support.complaints import add_stores, reject_returns
 from tests.support.escalation import publish_roster
-from tests.support.infra import REPO, kafka_broker
+from tests.support.infra import REPO, own_platform
 
 REGION, STORES = "kainuu", ["kaj-keskusta", "kaj-prisma", "kuhmo"]
 
@@ -30,8 +29,8 @@ REGION, STORES = "kainuu", ["kaj-keskusta", "kaj-prisma", "kuhmo"]
 @pytest.fixture(scope="module")
 def platform(infra_dir):
     """A broker of this module's own, so that every record on it is one of this module's."""
-    with kafka_broker(infra_dir / "kafka-interop") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-interop") as platform:
+        yield platform
 
 
 def _schemas() -> dict[str, Draft202012Validator]:

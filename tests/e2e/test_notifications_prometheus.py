@@ -11,14 +11,12 @@ import pytest
 
 from services.analytics.dashboards import DASHBOARDS
 from services.shared.events.complaints import Severity
-from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
-from services.shared.topics import ALL_TOPICS, ESCALATIONS
+from services.shared.topics import ESCALATIONS
 from tests.support import complaints as complaints_support
 from tests.support import eventually
 from tests.support import scheduling as scheduling_support
-from tests.support.infra import free_port, kafka_broker
+from tests.support.infra import free_port, own_platform
 from tests.support.notifications import Mailbox, add_manager, link_in, paged, running_service
 from tests.support.prometheus import assert_every_panel_has_data, firing, reads_notifications, running_prometheus, value
 from tests.support.scheduling import produce, staff_body
@@ -35,9 +33,7 @@ SETTINGS = {"max_attempts": "1", "retry_base_s": "0.2", "retry_cap_s": "1", "smt
 def platform(infra_dir):
     """A broker of this module's own: the notifications service reads the escalations topic from its start, and
     on the session's broker would also deliver (and give up) the pages of every earlier test."""
-    with kafka_broker(infra_dir / "kafka-notifications-prometheus") as bootstrap:
-        platform = PlatformSettings(kafka_bootstrap_servers=bootstrap)
-        ensure_topics(platform, ALL_TOPICS)
+    with own_platform(infra_dir / "kafka-notifications-prometheus") as platform:
         yield platform
 
 

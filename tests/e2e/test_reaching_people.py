@@ -11,13 +11,12 @@ import pytest
 
 from services.shared.events.escalations import EscalationBreached, EscalationRouted
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
 from services.shared.topics import ESCALATIONS
 from tests.support import eventually, read_topic
 from tests.support.complaints import add_stores
 from tests.support.complaints import running_service as running_complaints
 from tests.support.escalation import running_worker, tick, worker_knows_roster
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 from tests.support.notifications import link_in
 from tests.support.notifications import running_service as running_notifications
 from tests.support.scheduling import WEEKDAYS, put_on_duty, staff_body
@@ -32,8 +31,8 @@ ADDRESS = f"{MANAGER}@chain.example"
 def platform(infra_dir):
     """A broker of this module's own: its tick moves the escalation clock past the deadlines, which on
     the session's broker would breach every open complaint of the other tests."""
-    with kafka_broker(infra_dir / "kafka-reaching-people") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-reaching-people") as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

@@ -16,16 +16,14 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from services.shared.events.coordination import PolicyChange
-from services.shared.kafka import ensure_topics
-from services.shared.settings import PlatformSettings
-from services.shared.topics import ALL_TOPICS, COORDINATION
+from services.shared.topics import COORDINATION
 from services.webapp.app import build_app
 from services.webapp.settings import WebappSettings
 from tests.support import read_topic
 from tests.support import scheduling as scheduling_support
 from tests.support.browser import screenshots, serious_violations, serving
 from tests.support.complaints import add_stores, reject_returns
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 
 REGION, STORES = "uusimaa", ["hel-kamppi", "esp-iso-omena", "van-myyrmanni"]
 COORDINATOR, ASSOCIATE, SENIOR = "rc-uusimaa-1", "emp-1042", "sm-0001"
@@ -36,10 +34,8 @@ PROPOSAL = "Kolme myymälää käännyttää samat pienkoneiden palautukset."
 
 @pytest.fixture(scope="module")
 def platform(infra_dir):
-    with kafka_broker(infra_dir / "kafka-webapp-coordinator") as bootstrap:
-        settings = PlatformSettings(kafka_bootstrap_servers=bootstrap)
-        ensure_topics(settings, ALL_TOPICS)
-        yield settings
+    with own_platform(infra_dir / "kafka-webapp-coordinator") as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,8 @@ import pytest
 from playwright.async_api import Page, expect
 
 from services.escalation.topics import CLOCK
-from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
-from services.shared.topics import ALL_TOPICS, COMPLAINTS, ESCALATIONS
+from services.shared.topics import COMPLAINTS, ESCALATIONS
 from services.webapp.app import build_app
 from services.webapp.settings import WebappSettings
 from tests.support import complaints as complaints_support
@@ -34,7 +32,7 @@ from tests.support.browser import (
 )
 from tests.support.complaints import add_stores
 from tests.support.escalation import tick
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 
 REGION, STORES = "kymenlaakso", ["kot-keskusta", "kot-karhula", "hamina-kauppatori"]
 SENIOR, COORDINATOR = "sm-0001", f"rc-{REGION}-1"
@@ -45,10 +43,8 @@ RATIONALE = "Matches the warranty desk; three stores see the same returns."
 
 @pytest.fixture(scope="module")
 def platform(infra_dir):
-    with kafka_broker(infra_dir / "kafka-webapp-senior") as bootstrap:
-        settings = PlatformSettings(kafka_bootstrap_servers=bootstrap)
-        ensure_topics(settings, ALL_TOPICS)
-        yield settings
+    with own_platform(infra_dir / "kafka-webapp-senior") as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,11 @@ import pytest
 
 from services.escalation.settings import DEFAULT_RULES
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
 from tests.support import complaints as complaints_support
 from tests.support import eventually
 from tests.support import scheduling as scheduling_support
 from tests.support.escalation import running_worker, worker_knows_roster
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 from tests.support.notifications import Mailbox, link_in
 from tests.support.notifications import running_service as running_notifications
 from tests.support.prometheus import query, running_prometheus
@@ -51,8 +50,8 @@ resolve_minutes = 240
 def platform(infra_dir):
     """A broker of the module's own: its escalation worker keeps real time, which on the session's
     broker would breach every open complaint of the other tests."""
-    with kafka_broker(infra_dir / "kafka-whole-system") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-whole-system") as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,21 @@ def kafka_broker(directory: Path, *, secure: bool = False, properties: dict[str,
         script("kafka.sh", "stop", "--dir", str(directory))
 
 
+@contextmanager
+def own_platform(directory: Path):
+    """The platform on a broker of its own in `directory`, every topic created: for a module whose
+    consumers must read only what the module itself produces, which the session's broker, carrying
+    every earlier test's events and consumer groups' offsets, cannot promise."""
+    from services.shared.kafka import ensure_topics
+    from services.shared.settings import PlatformSettings
+    from services.shared.topics import ALL_TOPICS
+
+    with kafka_broker(directory) as bootstrap:
+        platform = PlatformSettings(kafka_bootstrap_servers=bootstrap)
+        ensure_topics(platform, ALL_TOPICS)
+        yield platform
+
+
 def kafka_user(directory: Path, bootstrap: str, user: str, **settings: str):
     """The platform settings with which `user` (a service, or `admin`) reaches the locked brokers
     that kafka.sh --secure started in `directory`; `settings` override them."""

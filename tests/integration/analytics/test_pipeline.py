@@ -20,12 +20,11 @@ from services.analytics.pipeline import DLQ, DLQ_TOPICS, LAG
 from services.analytics.topics import CHANGELOGS, REPORTS_TABLE
 from services.shared.events.envelope import encode, wrap
 from services.shared.kafka import ensure_topics, make_producer
-from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, SCHEDULING, Topic
 from tests.support import eventually, read_all
 from tests.support.analytics import REGION, Analytics, Reports, shift
 from tests.support.builders import filed
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 
 GROUP = "test-pipeline"
 TOPIC = Topic("test.pipeline", "What the test group reads.", 3, "", "delete", 60 * 60 * 1000, ())
@@ -37,8 +36,8 @@ Reading = dict[tuple[str, tuple], float]
 @pytest.fixture(scope="module")
 def platform(infra_dir):
     """A broker of this module's own: the poison it publishes must not reach other tests' readers."""
-    with kafka_broker(infra_dir / "kafka-poisoned") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-poisoned") as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

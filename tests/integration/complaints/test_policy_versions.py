@@ -20,17 +20,16 @@ from services.complaints.store.migrate import MIGRATIONS, upgrade_async
 from services.shared.db import make_engine
 from services.shared.events.coordination import PolicyDecided
 from services.shared.events.envelope import wrap
-from services.shared.kafka import ensure_topics, make_producer, publish
+from services.shared.kafka import make_producer, publish
 from services.shared.migrate import alembic_config
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
-from services.shared.topics import ALL_TOPICS, COORDINATION, RETURNS
+from services.shared.topics import COORDINATION, RETURNS
 from tests.support import complaints as complaints_support
 from tests.support import eventually, read_topic
 from tests.support.complaints import add_stores, start_api
 from tests.support.complaints import running_worker as running_complaints_worker
 from tests.support.escalation import running_boards, running_worker, worker_has_read
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 
 ACCEPTED, REJECTED = "kymenlaakso", "etela-karjala"
 STORES = {ACCEPTED: ["kot-keskusta", "kot-karhula", "hamina-kauppatori"],
@@ -41,10 +40,8 @@ NO_RECEIPT_UNDER = 2_000  # cents
 
 @pytest.fixture(scope="module")
 def platform(infra_dir):
-    with kafka_broker(infra_dir / "kafka-policy-versions") as bootstrap:
-        settings = PlatformSettings(kafka_bootstrap_servers=bootstrap)
-        ensure_topics(settings, ALL_TOPICS)
-        yield settings
+    with own_platform(infra_dir / "kafka-policy-versions") as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ import pytest
 from services.escalation.topics import CLOCK
 from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, ESCALATIONS, ROSTER
 from tests.support import eventually
 from tests.support.complaints import running_worker as running_complaints_worker
 from tests.support.complaints import start_api
 from tests.support.escalation import publish_roster, running_worker, tick, worker_has_read
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 
 STORE, REGION = "hel-kamppi", "uusimaa"
 ASSOCIATE, COORDINATOR, MANAGER, OTHER_COORDINATOR = "q-emp-0001", "q-crd-0001", "q-mgr-0001", "q-crd-0002"
@@ -29,8 +28,8 @@ def platform(infra_dir):
     """A broker of this module's own: its tick moves the escalation clock 15 minutes on, which on the
     session's broker would breach every open complaint of the earlier tests at once and hold back
     every later escalation worker."""
-    with kafka_broker(infra_dir / "kafka-complaints-queues") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-complaints-queues") as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,11 @@ from services.shared.events.complaints import ComplaintFiled
 from services.shared.kafka import ensure_topics
 from services.shared.outbox import RELAY_LEASE
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COMPLAINTS
 from tests.support import eventually, read_all, ready_process
 from tests.support.balancer import balancing
 from tests.support.complaints import Api, add_stores, service_env
-from tests.support.infra import free_port, kafka_broker
+from tests.support.infra import free_port, own_platform
 
 RUN = uuid4().hex[:8]
 REGION = f"replicas-{RUN}"
@@ -78,8 +77,8 @@ class Filers:
 def platform(infra_dir):
     """A broker of the module's own: the hundreds of complaints filed here would otherwise be routed by
     every later escalation worker of the session's broker, and their assignments slow later tests."""
-    with kafka_broker(infra_dir / "kafka-complaints-replicas") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-complaints-replicas") as platform:
+        yield platform
 
 
 @pytest.fixture

@@ -10,11 +10,10 @@ import pytest
 
 from services.escalation.topics import OBSERVATIONS
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
 from services.shared.topics import COORDINATION, RETURNS
 from tests.support import eventually, read_all, read_topic
 from tests.support.complaints import add_stores, reject_returns
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 
 REGION, STORES = "kainuu", ["kaj-keskusta", "kaj-lotta", "kuhmo-kirkko"]
 QUIET_REGION, QUIET_STORE = "pohjois-karjala", "joe-iso-myy"
@@ -22,8 +21,8 @@ QUIET_REGION, QUIET_STORE = "pohjois-karjala", "joe-iso-myy"
 
 @pytest.fixture(scope="module")
 def platform(infra_dir):
-    with kafka_broker(infra_dir / "kafka-common-problems") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-common-problems") as platform:
+        yield platform
 
 
 def detected_in(region: str, envelopes: list) -> list:

@@ -13,20 +13,19 @@ import pytest
 from services.escalation.topics import CASES_CHANGELOG
 from services.shared.events.envelope import encode
 from services.shared.kafka import make_producer
-from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, ESCALATIONS, ROSTER
 from tests.support import eventually, read_topic
 from tests.support.builders import filed
 from tests.support.escalation import publish_roster, tick
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 
 STORE, REGION = "hel-kamppi", "uusimaa"
 
 
 @pytest.fixture(scope="module")
 def platform(infra_dir):
-    with kafka_broker(infra_dir / "kafka-escalation-poison") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-escalation-poison") as platform:
+        yield platform
 
 
 async def send_raw(platform, topic: str, value: bytes, key: bytes | None = STORE.encode(), partition: int | None = None):

@@ -2,7 +2,10 @@
 write notes on the staff they coach (the text stays in the service; CoachingNoteRecorded goes out
 without it), the person and their managers read them, and a development record brings together the
 person's training, notes, the complaints they resolved and the CSAT those got (from the real
-complaints topic), with their readiness for the next step, criterion by criterion."""
+complaints topic), with their readiness for the next step, criterion by criterion.
+
+On a broker of this module's own: the record counts every resolution on the complaints topic, and the
+session's broker carries other tests' resolutions by the same people."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -16,6 +19,7 @@ from services.shared.principal import Role
 from services.shared.topics import COMPLAINTS, SCHEDULING
 from tests.support import eventually, read_all, read_records
 from tests.support.builders import example
+from tests.support.infra import own_platform
 from tests.support.scheduling import Api, applied, produce, start_worker
 
 NOTE = "Calm tone with the customer at the register; next time offer the exchange before the refund form."
@@ -54,6 +58,12 @@ async def completed_register_training(api: Api, trainee: str) -> None:
     path = f"/v1/training/sessions/{session.json()['session_id']}"
     assert (await api.client.put(f"{path}/attendance", json={"attended": [trainee]}, headers=api.admin())).status_code == 200
     assert (await api.client.post(f"{path}/complete", headers=api.admin())).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def platform(infra_dir):
+    with own_platform(infra_dir / "kafka-scheduling-development") as platform:
+        yield platform
 
 
 @pytest.fixture

@@ -16,11 +16,10 @@ from services.shared.events.envelope import Envelope, wrap
 from services.shared.events.escalations import EscalationRaised, EscalationRouted
 from services.shared.events.scheduling import TrainingProposed
 from services.shared.principal import Role
-from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, SCHEDULING
 from tests.support import eventually, read_all
 from tests.support.builders import example
-from tests.support.infra import kafka_broker
+from tests.support.infra import own_platform
 from tests.support.replicas import GroupWorker, Replicas, stores_on_every_partition
 from tests.support.scheduling import Api, applied, produce, running_worker, start_worker
 
@@ -29,8 +28,8 @@ from tests.support.scheduling import Api, applied, produce, running_worker, star
 def platform(infra_dir):
     """A broker of this module's own: the thousands of complaints of the restart test would otherwise
     be read by every later worker of the session's broker (the escalation worker's group among them)."""
-    with kafka_broker(infra_dir / "kafka-scheduling-proposals") as bootstrap:
-        yield PlatformSettings(kafka_bootstrap_servers=bootstrap)
+    with own_platform(infra_dir / "kafka-scheduling-proposals") as platform:
+        yield platform
 
 
 def utc(*args) -> datetime:
