@@ -1,7 +1,8 @@
 """B5 memory: the resident memory of each process that keeps complaints in its state — the escalation
 and analytics workers (RocksDB tables restored from their changelogs) and the read replicas that
-follow those changelogs into memory (the boards API, the reports API) — with 1M open complaints
-across 500 stores (--scale 0.1: 100k across 50). The state is written straight to the changelogs by
+follow those changelogs (the boards API into PostgreSQL, the reports API into a RocksDB of its own) —
+with 1M open complaints across 500 stores (--scale 0.1: 100k across 50), filed over the 400 days the
+reports keep daily windows for (ANALYTICS_DAY_WINDOWS_DAYS). The state is written straight to the changelogs by
 bench.state, with the services' own code; each process is then started as operators run it, on a
 fresh data directory, and measured once it has caught up:
 
@@ -38,6 +39,7 @@ from rich.progress import Progress
 
 from bench import state
 from bench.harness import AtMost, Figure, Infra, Options, Sample, alternate, cpu_seconds
+from services.analytics.settings import AnalyticsSettings
 from services.analytics.topics import CHANGELOGS as ANALYTICS_CHANGELOGS
 from services.escalation.topics import CLOCK, INTERNAL_TOPICS
 from services.shared.auth import mint_token
@@ -51,6 +53,7 @@ from tests.support import ServiceProcess
 from tests.support.infra import REPO, free_port
 
 COMPLAINTS, STORES = 1_000_000, 500  # times --scale
+DAYS = AnalyticsSettings().day_windows_days  # the complaints are filed over the days the reports keep
 GOAL_MIB = 300
 MIB = 2**20
 
@@ -93,7 +96,7 @@ class Subject:
 
 async def run(infra: Infra, options: Options, progress: Progress) -> list[Figure]:
     platform = PlatformSettings(kafka_bootstrap_servers=infra.bootstrap)
-    shape = state.Shape(max(1, round(COMPLAINTS * options.scale)), max(1, round(STORES * options.scale)))
+    shape = state.Shape(max(1, round(COMPLAINTS * options.scale)), max(1, round(STORES * options.scale)), DAYS)
     ensure_topics(platform, [*ALL_TOPICS, *INTERNAL_TOPICS, *ANALYTICS_CHANGELOGS.values()])
     task = progress.add_task(f"B5: writing {shape.complaints:,} complaints' state", total=None)
     now = state.now()

@@ -217,7 +217,7 @@ async def written_in_parallel(platform: PlatformSettings, shape: Shape, at: date
     started = asyncio.get_running_loop().time()
     children = [
         await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.state", part, str(shape.complaints), str(shape.stores), at.isoformat(),
+            sys.executable, "-m", "bench.state", part, str(shape.complaints), str(shape.stores), str(shape.days), at.isoformat(),
             env={**os.environ, "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "PYTHONPATH": str(REPO)},
             cwd=REPO, stdout=asyncio.subprocess.PIPE,
         )
@@ -233,6 +233,6 @@ async def written_in_parallel(platform: PlatformSettings, shape: Shape, at: date
 
 
 if __name__ == "__main__":
-    part, complaints_, stores_, at = sys.argv[1:5]
-    made = PARTS[part](Shape(int(complaints_), int(stores_)), datetime.fromisoformat(at))
+    part, complaints_, stores_, days_, at = sys.argv[1:6]
+    made = PARTS[part](Shape(int(complaints_), int(stores_), int(days_)), datetime.fromisoformat(at))
     print(json.dumps(asyncio.run(write(PlatformSettings(), made)).records))

@@ -1,24 +1,22 @@
 """The reports API. Every replica follows the analytics worker's `reports` table (its compacted
-changelog: the stores' hourly and daily windows and open loss-prevention signals) from the start,
-so it needs no storage of its own; windows are kept as they came and decoded when a report asks."""
+changelog: the stores' hourly and daily windows and open loss-prevention signals) from the start
+into a database of its own on disk (`store`), so it needs no storage that outlives it."""
 
 import asyncio
-from collections import defaultdict
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from aiokafka import ConsumerRecord
 from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import BaseModel, Field
 
 from services.analytics.domain.reports import (
     LossPrevention, Satisfaction, Staffing, Sums, loss_prevention, satisfaction, staffing,
 )
-from services.analytics.domain.windows import (
-    Granularity, OpenSignals, RangeError, Window, parse_window_key, start_of, windows_for,
-)
+from services.analytics.domain.windows import Granularity, RangeError, Window, start_of, windows_for
+from services.analytics.reports.store import ReportWindows
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.topics import REPORTS_CHANGELOG
 from services.shared.auth import Authorize
@@ -79,51 +77,20 @@ class OpenSignalsReport(BaseModel):
     signals: list[LossPreventionSignal]
 
 
-class ReportWindows:
-    """The windows and open signals of every store, as the worker last wrote them."""
-
-    def __init__(self) -> None:
-        self.windows: dict[tuple[str, str], dict[tuple[Granularity, datetime], bytes]] = defaultdict(dict)
-        self.signals: dict[tuple[str, str], bytes] = {}
-
-    def apply(self, record: ConsumerRecord) -> None:
-        """Keeps the record as it came, once it is known to read back: one that does not raises here,
-        and the follower skips it, rather than failing every report that would read it."""
-        if record.key.endswith(b"|signals"):
-            region, store, _ = record.key.decode().split("|")
-            self._put(self.signals, (region, store), OpenSignals, record.value)
-            return
-        region, store, granularity, at = parse_window_key(record.key)
-        self._put(self.windows[region, store], (granularity, at), Window, record.value)
-
-    @staticmethod
-    def _put(found: dict, key: object, model: type[BaseModel], value: bytes | None) -> None:
-        if value is None:  # an expired window, or no signal open any more
-            found.pop(key, None)
-        else:
-            model.model_validate_json(value)
-            found[key] = value
-
-    def stores(self, region: str | None, store: str | None) -> list[tuple[str, str]]:
-        return sorted(key for key in {*self.windows, *self.signals} if region in (None, key[0]) and store in (None, key[1]))
-
-    def found(self, store: tuple[str, str], granularity: Granularity, starts: list[datetime]) -> list[tuple[datetime, Window]]:
-        """The store's windows that start at `starts`, each with its start."""
-        kept = self.windows.get(store, {})
-        return [(at, Window.model_validate_json(kept[granularity, at])) for at in starts if (granularity, at) in kept]
-
-
 def build_app(settings: AnalyticsSettings, platform: PlatformSettings, clock: Clock = utc_now) -> FastAPI:
     windows, caught_up, rules = ReportWindows(), asyncio.Event(), settings.window_rules
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        following = asyncio.create_task(follow({REPORTS_CHANGELOG: STORE_PARTITIONS}, windows.apply, caught_up,
-                                               client_id="analytics-reports", settings=platform))
-        try:
-            yield
-        finally:
-            following.cancel()
+        with windows.kept():
+            following = asyncio.create_task(follow({REPORTS_CHANGELOG: STORE_PARTITIONS}, windows.apply, caught_up,
+                                                   client_id="analytics-reports", settings=platform))
+            try:
+                yield
+            finally:
+                following.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await following
 
     async def reports_ready() -> None:
         if not caught_up.is_set():
@@ -169,8 +136,8 @@ def build_app(settings: AnalyticsSettings, platform: PlatformSettings, clock: Cl
     @router.get("/signals", summary="Open loss-prevention signals: staff members whose rates still stand out")
     async def open_signals(principal: SignalReader, region_id: RegionQuery = None, store_id: StoreQuery = None) -> OpenSignalsReport:
         region, store = scope(principal, region_id, store_id)
-        found = [signal for key in windows.stores(region, store) if key in windows.signals
-                 for signal in OpenSignals.model_validate_json(windows.signals[key]).signals]
+        found = [signal for key in windows.stores(region, store) if (kept := windows.signals(key)) is not None
+                 for signal in kept.signals]
         return OpenSignalsReport(region_id=region, store_id=store, signals=sorted(found, key=lambda s: (s.store_id, s.at)))
 
     app.include_router(router)

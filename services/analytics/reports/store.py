@@ -1,0 +1,104 @@
+"""What a reports replica keeps of the analytics worker's `reports` table (its compacted changelog):
+every store's hourly and daily windows and open loss-prevention signals, in a RocksDB of the replica's
+own on disk, so its memory stays the same however many stores and days of windows the chain keeps.
+The replica reads the changelog from the start into a fresh database whenever it starts; replicas
+share nothing and need no coordination. Records are kept as they came and decoded when a report
+asks for them."""
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from aiokafka import ConsumerRecord
+from pydantic import BaseModel
+from rocksdict import BlockBasedOptions, Cache, Options, Rdict
+
+from services.analytics.domain.windows import Granularity, OpenSignals, Window, parse_window_key, signals_key, window_key
+
+MIB = 2**20
+# Keys: a window's or a store's signals' changelog key behind a prefix of its kind, and every store
+# seen in the index (the stores of a region are then one range of keys).
+WINDOW, SIGNALS, STORE = b"w", b"s", b"i"
+
+
+class ReportWindows:
+    """The windows and open signals of every store, as the worker last wrote them; open while `kept()`
+    runs."""
+
+    def __init__(self) -> None:
+        self._db: Rdict | None = None
+
+    @contextmanager
+    def kept(self) -> Iterator[None]:
+        """Opens an empty database in a temporary directory (under TMPDIR), removed when this ends."""
+        with tempfile.TemporaryDirectory(prefix="analytics-reports-") as directory:
+            self._db = Rdict(str(Path(directory) / "windows"), _options())
+            try:
+                yield
+            finally:
+                self._db.close()
+                self._db = None
+
+    @property
+    def db(self) -> Rdict:
+        if self._db is None:
+            raise RuntimeError("the report windows are not open")
+        return self._db
+
+    def apply(self, record: ConsumerRecord) -> None:
+        """Keeps the record as it came, once it is known to read back: one that does not raises here,
+        and the follower skips it, rather than failing every report that would read it."""
+        if record.key.endswith(b"|signals"):
+            region, store, _ = record.key.decode().split("|")
+            self._put(SIGNALS + record.key, (region, store), OpenSignals, record.value)
+        else:
+            region, store, _, _ = parse_window_key(record.key)
+            self._put(WINDOW + record.key, (region, store), Window, record.value)
+
+    def _put(self, key: bytes, store: tuple[str, str], model: type[BaseModel], value: bytes | None) -> None:
+        if value is None:  # an expired window, or no signal open any more
+            self.db.delete(key)
+            return
+        model.model_validate_json(value)
+        self.db[key] = value
+        self.db[_store_key(*store)] = b""
+
+    def stores(self, region: str | None, store: str | None) -> list[tuple[str, str]]:
+        """The stores seen (with windows or signals) in the region, or all of them, or the one store."""
+        prefix = STORE + (f"{region}|".encode() if region is not None else b"")
+        found = []
+        for key in self.db.keys(from_key=prefix):
+            if not key.startswith(prefix):
+                break
+            seen = tuple(key[len(STORE):].decode().split("|"))
+            if store in (None, seen[1]):
+                found.append(seen)
+        return sorted(found)
+
+    def found(self, store: tuple[str, str], granularity: Granularity, starts: list[datetime]) -> list[tuple[datetime, Window]]:
+        """The store's windows that start at `starts`, each with its start."""
+        values = self.db.get([WINDOW + window_key(*store, granularity, at) for at in starts]) if starts else []
+        return [(at, Window.model_validate_json(value)) for at, value in zip(starts, values, strict=True) if value is not None]
+
+    def signals(self, store: tuple[str, str]) -> OpenSignals | None:
+        value = self.db.get(SIGNALS + signals_key(*store))
+        return None if value is None else OpenSignals.model_validate_json(value)
+
+
+def _store_key(region: str, store: str) -> bytes:
+    return STORE + f"{region}|{store}".encode()
+
+
+def _options() -> Options:
+    """Small, fixed buffers: the windows are read back a few at a time and the operating system's page
+    cache keeps what is read often."""
+    options = Options(raw_mode=True)
+    options.create_if_missing(True)
+    options.set_write_buffer_size(4 * MIB)
+    options.set_max_write_buffer_number(2)
+    table = BlockBasedOptions()
+    table.set_block_cache(Cache(8 * MIB))
+    options.set_block_based_table_factory(table)
+    return options

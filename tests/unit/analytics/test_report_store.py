@@ -1,0 +1,89 @@
+"""The reports replica's own RocksDB of the worker's `reports` changelog: windows and signals as last
+written, expired ones gone, the stores of a region and no other, a record that does not read back
+refused whole."""
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from pydantic import ValidationError
+
+from services.analytics.domain.windows import Granularity, OpenSignals, Window, signals_key, window_key
+from services.analytics.reports.store import ReportWindows
+from services.shared.events.signals import LossPreventionSignal
+from tests.support.builders import example
+
+DAY = datetime(2026, 11, 30, 22, tzinfo=UTC)  # a local midnight in Helsinki
+KOT, KOT_X = ("kymi", "kot"), ("kymi", "kot-x")  # one store's name the start of another's
+ELSEWHERE = ("kymi-north", "kouvola")  # a region whose name starts with another's
+
+
+@pytest.fixture
+def windows():
+    kept = ReportWindows()
+    with kept.kept():
+        yield kept
+
+
+def record(key: bytes, value: bytes | None) -> SimpleNamespace:
+    return SimpleNamespace(key=key, value=value)  # all a changelog record is to the store
+
+
+def window(complaints: float) -> Window:
+    return Window(counters={"complaints_filed_total|quality|web": complaints}, staffed_seconds=3600)
+
+
+def put(windows: ReportWindows, store: tuple[str, str], at: datetime, value: Window | None) -> None:
+    windows.apply(record(window_key(*store, Granularity.day, at), None if value is None else value.model_dump_json().encode()))
+
+
+def test_a_store_s_windows_read_back_as_last_written_and_an_expired_one_is_gone(windows):
+    days = [DAY + timedelta(days=n) for n in range(4)]
+    for n, at in enumerate(days):
+        put(windows, KOT, at, window(n))
+    put(windows, KOT, days[1], window(10))  # written again
+    put(windows, KOT, days[0], None)  # expired
+    assert windows.found(KOT, Granularity.day, days) == [(days[1], window(10)), (days[2], window(2)), (days[3], window(3))]
+    assert windows.found(KOT, Granularity.hour, days) == []  # the same starts, other windows
+    assert windows.found(KOT_X, Granularity.day, days) == []
+    assert windows.found(KOT, Granularity.day, []) == []
+
+
+def test_the_stores_of_a_region_are_its_own_and_only_its_own(windows):
+    for store in (KOT_X, ELSEWHERE, KOT):
+        put(windows, store, DAY, window(1))
+    assert windows.stores("kymi", None) == [KOT, KOT_X]
+    assert windows.stores("kymi", "kot") == [KOT]
+    assert windows.stores(None, None) == sorted([KOT, KOT_X, ELSEWHERE])
+    assert windows.stores("kymi-north", "kot") == []
+    assert windows.stores("savo", None) == []
+
+
+def test_open_signals_read_back_and_a_store_with_only_signals_is_a_store_of_its_region(windows):
+    signals = OpenSignals(signals=[example(LossPreventionSignal, region_id="kymi", store_id="kot")])
+    windows.apply(record(signals_key(*KOT), signals.model_dump_json().encode()))
+    assert windows.signals(KOT) == signals and windows.stores("kymi", None) == [KOT]
+    windows.apply(record(signals_key(*KOT), None))  # none open any more
+    assert windows.signals(KOT) is None
+
+
+def test_a_record_that_does_not_read_back_is_refused_and_keeps_nothing(windows):
+    put(windows, KOT, DAY, window(1))
+    with pytest.raises(ValidationError):
+        windows.apply(record(window_key(*KOT, Granularity.day, DAY), b'{"counters": "many"}'))
+    with pytest.raises(ValidationError):
+        windows.apply(record(window_key(*KOT_X, Granularity.day, DAY), b"{not json"))
+    with pytest.raises(ValueError):
+        windows.apply(record(b"kymi|kot|fortnight|2026-11-30T22:00Z", window(1).model_dump_json().encode()))
+    assert windows.found(KOT, Granularity.day, [DAY]) == [(DAY, window(1))]
+    assert windows.stores(None, None) == [KOT]
+
+
+def test_each_opening_starts_empty_and_a_closed_store_is_not_read():
+    windows = ReportWindows()
+    with windows.kept():
+        put(windows, KOT, DAY, window(1))
+    with windows.kept():
+        assert windows.stores(None, None) == []
+    with pytest.raises(RuntimeError, match="not open"):
+        windows.stores(None, None)
