@@ -4,7 +4,7 @@ complaints live, breaches as the worker's clock passes deadlines, a policy propo
 detected common problem with a change to the return policy (a value the API refuses shown at its
 field), one board for all of a region's coordinators and nothing of another region; a coordinator
 narrows, sorts and groups a busy board and reads each site's last day from its chart, on a phone as
-on a desk."""
+on a desk; a board longer than one page opens page by page, and the opened pages stay open live."""
 
 import re
 from datetime import datetime, timedelta
@@ -19,12 +19,13 @@ from services.shared.topics import COMPLAINTS, COORDINATION, ESCALATIONS, ROSTER
 from tests.support import eventually, read_all, read_topic
 from tests.support.browser import screenshots, serious_violations
 from tests.support.complaints import add_stores, reject_returns
-from tests.support.escalation import publish_roster, tick
+from tests.support.escalation import publish_roster, running_boards, tick
 from tests.support.infra import own_platform
 
 REGION, STORES = "lappi", ["rov-keskusta", "rov-prisma", "kemi-pohjoinen"]
 OTHER_REGION, OTHER_STORE = "pirkanmaa", "tre-koskikeskus"
 BUSY_REGION, CITY, MALL = "kainuu", "kaj-keskusta", "kaj-prisma"
+LONG_REGION, LONG_STORE = "savo", "kuo-keskusta"
 LIVE_MS = 30_000  # the worker and the boards API each take a moment to pass a change on
 TITLE = "Longer return window for small appliances"
 PROPOSAL = "Three Lapland stores turn away the same small-appliance returns; align with the warranty desk."
@@ -328,4 +329,46 @@ async def test_a_coordinator_narrows_sorts_and_groups_a_busy_board_and_reads_eac
         # a third press gives the board's own order back
         await header.get_by_role("button").click()
         await expect(header).not_to_have_attribute("aria-sort", re.compile("."))
+        assert watched.problems == []
+
+
+@pytest.fixture(scope="module")
+async def paged_boards(new_database, platform, worker):
+    """A boards API that lists two complaints at a time."""
+    async for running in running_boards(platform, worker, await new_database(), boards_list_limit="2"):
+        yield running
+
+
+async def test_a_board_longer_than_a_page_opens_page_by_page_and_the_opened_pages_stay_open_live(
+    api, platform, worker, paged_boards, browser: Browser
+):
+    await add_stores(api, LONG_REGION, [LONG_STORE])
+    filed = [await file(api, LONG_STORE, f"{n}@example.com", region=LONG_REGION) for n in range(5)]  # the board's order
+    async with await browser.new_context() as context:
+        page, watched = await sign_in(context, paged_boards, paged_boards.token(Role.regional_coordinator, LONG_REGION))
+        await expect(page.locator("#open-count")).to_have_text("5", timeout=LIVE_MS)
+        more = page.get_by_role("button", name=re.compile("^Show the next"))
+        await expect(page.locator("#complaints tr")).to_have_count(2)
+        await expect(page.locator("#shown")).to_contain_text("Showing 2 of 5")
+        await expect(more).to_have_text("Show the next 2")
+
+        await more.focus()
+        await page.keyboard.press("Enter")
+        await expect(page.locator("#complaints tr")).to_have_count(4)
+        assert await shown_ids(page) == filed[:4]
+        await expect(more).to_have_text("Show the next 1")
+        await expect(more).to_be_focused()  # the keyboard goes on from where it was
+        await no_serious_violations(page, "dashboard-paged")
+        await more.click()
+        await expect(page.locator("#complaints tr")).to_have_count(5)
+        assert await shown_ids(page) == filed
+        await expect(more).to_be_hidden()
+
+        # a complaint more critical than all of them comes first; the pages opened stay open around it
+        urgent = await file(api, LONG_STORE, "urgent@example.com", "critical", region=LONG_REGION)
+        await expect(page.locator("#open-count")).to_have_text("6", timeout=LIVE_MS)
+        await expect(page.locator("#complaints tr")).to_have_count(6)
+        assert await shown_ids(page) == [urgent, *filed]
+        await expect(page.locator("#shown")).to_contain_text("Showing 6 of 6")
+        await expect(more).to_be_hidden()
         assert watched.problems == []

@@ -10,11 +10,15 @@ On a broker of this module's own, so that the board shows only what this module 
 
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from uuid import uuid4
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from services.escalation.boards.store.cases import cursor
+from services.escalation.boards.store.models import BoardCase
 from services.shared.events.coordination import PolicyChange
 from services.shared.topics import COORDINATION
 from services.webapp.app import build_app
@@ -203,6 +207,23 @@ async def test_the_board_is_the_regions_own_for_its_coordinators_and_senior_mana
                                        headers={"X-CSRF": csrf})).status_code == 403
 
         assert (await nobody.get(f"/board/api/regions/{REGION}/board/stream")).status_code == 401
+
+        # the board's further pages, as the page asks for them: the boards API's own answer, the person's region only
+        after = cursor(BoardCase(breaches=0, paged=False, severity_rank=0, filed_at=datetime(2000, 1, 1, tzinfo=UTC),
+                                 complaint_id=uuid4()))  # before every open complaint of lower severity than critical
+        path = f"/board/api/regions/{REGION}/board"
+        relayed = await coordinator.get(path, params={"after": after})
+        async with httpx.AsyncClient(base_url=boards.url) as direct:
+            straight = await direct.get(f"/regions/{REGION}/board", params={"after": after},
+                                        headers=boards.headers(region=REGION))
+        assert relayed.status_code == 200 and straight.status_code == 200, (relayed.text, straight.text)
+        listed = [c["complaint_id"] for c in relayed.json()["complaints"]]
+        assert listed and listed == [c["complaint_id"] for c in straight.json()["complaints"]]
+        assert (await coordinator.get(path, params={"after": "not-a-cursor"})).status_code == 422
+        assert (await coordinator.get(path, params={"after": "x" * 1001})).status_code == 422  # bounded before it goes on
+        assert (await coordinator.get(path.replace(REGION, "pirkanmaa"), params={"after": after})).status_code == 403
+        assert (await associate.get(path, params={"after": after})).status_code == 403
+        assert (await nobody.get(path, params={"after": after})).status_code == 401
 
         assert (await senior.post("/signin", data={"staff_id": SENIOR})).status_code == 303
         assert (await senior.get("/board")).headers["location"] == "/chain"

@@ -119,13 +119,14 @@ class BoardsApi:
             return await client.post(path, json=body, headers=headers)
 
 
-async def running_boards(platform, worker: Worker, database_url: str) -> AsyncIterator[BoardsApi]:
-    """The boards API as its own process on its read model's database, once it is ready, for as long as
-    the caller iterates."""
+async def running_boards(platform, worker: Worker, database_url: str, **settings: str) -> AsyncIterator[BoardsApi]:
+    """The boards API as its own process on its read model's database, with `settings` as its ESCALATION_
+    variables, once it is ready, for as long as the caller iterates."""
     port = free_port()
     process = ServiceProcess("services.escalation.boards", {
         "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers, "ESCALATION_PORT": str(port),
         "ESCALATION_BOARDS_DATABASE_URL": database_url,
+        **{f"ESCALATION_{name.upper()}": value for name, value in settings.items()},
     })
     running = BoardsApi(f"http://127.0.0.1:{port}", platform, process)
 

@@ -112,7 +112,7 @@ def build_app(settings: EscalationSettings, platform: PlatformSettings, clock: C
     @router.get("/regions/{region_id}/board", summary="The region's live board")
     async def board(
         region_id: str, _: Viewer,
-        after: Annotated[str | None, Query(description="The board's `next`: the open complaints after those it listed.")] = None,
+        after: Annotated[str | None, Query(max_length=1000, description="The board's `next`: the open complaints after those it listed.")] = None,
         limit: Annotated[int, Query(ge=1, le=settings.boards_list_limit)] = settings.boards_list_limit,
     ) -> BoardView:
         try:

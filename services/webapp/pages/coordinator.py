@@ -5,12 +5,12 @@ sees their region's board; a senior manager, a Viewer of every board, the one th
 
 import json
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 from uuid import UUID
 
 import httpx
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from services.shared.events.fields import RegionId
@@ -87,6 +87,14 @@ async def board_stream(region_id: RegionId, session: ScriptPerson, web: App) -> 
     _may_see(session, region_id)
     timeout = httpx.Timeout(web.settings.http_timeout_s, read=web.settings.board_stream_timeout_s)
     return await _relayed(web, session, "GET", f"/regions/{region_id}/board/stream", timeout=timeout)
+
+
+@router.get(API + "/regions/{region_id}/board")
+async def board_page(region_id: RegionId, session: ScriptPerson, web: App,
+                     after: Annotated[str, Query(min_length=1, max_length=1000)]) -> Response:
+    """The board's open complaints after `after`: the page asks for those beyond the first as the person opens them."""
+    _may_see(session, region_id)
+    return await _relayed(web, session, "GET", f"/regions/{region_id}/board", params={"after": after})
 
 
 @router.post(API + "/regions/{region_id}/problems/{problem_id}/{action}")
