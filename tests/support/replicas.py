@@ -1,17 +1,19 @@
 """Replicas of a worker sharing one consumer group, as operators run them (each its own process,
 data directory and instance id): stores whose records land on every partition, which partitions of a
 topic each member of the group is given (read from the broker), and the replicas started, killed and
-added by name."""
+added by name. Replicas of an API behind one address: each replica, the staff writing through the
+address, and who held the outbox relay's lease."""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import httpx
 from aiokafka.partitioner import murmur2
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
@@ -23,7 +25,7 @@ from services.shared.events.envelope import Envelope, wrap
 from services.shared.kafka import ensure_topics
 from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, Topic
-from tests.support import ServiceProcess, eventually
+from tests.support import ServiceProcess, eventually, ready_process
 from tests.support.builders import example
 from tests.support.infra import free_port, kafka_broker
 
@@ -174,3 +176,103 @@ class Replicas:
     def stop(self) -> None:
         for replica in self.live.values():
             replica.process.stop()
+
+
+class ApiReplica:
+    """One replica of an HTTP service (`python -m <module>`) on a port of its own, with `env_of(port)` as
+    its environment; started, and killed with kill -9, by the test."""
+
+    def __init__(self, module: str, env_of: Callable[[int], dict[str, str]]) -> None:
+        self.module, self.port, self.process = module, free_port(), None
+        self.env = env_of(self.port)
+
+    async def start(self) -> None:
+        self.process = await ready_process(self.module, self.env, f"http://127.0.0.1:{self.port}")
+
+    def kill(self) -> None:
+        self.process.process.kill()
+        self.process.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+class Writers:
+    """Staff writing through one address, each write sent again with its idempotency key until it is
+    answered, as clients do when a replica dies under their request. `write(key, writer)` makes one
+    write and returns the id it was answered with. They write what `until` allows and a write each
+    beyond it, so that when it returns some writes are still on their way (a kill then cuts them off)."""
+
+    def __init__(self, write: Callable[[str, int], Awaitable[str]], count: int = 4) -> None:
+        self.write, self.count = write, count
+        self.accepted: dict[str, str] = {}  # idempotency key → id answered
+        self.retries, self.begun, self.allowed, self.target, self.stopping = 0, 0, count, 0, False
+        self._turn, self.tasks = asyncio.Condition(), []
+
+    def start(self) -> None:
+        self.tasks = [asyncio.create_task(self._writing(n)) for n in range(self.count)]
+
+    async def stop(self) -> None:
+        async with self._turn:
+            self.stopping = True
+            self._turn.notify_all()
+        await asyncio.gather(*self.tasks)
+
+    async def _writing(self, writer: int) -> None:
+        while True:
+            async with self._turn:
+                await self._turn.wait_for(lambda: self.stopping or self.begun < self.allowed)
+                if self.stopping:
+                    return
+                self.begun += 1
+            key = str(uuid4())
+            for _ in range(20):
+                try:
+                    self.accepted[key] = await self.write(key, writer)
+                    break
+                except httpx.TransportError:  # the replica died under the request or its connection
+                    self.retries += 1
+            else:
+                raise AssertionError(f"writer {writer}: no replica answered 20 times")
+
+    async def until(self, count: int) -> None:
+        """Until `count` more writes are answered."""
+        async with self._turn:
+            self.allowed += count
+            self.target += count
+            self._turn.notify_all()
+
+        async def enough() -> bool:
+            for task in self.tasks:
+                if task.done():
+                    task.result()  # a writer's failure, now
+            return len(self.accepted) >= self.target
+
+        await eventually(enough, timeout_s=90, what=f"{count} more writes answered")
+
+
+@asynccontextmanager
+async def lease_holders(database_url: str, lease_model) -> AsyncIterator[list[str]]:
+    """The holders of the outbox relay's lease in the order they held it, sampled while the caller runs."""
+    from sqlalchemy import select
+
+    from services.shared.db import make_engine, sessions
+    from services.shared.outbox import RELAY_LEASE
+
+    engine, holders = make_engine(database_url), []
+
+    async def watch() -> None:
+        while True:
+            async with sessions(engine)() as session:
+                holder = await session.scalar(select(lease_model.holder).where(lease_model.name == RELAY_LEASE))
+            if holder and holder not in holders[-1:]:
+                holders.append(holder)
+            await asyncio.sleep(0.1)  # a sampling interval, not a synchronisation
+
+    watcher = asyncio.create_task(watch())
+    try:
+        yield holders
+    finally:
+        watcher.cancel()
+        await engine.dispose()

@@ -107,18 +107,32 @@ async def start_api(database_url: str, platform: PlatformSettings, clock: Clock 
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://scheduling") as client:
             api = Api(client, platform, app, clock)
-            admin = api.token(Role.service, None, sub="svc-setup")
-            for region in sorted({site["region_id"] for site in SITES.values()}):
-                response = await client.put(f"/v1/regions/{region}", json={"name": region.title()}, headers=admin)
-                assert response.status_code == 204, response.text
-            for site, body in SITES.items():
-                response = await client.put(f"/v1/sites/{site}", json=body, headers=admin)
-                assert response.status_code == 204, response.text
-            for staff, (role, site) in STAFF.items():
-                contact = {"work_email": f"{staff}@chain.example", "work_phone": "+358 40 555 0101"}
-                response = await client.put(f"/v1/staff/{staff}", json=staff_body(role, site, contact=contact), headers=admin)
-                assert response.status_code == 204, response.text
+            await add_chain(api)
             yield api
+
+
+async def add_chain(api: Api) -> None:
+    """The regions, sites (SITES) and staff (STAFF) of the tests' chain, put in the directory as the set-up service does."""
+    admin = api.token(Role.service, None, sub="svc-setup")
+    for region in sorted({site["region_id"] for site in SITES.values()}):
+        response = await api.client.put(f"/v1/regions/{region}", json={"name": region.title()}, headers=admin)
+        assert response.status_code == 204, response.text
+    for site, body in SITES.items():
+        response = await api.client.put(f"/v1/sites/{site}", json=body, headers=admin)
+        assert response.status_code == 204, response.text
+    for staff, (role, site) in STAFF.items():
+        contact = {"work_email": f"{staff}@chain.example", "work_phone": "+358 40 555 0101"}
+        response = await api.client.put(f"/v1/staff/{staff}", json=staff_body(role, site, contact=contact), headers=admin)
+        assert response.status_code == 204, response.text
+
+
+def service_env(database_url: str, platform: PlatformSettings, port: int, **settings: str) -> dict[str, str]:
+    """The environment of `python -m services.scheduling` on `port`, with `settings` as its SCHEDULING_ variables."""
+    return {
+        "SCHEDULING_DATABASE_URL": database_url, "SCHEDULING_PORT": str(port),
+        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
+        **{f"SCHEDULING_{name.upper()}": value for name, value in settings.items()},
+    }
 
 
 async def running_service(database_url: str, platform: PlatformSettings) -> AsyncIterator[Api]:
@@ -126,10 +140,7 @@ async def running_service(database_url: str, platform: PlatformSettings) -> Asyn
     once ready, for as long as the caller iterates; it keeps its own (real) clock, and no chain."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    process = await ready_process("services.scheduling", {
-        "SCHEDULING_DATABASE_URL": database_url, "SCHEDULING_PORT": str(port),
-        "RETAIL_KAFKA_BOOTSTRAP_SERVERS": platform.kafka_bootstrap_servers,
-    }, url)
+    process = await ready_process("services.scheduling", service_env(database_url, platform, port), url)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
             yield Api(client, platform, process, clock=None)

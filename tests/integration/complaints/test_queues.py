@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from services.escalation.topics import CLOCK
-from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
-from services.shared.topics import ALL_TOPICS, COMPLAINTS, ESCALATIONS, ROSTER
+from services.shared.topics import COMPLAINTS, ESCALATIONS, ROSTER
 from tests.support import eventually
 from tests.support.complaints import running_worker as running_complaints_worker
 from tests.support.complaints import start_api
@@ -40,7 +39,6 @@ async def escalation(platform, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 async def api(new_database, platform, escalation):
-    ensure_topics(platform, ALL_TOPICS)
     url = await new_database()
     async for running in start_api(url, platform):
         async for _worker in running_complaints_worker(url, platform):

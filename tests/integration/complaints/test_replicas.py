@@ -5,72 +5,27 @@ again with its idempotency key, as clients do, and lands on the surviving replic
 answered 201 is kept once and published once on Kafka, and the outbox relay's lease moves to a
 surviving replica when its holder dies."""
 
-import asyncio
 from collections import defaultdict
 from uuid import uuid4
 
 import httpx
 import pytest
-from sqlalchemy import select
 
 from services.complaints.store.models import Lease
-from services.shared.db import make_engine, sessions
 from services.shared.events.complaints import ComplaintFiled
-from services.shared.kafka import ensure_topics
-from services.shared.outbox import RELAY_LEASE
 from services.shared.principal import Role
-from services.shared.topics import ALL_TOPICS, COMPLAINTS
-from tests.support import eventually, read_all, ready_process
+from services.shared.topics import COMPLAINTS
+from tests.support import eventually, read_all
 from tests.support.balancer import balancing
 from tests.support.complaints import Api, add_stores, service_env
-from tests.support.infra import free_port, own_platform
+from tests.support.infra import own_platform
+from tests.support.replicas import ApiReplica, Writers, lease_holders
 
 RUN = uuid4().hex[:8]
 REGION = f"replicas-{RUN}"
 STORES = [f"replicas-{RUN}-{n}" for n in range(4)]
 FILERS = 4  # staff filing at once
 EACH_PHASE = 25  # complaints answered 201 before the next kill or start
-
-
-class Replica:
-    def __init__(self, database_url: str, platform) -> None:
-        self.port, self.process = free_port(), None
-        self.env = service_env(database_url, platform, self.port, relay_lease_s="3")
-
-    async def start(self) -> None:
-        self.process = await ready_process("services.complaints", self.env, f"http://127.0.0.1:{self.port}")
-
-    def kill(self) -> None:
-        self.process.process.kill()
-        self.process.process.wait()
-
-
-class Filers:
-    """Staff filing complaints through the one address until stopped, each filing retried with its
-    idempotency key until it is answered."""
-
-    def __init__(self, api: Api) -> None:
-        self.api, self.accepted, self.retries, self.stopping = api, {}, 0, asyncio.Event()
-
-    async def file(self, n: int) -> None:
-        while not self.stopping.is_set():
-            key, store = str(uuid4()), STORES[len(self.accepted) % len(STORES)]
-            for _ in range(20):
-                try:
-                    response = await self.api.file(store=store, headers={"Idempotency-Key": key}, description=f"Filer {n}.")
-                    break
-                except httpx.TransportError:  # the replica died under the request or its connection
-                    self.retries += 1
-            assert response.status_code == 201, response.text
-            self.accepted[key] = response.json()["id"]
-
-    async def until(self, count: int) -> None:
-        target = len(self.accepted) + count
-
-        async def enough() -> bool:
-            return len(self.accepted) >= target
-
-        await eventually(enough, timeout_s=90, what=f"{count} more complaints answered 201")
 
 
 @pytest.fixture(scope="module")
@@ -83,38 +38,33 @@ def platform(infra_dir):
 
 @pytest.fixture
 async def replicas(new_database, platform):
-    ensure_topics(platform, ALL_TOPICS)
     database_url = await new_database()
-    both = [Replica(database_url, platform), Replica(database_url, platform)]
+    both = [ApiReplica("services.complaints", lambda port: service_env(database_url, platform, port, relay_lease_s="3"))
+            for _ in range(2)]
     try:
         for replica in both:  # one after the other: the first brings the schema up to date
             await replica.start()
         yield both
     finally:
         for replica in both:
-            if replica.process:
-                replica.process.stop()
+            replica.stop()
 
 
 async def test_filing_through_one_address_goes_on_while_replicas_are_killed_and_loses_nothing(replicas, platform):
     first, second = replicas
-    holders: list[str] = []
-    engine = make_engine(first.env["COMPLAINTS_DATABASE_URL"])
-
-    async def watch_the_lease() -> None:
-        while True:
-            async with sessions(engine)() as session:
-                holder = await session.scalar(select(Lease.holder).where(Lease.name == RELAY_LEASE))
-            if holder and holder not in holders[-1:]:
-                holders.append(holder)
-            await asyncio.sleep(0.1)  # a sampling interval, not a synchronisation
-
-    async with balancing([first.port, second.port]) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+    async with (balancing([first.port, second.port]) as url, httpx.AsyncClient(base_url=url, timeout=30) as client,
+                lease_holders(first.env["COMPLAINTS_DATABASE_URL"], Lease) as holders):
         api = Api(client, platform, None, stores={})
         await add_stores(api, REGION, STORES)
-        filers = Filers(api)
-        watcher = asyncio.create_task(watch_the_lease())
-        tasks = [asyncio.create_task(filers.file(n)) for n in range(FILERS)]
+
+        async def file(key: str, writer: int) -> str:
+            store = STORES[writer % len(STORES)]
+            response = await api.file(store=store, headers={"Idempotency-Key": key}, description=f"Filer {writer}.")
+            assert response.status_code == 201, response.text
+            return response.json()["id"]
+
+        filers = Writers(file, FILERS)
+        filers.start()
         try:
             await filers.until(EACH_PHASE)
             first.kill()  # the relay's holder: the first replica took the lease as it started
@@ -125,10 +75,7 @@ async def test_filing_through_one_address_goes_on_while_replicas_are_killed_and_
             second.kill()
             await filers.until(EACH_PHASE)
         finally:
-            filers.stopping.set()
-            await asyncio.gather(*tasks)
-            watcher.cancel()
-            await engine.dispose()
+            await filers.stop()
 
         # Each filing is one complaint, however often it was sent: the stores list exactly those.
         listed = set()
