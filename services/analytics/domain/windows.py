@@ -100,7 +100,12 @@ def next_start(start: datetime, granularity: Granularity, zone: ZoneInfo) -> dat
 
 @lru_cache(maxsize=4096)  # a store's windows of the hour and day, asked for at every event
 def window_key(region: str, store: str, granularity: Granularity, start: datetime) -> bytes:
-    return f"{region}|{store}|{granularity}|{start.astimezone(UTC):%Y-%m-%dT%H:%MZ}".encode()
+    return f"{region}|{store}|{granularity}|{start_text(start)}".encode()
+
+
+def start_text(start: datetime) -> str:
+    """A window's start in its key: in UTC, so that keys sort as their starts do."""
+    return f"{start.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
 
 def parse_window_key(key: bytes) -> tuple[str, str, Granularity, datetime]:

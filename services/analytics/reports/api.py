@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from services.analytics.domain.reports import (
     LossPrevention, Satisfaction, Staffing, Sums, loss_prevention, satisfaction, staffing,
 )
-from services.analytics.domain.windows import Granularity, RangeError, Window, start_of, windows_for
-from services.analytics.reports.store import ReportWindows
+from services.analytics.domain.windows import Granularity, RangeError, start_of, windows_for
+from services.analytics.reports.store import Found, ReportWindows
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.topics import REPORTS_CHANGELOG
 from services.shared.auth import Authorize
@@ -31,7 +31,6 @@ from services.shared.topics import STORE_PARTITIONS
 from services.shared.web import create_app
 
 DEFAULT_RANGE = timedelta(hours=24)
-Found = dict[str, list[tuple[datetime, Window]]]  # store → its windows in a period, each with its start
 
 # Staff-level signals are for the managers who act on them; summaries also for the coordinators.
 Reader = Annotated[Principal, Depends(Authorize(Role.store_manager, Role.coordinator, Role.regional_coordinator,
@@ -111,7 +110,7 @@ def build_app(settings: AnalyticsSettings, platform: PlatformSettings, clock: Cl
             granularity, starts = windows_for(first, end, clock(), rules)
         except RangeError as error:
             raise InvalidField(error.field, str(error), location="query") from None
-        found = {key[1]: windows.found(key, granularity, starts) for key in windows.stores(region, store)}
+        found = windows.found(windows.stores(region, store), granularity, starts)
         stores = [name for name, kept in found.items() if kept]
         return Period(region_id=region, store_id=store, from_=first, to=end, granularity=granularity, stores=stores), found
 

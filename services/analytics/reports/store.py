@@ -15,12 +15,13 @@ from aiokafka import ConsumerRecord
 from pydantic import BaseModel
 from rocksdict import BlockBasedOptions, Cache, Options, Rdict
 
-from services.analytics.domain.windows import Granularity, OpenSignals, Window, parse_window_key, signals_key, window_key
+from services.analytics.domain.windows import Granularity, OpenSignals, Window, parse_window_key, signals_key, start_text
 
 MIB = 2**20
 # Keys: a window's or a store's signals' changelog key behind a prefix of its kind, and every store
 # seen in the index (the stores of a region are then one range of keys).
 WINDOW, SIGNALS, STORE = b"w", b"s", b"i"
+Found = dict[str, list[tuple[datetime, Window]]]  # store → its windows in a period, each with its start
 
 
 class ReportWindows:
@@ -77,10 +78,23 @@ class ReportWindows:
                 found.append(seen)
         return sorted(found)
 
-    def found(self, store: tuple[str, str], granularity: Granularity, starts: list[datetime]) -> list[tuple[datetime, Window]]:
-        """The store's windows that start at `starts`, each with its start."""
-        values = self.db.get([WINDOW + window_key(*store, granularity, at) for at in starts]) if starts else []
-        return [(at, Window.model_validate_json(value)) for at, value in zip(starts, values, strict=True) if value is not None]
+    def found(self, stores: list[tuple[str, str]], granularity: Granularity, starts: list[datetime]) -> Found:
+        """Each store's windows that start at `starts`, each with its start: one range of keys a store."""
+        wanted = {start_text(at).encode(): at for at in starts}
+        found: Found = {}
+        for region, store in stores:
+            found[store] = kept = []
+            if not wanted:
+                continue
+            prefix = WINDOW + f"{region}|{store}|{granularity}|".encode()
+            last = prefix + max(wanted)
+            at = self.db.iter()
+            at.seek(prefix + min(wanted))
+            while at.valid() and (key := at.key()) <= last:
+                if (start := wanted.get(key[len(prefix):])) is not None:
+                    kept.append((start, Window.model_validate_json(at.value())))
+                at.next()
+        return found
 
     def signals(self, store: tuple[str, str]) -> OpenSignals | None:
         value = self.db.get(SIGNALS + signals_key(*store))

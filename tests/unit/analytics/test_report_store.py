@@ -43,10 +43,19 @@ def test_a_store_s_windows_read_back_as_last_written_and_an_expired_one_is_gone(
         put(windows, KOT, at, window(n))
     put(windows, KOT, days[1], window(10))  # written again
     put(windows, KOT, days[0], None)  # expired
-    assert windows.found(KOT, Granularity.day, days) == [(days[1], window(10)), (days[2], window(2)), (days[3], window(3))]
-    assert windows.found(KOT, Granularity.hour, days) == []  # the same starts, other windows
-    assert windows.found(KOT_X, Granularity.day, days) == []
-    assert windows.found(KOT, Granularity.day, []) == []
+    assert windows.found([KOT], Granularity.day, days) == {"kot": [(days[1], window(10)), (days[2], window(2)), (days[3], window(3))]}
+    assert windows.found([KOT, KOT_X], Granularity.day, days[2:3]) == {"kot": [(days[2], window(2))], "kot-x": []}
+    assert windows.found([KOT], Granularity.hour, days) == {"kot": []}  # the same starts, other windows
+    assert windows.found([KOT], Granularity.day, []) == {"kot": []}
+
+
+def test_only_the_windows_that_start_at_the_starts_asked_for_are_found(windows):
+    hours = [DAY + timedelta(hours=n) for n in range(6)]
+    for at in hours:
+        windows.apply(record(window_key(*KOT, Granularity.hour, at), window(at.hour).model_dump_json().encode()))
+    put(windows, KOT_X, DAY, window(1))  # a key of another store right after the store's own
+    asked = [hours[1], hours[3], hours[4]]
+    assert windows.found([KOT], Granularity.hour, asked) == {"kot": [(at, window(at.hour)) for at in asked]}
 
 
 def test_the_stores_of_a_region_are_its_own_and_only_its_own(windows):
@@ -75,7 +84,7 @@ def test_a_record_that_does_not_read_back_is_refused_and_keeps_nothing(windows):
         windows.apply(record(window_key(*KOT_X, Granularity.day, DAY), b"{not json"))
     with pytest.raises(ValueError):
         windows.apply(record(b"kymi|kot|fortnight|2026-11-30T22:00Z", window(1).model_dump_json().encode()))
-    assert windows.found(KOT, Granularity.day, [DAY]) == [(DAY, window(1))]
+    assert windows.found([KOT], Granularity.day, [DAY]) == {"kot": [(DAY, window(1))]}
     assert windows.stores(None, None) == [KOT]
 
 
