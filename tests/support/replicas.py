@@ -198,6 +198,40 @@ class ApiReplica:
             self.process.stop()
 
 
+@asynccontextmanager
+async def api_replicas(module: str, env_of: Callable[[int], dict[str, str]], count: int = 2) -> AsyncIterator[list[ApiReplica]]:
+    """`count` replicas of the service on one database, started one after the other (the first brings the
+    schema up to date), stopped at the end."""
+    replicas = [ApiReplica(module, env_of) for _ in range(count)]
+    try:
+        for replica in replicas:
+            await replica.start()
+        yield replicas
+    finally:
+        for replica in replicas:
+            replica.stop()
+
+
+async def killed_in_turn(replicas: list[ApiReplica], writers: "Writers", each_phase: int,
+                         after_first: Callable[[], Awaitable[Any]]) -> None:
+    """Writes go on through the replicas' one address while the first replica (the relay's holder: it took
+    the lease as it started) is killed, `after_first()` checks the survivor took over, the first starts
+    again, and the second is killed; `each_phase` writes are answered between those steps."""
+    first, second = replicas
+    writers.start()
+    try:
+        await writers.until(each_phase)
+        first.kill()
+        await writers.until(each_phase)
+        await after_first()
+        await first.start()
+        await writers.until(each_phase)
+        second.kill()
+        await writers.until(each_phase)
+    finally:
+        await writers.stop()
+
+
 class Writers:
     """Staff writing through one address, each write sent again with its idempotency key until it is
     answered, as clients do when a replica dies under their request. `write(key, writer)` makes one

@@ -19,7 +19,7 @@ from tests.support import eventually, read_all
 from tests.support.balancer import balancing
 from tests.support.complaints import Api, add_stores, service_env
 from tests.support.infra import own_platform
-from tests.support.replicas import ApiReplica, Writers, lease_holders
+from tests.support.replicas import Writers, api_replicas, killed_in_turn, lease_holders
 
 RUN = uuid4().hex[:8]
 REGION = f"replicas-{RUN}"
@@ -39,15 +39,11 @@ def platform(infra_dir):
 @pytest.fixture
 async def replicas(new_database, platform):
     database_url = await new_database()
-    both = [ApiReplica("services.complaints", lambda port: service_env(database_url, platform, port, relay_lease_s="3"))
-            for _ in range(2)]
-    try:
-        for replica in both:  # one after the other: the first brings the schema up to date
-            await replica.start()
+    def env(port: int) -> dict[str, str]:
+        return service_env(database_url, platform, port, relay_lease_s="3")
+
+    async with api_replicas("services.complaints", env) as both:
         yield both
-    finally:
-        for replica in both:
-            replica.stop()
 
 
 async def test_filing_through_one_address_goes_on_while_replicas_are_killed_and_loses_nothing(replicas, platform):
@@ -64,18 +60,8 @@ async def test_filing_through_one_address_goes_on_while_replicas_are_killed_and_
             return response.json()["id"]
 
         filers = Writers(file, FILERS)
-        filers.start()
-        try:
-            await filers.until(EACH_PHASE)
-            first.kill()  # the relay's holder: the first replica took the lease as it started
-            await filers.until(EACH_PHASE)
-            await published(platform, set(filers.accepted.values()))  # by the second's relay, once the lease ran out
-            await first.start()
-            await filers.until(EACH_PHASE)
-            second.kill()
-            await filers.until(EACH_PHASE)
-        finally:
-            await filers.stop()
+        await killed_in_turn(replicas, filers, EACH_PHASE,
+                             lambda: published(platform, set(filers.accepted.values())))  # by the second's relay
 
         # Each filing is one complaint, however often it was sent: the stores list exactly those.
         listed = set()

@@ -17,7 +17,7 @@ from services.shared.topics import SCHEDULING
 from tests.support import eventually, read_all
 from tests.support.balancer import balancing
 from tests.support.infra import own_platform
-from tests.support.replicas import ApiReplica, Writers, lease_holders
+from tests.support.replicas import Writers, api_replicas, killed_in_turn, lease_holders
 from tests.support.scheduling import Api, add_chain, service_env
 
 COACH, COACHED = "mgr-0007", "emp-1042"
@@ -34,15 +34,11 @@ def platform(infra_dir):
 @pytest.fixture
 async def replicas(new_database, platform):
     database_url = await new_database()
-    both = [ApiReplica("services.scheduling", lambda port: service_env(database_url, platform, port, relay_lease_s="3"))
-            for _ in range(2)]
-    try:
-        for replica in both:  # one after the other: the first brings the schema up to date
-            await replica.start()
+    def env(port: int) -> dict[str, str]:
+        return service_env(database_url, platform, port, relay_lease_s="3")
+
+    async with api_replicas("services.scheduling", env) as both:
         yield both
-    finally:
-        for replica in both:
-            replica.stop()
 
 
 async def test_coaching_notes_written_through_one_address_go_on_while_replicas_are_killed_and_lose_nothing(
@@ -62,18 +58,8 @@ async def test_coaching_notes_written_through_one_address_go_on_while_replicas_a
             return response.json()["note_id"]
 
         writers = Writers(note)
-        writers.start()
-        try:
-            await writers.until(EACH_PHASE)
-            first.kill()  # the relay's holder: the first replica took the lease as it started
-            await writers.until(EACH_PHASE)
-            await published(platform, set(writers.accepted.values()))  # by the second's relay, once the lease ran out
-            await first.start()
-            await writers.until(EACH_PHASE)
-            second.kill()
-            await writers.until(EACH_PHASE)
-        finally:
-            await writers.stop()
+        await killed_in_turn(replicas, writers, EACH_PHASE,
+                             lambda: published(platform, set(writers.accepted.values())))  # by the second's relay
 
         # Each note written is one note, however often it was sent: the person's notes are exactly those.
         response = await client.get(f"/v1/staff/{COACHED}/coaching-notes", params={"limit": 500}, headers=coach)
