@@ -39,6 +39,7 @@ def platform(infra_dir):
 @pytest.fixture
 async def replicas(new_database, platform):
     database_url = await new_database()
+
     def env(port: int) -> dict[str, str]:
         return service_env(database_url, platform, port, relay_lease_s="3")
 
