@@ -1,6 +1,7 @@
 """The reports API over the analytics worker's windows, on the real broker: a region's and a store's
 satisfaction and loss-prevention summaries for a time range equal the scripted scenario exactly,
-each caller sees only their own scope, and a bad range is refused naming the parameter."""
+each caller sees only their own scope, and a bad range is refused naming the parameter; replicas behind
+one address answer alike, and without the one that is killed."""
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -11,13 +12,15 @@ import pytest
 
 from services.analytics.domain.windows import Granularity, window_key
 from services.analytics.topics import REPORTS_CHANGELOG
+from services.shared.auth import mint_token
 from services.shared.events.envelope import wrap
 from services.shared.events.returns import ReturnRequested
 from services.shared.kafka import make_producer, publish
 from services.shared.principal import Role
 from services.shared.topics import RETURNS
 from tests.support import eventually, read_records
-from tests.support.analytics import publish_returns, scenario
+from tests.support.analytics import Reports, publish_returns, scenario
+from tests.support.balancer import balancing
 from tests.support.complaints import add_stores
 
 REGION, STORES = "pohjanmaa", ("vaa-keskusta", "vaa-asema")  # no other test's stores
@@ -180,3 +183,39 @@ async def test_a_stores_windows_older_than_they_are_kept_are_dropped_as_its_even
     await eventually(dropped, timeout_s=90, what="the 20-day-old hourly window to be dropped")
     by_day = await reports.report("loss-prevention", region_id="ahvenanmaa", store_id=store, **days_around_now(21))
     assert by_day["loss_prevention"]["return_requests"] == 2  # the daily windows are kept for longer
+
+
+async def test_reports_replicas_behind_one_address_answer_alike_and_one_killed_leaves_the_others_answering(
+    region_scenario, platform, reports
+):
+    """Each replica reads the windows into its own store: a second one started now answers as the first
+    does, whichever of them the address gives a request to, and the address goes on answering without it."""
+    second = Reports(platform)
+    try:
+        async def ready() -> bool:
+            try:
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{second.port}") as client:
+                    return (await client.get("/readyz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(ready, timeout_s=60, what="the second replica to have read the windows")
+        params = {"region_id": REGION, **days_around_now()}
+        expected = await reports.report("satisfaction", **params)
+        assert await second.report("satisfaction", **params) == expected
+        token = mint_token(platform, sub="sm-0001", role=Role.senior_manager, now=datetime.now(UTC), ttl=timedelta(hours=1))
+
+        async with balancing([reports.port, second.port]) as url:
+            async def through_the_address() -> dict:
+                async with httpx.AsyncClient(base_url=url) as client:  # a connection of its own: the next replica
+                    response = await client.get("/v1/reports/satisfaction", params=params,
+                                                headers={"Authorization": f"Bearer {token}"})
+                assert response.status_code == 200, response.text
+                return response.json()
+
+            assert [await through_the_address() for _ in range(4)] == [expected] * 4
+            second.process.process.kill()
+            second.process.process.wait()
+            assert [await through_the_address() for _ in range(4)] == [expected] * 4
+    finally:
+        second.process.stop()
