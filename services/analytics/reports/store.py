@@ -5,19 +5,25 @@ The replica reads the changelog from the start into a fresh database whenever it
 share nothing and need no coordination. Records are kept as they came and decoded when a report
 asks for them."""
 
+import fcntl
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import structlog
 from aiokafka import ConsumerRecord
 from pydantic import BaseModel
 from rocksdict import BlockBasedOptions, Cache, Options, Rdict
 
 from services.analytics.domain.windows import Granularity, OpenSignals, Window, parse_window_key, signals_key, start_text
 
+log = structlog.get_logger()
 MIB = 2**20
+PREFIX = "analytics-reports-"
+_open: set[Path] = set()  # this process's own databases: its own POSIX locks do not keep it out of them
 # Keys: a window's or a store's signals' changelog key behind a prefix of its kind, and every store
 # seen in the index (the stores of a region are then one range of keys).
 WINDOW, SIGNALS, STORE = b"w", b"s", b"i"
@@ -32,13 +38,18 @@ class ReportWindows:
         self._db: Rdict | None = None
 
     @contextmanager
-    def kept(self) -> Iterator[None]:
-        """Opens an empty database in a temporary directory (under TMPDIR), removed when this ends."""
-        with tempfile.TemporaryDirectory(prefix="analytics-reports-") as directory:
+    def kept(self, parent: Path | None = None) -> Iterator[None]:
+        """Opens an empty database in a temporary directory (under `parent`, by default TMPDIR), removed
+        when this ends; first removes those that replicas killed before they could remove theirs left."""
+        parent = Path(parent or tempfile.gettempdir())
+        remove_abandoned(parent)
+        with tempfile.TemporaryDirectory(prefix=PREFIX, dir=parent) as directory:
             self._db = Rdict(str(Path(directory) / "windows"), _options())
+            _open.add(Path(directory))
             try:
                 yield
             finally:
+                _open.discard(Path(directory))
                 self._db.close()
                 self._db = None
 
@@ -99,6 +110,23 @@ class ReportWindows:
     def signals(self, store: tuple[str, str]) -> OpenSignals | None:
         value = self.db.get(SIGNALS + signals_key(*store))
         return None if value is None else OpenSignals.model_validate_json(value)
+
+
+def remove_abandoned(parent: Path) -> None:
+    """Removes the databases in `parent` that no process has open: RocksDB holds a lock on its LOCK file
+    while a database is open, which the system lets go of when the process ends, however it ends. Without
+    this a replica restarted again and again in the same pod (its /tmp an emptyDir) would fill the disk."""
+    for directory in parent.glob(f"{PREFIX}*"):
+        lock = directory / "windows" / "LOCK"
+        if directory in _open or not lock.exists():  # this process's own, or one still being made
+            continue
+        try:
+            with lock.open("rb+") as file:
+                fcntl.lockf(file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the lock RocksDB takes (fcntl F_SETLK)
+        except OSError:
+            continue  # held: another replica's
+        shutil.rmtree(directory, ignore_errors=True)
+        log.info("removed an abandoned reports database", directory=str(directory))
 
 
 def _store_key(region: str, store: str) -> bytes:

@@ -1,15 +1,18 @@
 """The reports replica's own RocksDB of the worker's `reports` changelog: windows and signals as last
 written, expired ones gone, the stores of a region and no other, a record that does not read back
-refused whole."""
+refused whole; the databases killed replicas left behind removed, and no open one."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from pydantic import ValidationError
 
 from services.analytics.domain.windows import Granularity, OpenSignals, Window, signals_key, window_key
-from services.analytics.reports.store import ReportWindows
+from services.analytics.reports.store import PREFIX, ReportWindows, remove_abandoned
 from services.shared.events.signals import LossPreventionSignal
 from tests.support.builders import example
 
@@ -43,7 +46,8 @@ def test_a_store_s_windows_read_back_as_last_written_and_an_expired_one_is_gone(
         put(windows, KOT, at, window(n))
     put(windows, KOT, days[1], window(10))  # written again
     put(windows, KOT, days[0], None)  # expired
-    assert windows.found([KOT], Granularity.day, days) == {"kot": [(days[1], window(10)), (days[2], window(2)), (days[3], window(3))]}
+    expected = [(days[1], window(10)), (days[2], window(2)), (days[3], window(3))]
+    assert windows.found([KOT], Granularity.day, days) == {"kot": expected}
     assert windows.found([KOT, KOT_X], Granularity.day, days[2:3]) == {"kot": [(days[2], window(2))], "kot-x": []}
     assert windows.found([KOT], Granularity.hour, days) == {"kot": []}  # the same starts, other windows
     assert windows.found([KOT], Granularity.day, []) == {"kot": []}
@@ -96,3 +100,44 @@ def test_each_opening_starts_empty_and_a_closed_store_is_not_read():
         assert windows.stores(None, None) == []
     with pytest.raises(RuntimeError, match="not open"):
         windows.stores(None, None)
+
+
+def _replica_process(parent: Path, exits: bool) -> subprocess.Popen:
+    """A process that opens a reports database under `parent` as a replica does, says so, and then
+    either exits without removing it (as a killed replica leaves it) or keeps it open until killed."""
+    script = (
+        "import sys, tempfile, pathlib\n"
+        "from rocksdict import Rdict\n"
+        f"db = Rdict(str(pathlib.Path(tempfile.mkdtemp(prefix={PREFIX!r}, dir=sys.argv[1])) / 'windows'))\n"
+        "print('open', flush=True)\n"
+        "if sys.argv[2] == 'exits':\n    import os; os._exit(0)\n"
+        "sys.stdin.read()\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script, str(parent), "exits" if exits else "stays"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline() == "open\n"
+    return child
+
+
+def test_the_databases_replicas_left_behind_are_removed_and_the_open_ones_kept(tmp_path):
+    abandoned = _replica_process(tmp_path, exits=True)
+    abandoned.wait()
+    live = _replica_process(tmp_path, exits=False)
+    being_made = tmp_path / f"{PREFIX}new"  # its database not yet open: no lock file to go by
+    being_made.mkdir()
+    try:
+        assert len(list(tmp_path.glob(f"{PREFIX}*"))) == 3
+        windows = ReportWindows()
+        with windows.kept(tmp_path):
+            put(windows, KOT, DAY, window(1))
+            remaining = set(tmp_path.glob(f"{PREFIX}*"))
+            assert len(remaining) == 3 and being_made in remaining  # the abandoned one went; the live, the new and ours stay
+            remove_abandoned(tmp_path)  # as another replica starting now would
+            assert set(tmp_path.glob(f"{PREFIX}*")) == remaining
+            assert windows.found([KOT], Granularity.day, [DAY]) == {"kot": [(DAY, window(1))]}
+        assert len(list(tmp_path.glob(f"{PREFIX}*"))) == 2  # ours removed as it closed
+    finally:
+        live.kill()
+        live.wait()
+    remove_abandoned(tmp_path)  # the live one's process has ended
+    assert list(tmp_path.glob(f"{PREFIX}*")) == [being_made]
