@@ -632,12 +632,19 @@ async def check_boards(platform: Platform, ledger: Ledger) -> Check:
     check = Check()
     async with httpx.AsyncClient(base_url=platform.service("boards").url, timeout=10) as client:
         for region in REGIONS:
-            response = await client.get(f"/regions/{region}/board", headers=platform.token(Role.senior_manager))
+            shown, after = Counter(), None
+            while True:  # the board lists its complaints a page at a time
+                response = await client.get(f"/regions/{region}/board", params={"after": after} if after else {},
+                                            headers=platform.token(Role.senior_manager))
+                if response.status_code != 200:
+                    break
+                shown.update(c["complaint_id"] for c in response.json()["complaints"])
+                if not (after := response.json()["next"]):
+                    break
             if response.status_code != 200:
                 check.lost += 1
                 check.detail.append(f"board of {region}: {response.status_code}")
                 continue
-            shown = Counter(c["complaint_id"] for c in response.json()["complaints"])
             for c in ledger.complaints.values():
                 if c.region_id == region:
                     check.compare(f"{c.complaint_id} on the board of {region}", 0 if c.resolved else 1, shown[c.complaint_id])
