@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+import traceback
 from collections.abc import Coroutine
 
 import structlog
@@ -18,7 +19,10 @@ def essential(work: Coroutine, what: str) -> asyncio.Task:
 
     def stop_the_process_if_it_failed(done: asyncio.Task) -> None:
         if not done.cancelled() and done.exception() is not None:
-            log.error(f"{what} stopped; stopping the process", error=type(done.exception()).__name__)
+            error = done.exception()
+            # Where it was raised, not its message: a message may carry a statement's parameters.
+            where = [f"{frame.filename}:{frame.lineno} {frame.name}" for frame in traceback.extract_tb(error.__traceback__)]
+            log.error(f"{what} stopped; stopping the process", error=type(error).__name__, where=where[-8:])
             signal.raise_signal(signal.SIGTERM)
 
     task.add_done_callback(stop_the_process_if_it_failed)
