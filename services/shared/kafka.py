@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from prometheus_client import Counter
@@ -211,7 +211,7 @@ async def consume(
                         log.info("partition moved to another replica in the middle of a batch; read again there from "
                                  "its last commit", topic=partition.topic, partition=partition.partition)
                         break
-                    await _handle(record, by_name[record.topic], handler, group_id, settings, producer)
+                    await _handle(record, by_name[record.topic], handler, group_id, settings, producer, stop)
                 else:
                     with contextlib.suppress(CommitFailedError, IllegalStateError):  # it moved during the last record
                         await consumer.commit({partition: records[-1].offset + 1})
@@ -221,7 +221,7 @@ async def consume(
 
 async def _handle(
     record: ConsumerRecord, topic: Topic, handler: Handler, group_id: str, settings: PlatformSettings,
-    producer: AIOKafkaProducer,
+    producer: AIOKafkaProducer, stop: asyncio.Event,
 ) -> None:
     try:
         await handler(decode(record.value or b"", topic.event_classes))
@@ -229,8 +229,32 @@ async def _handle(
         letter = dead_letter(record, str(error), group_id)
         log.warning("event dead-lettered", topic=topic.name, partition=record.partition, offset=record.offset,
                     reason=letter.data.reason)
-        await publish(producer, topic.dlq, [letter], settings)
+        await _dead_letter_sent(producer, topic.dlq, letter, settings, stop)
 
+
+async def _dead_letter_sent(producer: AIOKafkaProducer, dlq: Topic, letter: Envelope, settings: PlatformSettings,
+                            stop: asyncio.Event) -> None:
+    """Sends the dead letter once and waits until the brokers have it, however long a leader election
+    keeps them from taking it: the consumer must not stop over a record it has judged, nor go on before
+    its letter is kept. Waiting on the same send (an idempotent producer keeps it until delivered) leaves
+    one letter, where sending it again would leave two. Given up only when the consumer is stopped."""
+    value, key = encode(letter), dlq.key(letter.data)
+    while True:
+        try:
+            delivered = await producer.send(dlq.name, value, key=key, headers=KAFKA_HEADERS)
+            while True:
+                try:
+                    await asyncio.wait_for(asyncio.shield(delivered), settings.kafka_send_timeout_s)
+                    return
+                except TimeoutError:
+                    if stop.is_set():
+                        raise
+                    log.warning("dead letter not yet taken by the brokers; waiting on", topic=dlq.name)
+        except KafkaError as error:  # no leader known for its partition yet, or the send failed: sent again
+            if stop.is_set():
+                raise
+            log.warning("dead letter not sent; sending it again", topic=dlq.name, error=type(error).__name__)
+            await asyncio.sleep(1.0)  # a pause before trying again, not a wait for a condition
 
 
 Apply = Callable[[ConsumerRecord], None]
