@@ -199,10 +199,11 @@ class ApiReplica:
 
 
 @asynccontextmanager
-async def api_replicas(module: str, env_of: Callable[[int], dict[str, str]], count: int = 2) -> AsyncIterator[list[ApiReplica]]:
-    """`count` replicas of the service on one database, started one after the other (the first brings the
-    schema up to date), stopped at the end."""
-    replicas = [ApiReplica(module, env_of) for _ in range(count)]
+async def api_replicas(module: str, service_env: Callable[..., dict[str, str]], database_url: str,
+                       platform: PlatformSettings, count: int = 2, **settings: str) -> AsyncIterator[list[ApiReplica]]:
+    """`count` replicas of the service on one database, each with `service_env(database_url, platform, port,
+    **settings)`, started one after the other (the first brings the schema up to date), stopped at the end."""
+    replicas = [ApiReplica(module, lambda port: service_env(database_url, platform, port, **settings)) for _ in range(count)]
     try:
         for replica in replicas:
             await replica.start()

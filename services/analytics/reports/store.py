@@ -92,16 +92,16 @@ class ReportWindows:
     def found(self, stores: list[tuple[str, str]], granularity: Granularity, starts: list[datetime]) -> Found:
         """Each store's windows that start at `starts`, each with its start: one range of keys a store."""
         wanted = {start_text(at).encode(): at for at in starts}
-        found: Found = {}
+        found: Found = {store: [] for _, store in stores}
+        if not wanted:
+            return found
+        first, last = min(wanted), max(wanted)
         for region, store in stores:
-            found[store] = kept = []
-            if not wanted:
-                continue
+            kept = found[store]
             prefix = WINDOW + f"{region}|{store}|{granularity}|".encode()
-            last = prefix + max(wanted)
             at = self.db.iter()
-            at.seek(prefix + min(wanted))
-            while at.valid() and (key := at.key()) <= last:
+            at.seek(prefix + first)
+            while at.valid() and (key := at.key()) <= prefix + last:
                 if (start := wanted.get(key[len(prefix):])) is not None:
                     kept.append((start, Window.model_validate_json(at.value())))
                 at.next()

@@ -38,12 +38,7 @@ def platform(infra_dir):
 
 @pytest.fixture
 async def replicas(new_database, platform):
-    database_url = await new_database()
-
-    def env(port: int) -> dict[str, str]:
-        return service_env(database_url, platform, port, relay_lease_s="3")
-
-    async with api_replicas("services.complaints", env) as both:
+    async with api_replicas("services.complaints", service_env, await new_database(), platform, relay_lease_s="3") as both:
         yield both
 
 
