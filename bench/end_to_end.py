@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from uuid import uuid4
 
-import httpx
+import aiohttp
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.progress import Progress
@@ -98,10 +98,6 @@ class Arrivals:
             await asyncio.sleep(0.1)
 
 
-class Refused(RuntimeError):
-    """The complaints API answered a filing with anything but 201."""
-
-
 @dataclass
 class Bench:
     api: object  # tests.support.complaints.Api
@@ -169,7 +165,7 @@ async def _warm_up(bench: Bench) -> None:
         return response is not None and response.status_code == 200
 
     await eventually(ready, timeout_s=180, what="the escalation worker to be ready")
-    async with httpx.AsyncClient(base_url=bench.api.client.base_url, timeout=30) as client:
+    async with filing.http_client(1) as client:
         ids = [await _file(bench, client, n) for n in range(len(STORES))]
     await eventually(lambda: _arrived(bench, ids), timeout_s=120, what="the warm-up's routing decisions")
 
@@ -208,14 +204,12 @@ async def end_to_end(bench: Bench, rate: float, seconds: float) -> Sample:
     answered: dict[str, float] = {}
     pids = [bench.api.app.process.pid, bench.worker.process.process.pid]
     server_cpu, client_cpu = sum(map(cpu_seconds, pids)), time.process_time()
-    # Idle connections are dropped before uvicorn's keep-alive timeout (5 s) would close them under a request.
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256, keepalive_expiry=2)
     failed: list[str] = []
-    async with httpx.AsyncClient(base_url=bench.api.client.base_url, timeout=60, limits=limits) as client:
+    async with filing.http_client(256) as client:
         async def one(n: int) -> None:
             try:
                 complaint_id = await _file(bench, client, n)
-            except (httpx.TransportError, Refused) as error:  # counted, as a user would see it; the run goes on
+            except (aiohttp.ClientError, TimeoutError, filing.Refused) as error:  # counted, as a user sees it; the run goes on
                 failed.append(type(error).__name__)
                 return
             answered[complaint_id] = time.perf_counter()
@@ -261,20 +255,7 @@ async def _measured(bench: Bench, started: dict[str, float], elapsed: float, ser
     return replace(measured, lost=lost)
 
 
-async def _file(bench: Bench, client: httpx.AsyncClient, n: int) -> str:
+async def _file(bench: Bench, client: aiohttp.ClientSession, n: int) -> str:
     """Files a complaint for a new customer at the n-th store in turn; its id, once answered 201."""
     store = STORES[n % len(STORES)]
-    body = {
-        "store_id": store, "customer": {"name": "Aino Virtanen", "email": f"e2e-{next(bench.customers)}@example.com"},
-        "channel": "in_store", "category": "product_quality", "severity": "medium", "mood": "upset",
-        "description": "The kettle leaks.",
-    }
-    headers = {**bench.tokens[store], "Idempotency-Key": str(uuid4())}
-    try:
-        response = await client.post("/v1/complaints", json=body, headers=headers)
-    except httpx.TransportError:  # as a client would: again, under the same key
-        response = await client.post("/v1/complaints", json=body, headers=headers)
-    if response.status_code != 201:
-        raise Refused(f"the complaints API answered {response.status_code}: {response.text}")
-    return response.json()["id"]
-
+    return await filing.file(client, bench.api.app.url, store, next(bench.customers), bench.tokens[store])
