@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.shared.clock import Clock
 from services.shared.db import database_ready, make_engine
-from services.shared.kafka import kafka_ready
 from services.shared import idempotency
 from services.shared.leases import LeaseColumns, Turns, run_turns
-from services.shared.outbox import Outbox, Relay, UnitOfWork
+from services.shared.outbox import Outbox, Relay, RelayThread, UnitOfWork
 from services.shared.principal import Principal
 from services.shared.retention import Retention, retention_turns
 from services.shared.settings import DatabaseServiceSettings, PlatformSettings
@@ -47,18 +46,20 @@ def database_app(
     routes' dependencies."""
     engine = make_engine(settings.database_url)
     sessions = outbox.sessions(engine)
-    relaying_to_kafka = Relay(
-        sessions, outbox.table, leases, platform, clock, client_id=f"{service}-outbox",
+    relay_engine = make_engine(settings.database_url)
+    relay = RelayThread(Relay(
+        outbox.sessions(relay_engine), outbox.table, leases, platform, clock, client_id=f"{service}-outbox",
         poll_s=settings.relay_poll_ms / 1000, batch_size=settings.relay_batch_size,
         lease_ttl=timedelta(seconds=settings.relay_lease_s),
-    )
+    ), relay_engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await upgrade(settings.database_url)
         stop = asyncio.Event()
-        relaying = asyncio.create_task(relaying_to_kafka.run(stop)) if settings.relay_enabled else None
+        if settings.relay_enabled:
+            await relay.start()
         turns = [
             asyncio.create_task(run_turns(sessions, leases, job, clock, stop))
             for job in (retention_turns(retention, stop), *jobs)
@@ -67,21 +68,20 @@ def database_app(
             yield
         finally:
             stop.set()
-            if relaying:
-                await relaying
+            await relay.stop()
             await asyncio.gather(*turns)
             await engine.dispose()
 
     checks = {"database": lambda: database_ready(engine)}
     if settings.relay_enabled:
-        checks["kafka"] = lambda: kafka_ready(relaying_to_kafka.producer)
+        checks["kafka"] = relay.ready
     app = create_app(
         service=service, platform=platform, checks=checks, lifespan=lifespan, max_body_bytes=settings.max_body_bytes,
         version=version, description=description,
     )
     app.state.settings, app.state.sessions, app.state.clock = settings, sessions, clock
     app.state.idempotency_keys = idempotency_keys
-    app.state.uow = UnitOfWork(sessions, relaying_to_kafka.wake)
+    app.state.uow = UnitOfWork(sessions, relay.wake)
     for router in routers:
         app.include_router(router)
     return app

@@ -8,8 +8,9 @@ validated strictly against the contracts, and checked against the outbox table: 
 nothing extra, one event id per committed change, and each store's events in the order they were
 committed.
 
-The last two tests cover two races found on the way: a relay told to stop while the broker is down,
-and one customer filing at two stores at once.
+The next two tests cover two races found on the way: a relay told to stop while the broker is down,
+and one customer filing at two stores at once. The last: a service's relay publishes while its
+requests keep their loop busy.
 """
 
 import asyncio
@@ -18,6 +19,7 @@ import random
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -536,3 +538,32 @@ def _stack(task: asyncio.Task) -> str:
     out = io.StringIO()
     task.print_stack(file=out)
     return out.getvalue()
+
+
+async def test_the_relay_publishes_while_the_requests_loop_is_busy(broker, new_database):
+    """A service's relay runs on a loop of its own: requests that keep their loop busy do not hold up
+    the publishing of what they committed. Here the requests' loop is held outright after a filing's
+    201, while a thread of the test's looks on a loop of its own; the filing is published and stamped
+    (in the relay's next batch, a poll later). On the requests' loop it was not, until they let go."""
+    database_url = await new_database()
+    platform = PlatformSettings(kafka_bootstrap_servers=broker.bootstrap)
+    running = start_api(database_url, platform, relay_poll_ms=100)
+    api = await anext(running)
+    try:
+        assert (await api.file()).status_code == 201
+        with ThreadPoolExecutor(1) as looking:
+            looking.submit(asyncio.run, _published_all(database_url)).result()  # holds the requests' loop
+    finally:
+        await running.aclose()
+
+
+async def _published_all(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        async def published() -> bool:
+            async with sessions(engine)() as session:
+                return await session.scalar(select(func.count()).where(OutboxEvent.published_at.is_(None))) == 0
+
+        await eventually(published, timeout_s=15, what="the filing published while the requests' loop is busy")
+    finally:
+        await engine.dispose()
