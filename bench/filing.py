@@ -122,11 +122,11 @@ class Refused(RuntimeError):
     """The server answered a filing with anything but 201."""
 
 
-async def file(client: aiohttp.ClientSession, url: str, store: str, customer: int, token: dict) -> str:
-    """Files a complaint for customer number `customer` at `store` with a new Idempotency-Key, again under
+async def file(client: aiohttp.ClientSession, url: str, store: str, email: str, token: dict) -> str:
+    """Files a complaint for the customer at `email` at `store` with a new Idempotency-Key, again under
     the same key if the connection failed (as a till would); its id, once answered 201."""
     body = {
-        "store_id": store, "customer": {"name": "Aino Virtanen", "email": f"customer-{customer}@example.com"},
+        "store_id": store, "customer": {"name": "Aino Virtanen", "email": email},
         "channel": "in_store", "category": "product_quality", "severity": "medium", "mood": "upset",
         "description": "The kettle leaks.",
     }
@@ -156,7 +156,7 @@ async def _load(bench: Bench, client: aiohttp.ClientSession, url: str, clients: 
             store = next(stores)
             started = time.perf_counter()
             try:
-                await file(client, url, store, next(bench.customers), bench.tokens[store])
+                await file(client, url, store, f"customer-{next(bench.customers)}@example.com", bench.tokens[store])
             except (aiohttp.ClientError, TimeoutError) as error:
                 raise RuntimeError(f"{url}: {error!r} after {time.perf_counter() - started:.1f} s") from error
             latencies.append(time.perf_counter() - started)
