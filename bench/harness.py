@@ -4,6 +4,7 @@ the subject, the figure made of them, and the table and bench/results.json that 
 A figure's ratio is the median of its rounds' ratios (subject ÷ baseline, each pair measured back to
 back, the first of the pair alternating), so drift of the shared machine cancels within a pair."""
 
+import asyncio
 import json
 import math
 import os
@@ -15,13 +16,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -29,6 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from services.shared.db import make_engine
+from services.shared.topics import Topic
 from tests.support.infra import REPO, free_port, kafka_broker, script
 
 RESULTS = REPO / "bench" / "results.json"
@@ -100,6 +105,28 @@ async def own_infra() -> AsyncIterator[Infra]:
                 script("postgres.sh", "stop", "--dir", str(postgres))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+async def skip_to_end(bootstrap: str, group: str, topics: Iterable[Topic], timeout_s: float = 180.0) -> None:
+    """Commits the group's offsets at the topics' current ends: what earlier runs and benchmarks left on
+    the shared broker is not the group's to read. The broker takes the commit only once the group has no
+    members: a worker stopped without leaving holds it until its session times out (60 s by default)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic.name, p) for topic in topics for p in range(topic.partitions)]
+        consumer.assign(partitions)
+        ends, deadline = await consumer.end_offsets(partitions), time.monotonic() + timeout_s
+        while True:
+            try:
+                await consumer.commit(ends)
+                return
+            except CommitFailedError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(1.0)
+    finally:
+        await consumer.stop()
 
 
 @dataclass(frozen=True)
@@ -226,7 +253,7 @@ async def machine(infra: Infra) -> dict:
         "python": platform.python_version(),
         "kafka": os.environ.get("KAFKA_VERSION") or (default_kafka.group(1) if default_kafka else "unknown"),
         "postgresql": postgresql,
-        "load_average": [round(load, 2) for load in os.getloadavg()],  # 1, 5, 15 min, at the end: how shared it was
+        "load_average": [round(load, 2) for load in os.getloadavg()],  # 1, 5, 15 min, when written: how shared it was
     }
 
 
@@ -288,15 +315,16 @@ Benchmark = Callable[[Infra, Options, Progress], Awaitable[list[Figure]]]
 
 async def run(benchmarks: dict[str, Benchmark], infra: Infra, options: Options, *, output: Path = RESULTS,
               console: Console | None = None) -> dict:
-    """Runs the benchmarks with a progress bar, prints the table, writes `output`; returns what it wrote."""
+    """Runs the benchmarks with a progress bar, prints the table, writes `output` (after each benchmark, so
+    that one that fails leaves the figures of those before it); returns what it wrote."""
     console = console or Console()
     figures: list[Figure] = []
     infra.measured = figures
     with Progress(console=console, transient=True) as progress:
         for benchmark in benchmarks.values():
             figures += await benchmark(infra, options, progress)
+            written = results(figures, await machine(infra), options)
+            output.write_text(json.dumps(written, indent=2, ensure_ascii=False) + "\n")
     console.print(table(figures))
-    written = results(figures, await machine(infra), options)
-    output.write_text(json.dumps(written, indent=2, ensure_ascii=False) + "\n")
     console.print(f"written to {output}")
     return written

@@ -27,7 +27,7 @@ from uuid import uuid4
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from rich.progress import Progress
 
-from bench.harness import Figure, Goal, Infra, Options, Sample, alternate, cpu_seconds, profiled
+from bench.harness import Figure, Goal, Infra, Options, Sample, alternate, cpu_seconds, profiled, skip_to_end
 from services.escalation.topics import APP_ID, CHANGELOGS, INTERNAL_TOPICS, OBSERVATIONS
 from services.shared.events.complaints import ComplaintFiled
 from services.shared.events.envelope import Envelope, wrap
@@ -184,7 +184,7 @@ async def calibrate(bench: Bench, inputs: int) -> list[Written]:
         await _produce(bench, run)
         await _side(bench, "subject", before, run)
     bench.unread = {"baseline": 0, "subject": 0}  # the baseline group skips the calibration's complaints
-    await _skip_to_end(bench.platform.kafka_bootstrap_servers, BASELINE_GROUP, COMPLAINTS)
+    await skip_to_end(bench.platform.kafka_bootstrap_servers, BASELINE_GROUP, (COMPLAINTS,))
     after = await bench.topics.ends(WRITTEN)
     records = await bench.topics.between(before, after)
     written = []
@@ -288,16 +288,3 @@ async def _produce(bench: Bench, count: int) -> None:
         await publish(producer, COMPLAINTS, filed(count), bench.platform)
     finally:
         await producer.stop()
-
-
-async def _skip_to_end(bootstrap: str, group: str, topic: Topic) -> None:
-    """Commits the group's offsets at the topic's current ends."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        consumer.assign(partitions)
-        await consumer.commit(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
-
