@@ -273,8 +273,9 @@ class RelayThread:
         await asyncio.to_thread(self._running.wait)
 
     async def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # its loop closed meanwhile: it stopped on its own
+                self._loop.call_soon_threadsafe(self._stop.set)
             await asyncio.to_thread(self._thread.join)
 
     def wake(self) -> None:
@@ -287,12 +288,25 @@ class RelayThread:
         """Raises unless the relay's producer has reached Kafka (asked on the relay's loop)."""
         if self._loop is None:
             raise ConnectionError("the relay has not started")
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(kafka_ready(self.relay.producer), self._loop))
+        asking = kafka_ready(self.relay.producer)
+        try:
+            asked = asyncio.run_coroutine_threadsafe(asking, self._loop)
+        except RuntimeError:  # its loop has closed
+            asking.close()
+            raise ConnectionError("the relay has stopped") from None
+        try:
+            await asyncio.wrap_future(asked)
+        except asyncio.CancelledError:
+            if asked.cancelled():  # by its loop shutting down, not by this request
+                raise ConnectionError("the relay has stopped") from None
+            raise
 
     async def _relaying(self) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         self._running.set()
         try:
             await self.relay.run(self._stop)
+        except Exception as error:  # a defect: readiness reports the relay stopped
+            log.exception("outbox relay stopped", error=type(error).__name__)
         finally:
             await self._engine.dispose()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase
 from services.shared.db import UtcDateTime, make_engine
 from services.shared.events.complaints import ComplaintFiled
 from services.shared.events.envelope import decode
-from services.shared.outbox import MAX_RETRY_PAUSE_S, Outbox, OutboxColumns, Relay, add_events, retry_pause
+from services.shared.outbox import MAX_RETRY_PAUSE_S, Outbox, OutboxColumns, Relay, RelayThread, add_events, retry_pause
 from services.shared.settings import PlatformSettings
 from services.shared.topics import COMPLAINTS
 from tests.support import eventually
@@ -101,3 +101,24 @@ async def test_a_commit_made_while_the_relay_publishes_is_published_without_wait
         stop.set()
         relay.producer = None
         await running
+
+
+async def test_a_relay_that_stopped_on_an_error_reports_not_ready_and_lets_the_service_stop():
+    class Broken(Relay):
+        async def run(self, stop: asyncio.Event) -> None:
+            raise ValueError("a defect in the relay")
+
+    relay = Broken(None, ComplaintsOutbox, None, PlatformSettings(), lambda: NOW, client_id="test", poll_s=3600,
+                   batch_size=500, lease_ttl=timedelta(seconds=15))
+    thread = RelayThread(relay, make_engine("sqlite://"))
+    await thread.start()
+
+    async def ready_says_stopped() -> bool:
+        try:
+            await thread.ready()
+        except ConnectionError as error:
+            return "stopped" in str(error)
+        return False
+
+    await eventually(ready_says_stopped, timeout_s=10, what="readiness to report the relay stopped")
+    await thread.stop()  # raised RuntimeError: its loop was closed
