@@ -29,8 +29,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.shared.clock import Clock
 from services.shared import db
+from services.shared.clock import Clock
 from services.shared.events.envelope import Event, encode, wrap
 from services.shared.kafka import kafka_ready, make_producer, send_all, stop_producer
 from services.shared.leases import LeaseColumns, give_up_lease, take_lease

@@ -3,12 +3,14 @@
 import asyncio
 import contextlib
 import ctypes
+import functools
 import gc
+import inspect
 import logging
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterator, Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import structlog
 import uvicorn
 from faust.streams import _current_event
 from faust.transport.drivers import aiokafka as aiokafka_driver
+from mode.services import WaitResults
 
 from services.shared.events.envelope import KAFKA_HEADERS, Envelope, InvalidEvent, decode, encode
 from services.shared.kafka import client_options, dead_letter
@@ -66,10 +69,22 @@ class _Consumer(aiokafka_driver.Consumer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.callback = _handing_over(self.callback)
         self._starts: dict[Any, int] = {}  # where each partition's reading began after the rebalance
         self._seeked: dict[Any, int] = {}  # where a compacted topic's partition was sent, until a record arrives
         self._rewound: dict[Any, tuple[int, float]] = {}  # the offset each partition was last sent back to, and when
         self._rewinds: dict[Any, int] = {}  # partitions to send back before the next fetch
+
+    async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
+        # faust hands each record to its streams in a task raced against the flow's suspension (and the
+        # consumer's stop and crash: four tasks a record, a fifth of a worker's CPU). A record already
+        # handed over needs no race.
+        if coros and coros[0] is _HANDED:
+            for other in coros[1:]:
+                if inspect.iscoroutine(other):
+                    other.close()
+            return WaitResults([_HANDED], [None], False)
+        return await super().wait_first(*coros, timeout=timeout)
 
     async def perform_seek(self) -> None:
         # With records still handed out while partitions are sent back (faust resumes the flow before
@@ -139,6 +154,50 @@ class _Consumer(aiokafka_driver.Consumer):
                 self._rewinds[tp] = start
             return None
         return super()._new_offset(tp)
+
+
+_HANDED = object()  # a record put on its streams' queues without waiting
+
+
+def _handing_over(callback: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Any]:
+    """faust's callback that puts a record on the queues of the streams reading it, run at once as far
+    as it goes without waiting: `_HANDED` if it got through (a queue with room, the flow on), else
+    what is left of it to await (`_Rest`), which faust races against the flow's suspension as before."""
+
+    def hand_over(message: Any) -> Any:
+        coroutine = callback(message)
+        try:
+            waiting = coroutine.send(None)
+        except StopIteration:
+            return _HANDED
+        return _Rest(coroutine, waiting)
+
+    return hand_over
+
+
+class _Rest:
+    """A coroutine stepped once outside a task, awaitable from where it stopped: `waiting` is what it
+    yielded (the future it waits on). What the awaiting task sends or throws goes on to the coroutine."""
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], waiting: Any) -> None:
+        self._coroutine, self._waiting = coroutine, waiting
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine, waiting = self._coroutine, self._waiting
+        while True:
+            try:
+                sent = yield waiting
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as error:  # noqa: BLE001 - a cancellation included: the coroutine handles it
+                step = functools.partial(coroutine.throw, error)
+            else:
+                step = functools.partial(coroutine.send, sent)
+            try:
+                waiting = step()
+            except StopIteration as stop:
+                return stop.value
 
 
 class _Worker(faust.Worker):

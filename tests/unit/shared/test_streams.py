@@ -17,7 +17,7 @@ from faust.types.tuples import ConsumerMessage
 from services.shared.events.envelope import decode, encode
 from services.shared.kafka import dead_letter
 from services.shared.settings import PlatformSettings
-from services.shared.streams import Batch, stream_app
+from services.shared.streams import Batch, _handing_over, stream_app
 from services.shared.topics import COMPLAINTS, ROSTER
 from tests.support.builders import filed
 
@@ -287,3 +287,37 @@ def test_a_record_the_stream_skipped_is_not_acknowledged(consumer):
 
     assert consumer.ack(skipped) is False
     assert consumer._acked[skipped.tp] == []
+
+
+async def test_a_record_with_room_on_its_streams_queue_is_handed_over_without_a_task(consumer):
+    queue = asyncio.Queue(maxsize=1)
+    hand_over = _handing_over(queue.put)
+
+    handed = hand_over("first")
+
+    assert queue.get_nowait() == "first", "on the queue before the fetcher's task yields"
+    started = len(asyncio.all_tasks())
+    await consumer.wait_first(handed, consumer.suspend_flow.wait())
+    assert len(asyncio.all_tasks()) == started
+
+
+async def test_a_record_waiting_for_room_is_handed_over_when_the_stream_takes_one_or_dropped_when_the_flow_stops():
+    queue = asyncio.Queue(maxsize=1)
+    hand_over = _handing_over(queue.put)
+    hand_over("first")
+
+    rest = asyncio.ensure_future(hand_over("second"))  # as faust awaits it, raced against the flow's suspension
+    await asyncio.sleep(0)
+    assert not rest.done()
+    assert queue.get_nowait() == "first"
+    await asyncio.wait_for(rest, timeout=10)
+    assert queue.get_nowait() == "second"
+
+    hand_over("third")
+    waiting = asyncio.ensure_future(hand_over("fourth"))
+    await asyncio.sleep(0)
+    waiting.cancel()  # the flow was suspended for a rebalance: faust cancels the hand-over
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert queue.get_nowait() == "third"
+    assert queue.empty(), "the cancelled record is not put later: faust reads it again"
