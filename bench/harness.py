@@ -26,6 +26,7 @@ from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
+from kafka.admin import KafkaAdminClient
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -111,13 +112,19 @@ async def skip_to_end(bootstrap: str, group: str, topics: Iterable[Topic], timeo
     """Commits the group's offsets at the topics' current ends: what earlier runs and benchmarks left on
     the shared broker is not the group's to read. The broker takes the commit only once the group has no
     members: a worker stopped without leaving holds it until its session times out (60 s by default)."""
+    deadline = time.monotonic() + timeout_s
+    # Waited for here, not by retrying the commit: aiokafka logs each commit the broker refuses.
+    while members := await asyncio.to_thread(_members, bootstrap, group):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"consumer group {group} still has {members} members after {timeout_s:.0f} s")
+        await asyncio.sleep(1.0)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic.name, p) for topic in topics for p in range(topic.partitions)]
         consumer.assign(partitions)
-        ends, deadline = await consumer.end_offsets(partitions), time.monotonic() + timeout_s
-        while True:
+        ends = await consumer.end_offsets(partitions)
+        while True:  # a member may join meanwhile
             try:
                 await consumer.commit(ends)
                 return
@@ -127,6 +134,14 @@ async def skip_to_end(bootstrap: str, group: str, topics: Iterable[Topic], timeo
                 await asyncio.sleep(1.0)
     finally:
         await consumer.stop()
+
+
+def _members(bootstrap: str, group: str) -> int:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="bench-admin")
+    try:
+        return len(admin.describe_groups([group])[group]["members"])
+    finally:
+        admin.close()
 
 
 @dataclass(frozen=True)

@@ -275,8 +275,7 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
             totals.add("retail_complaints_filed", {**store, "category": event.category, "channel": event.channel,
                                                    "severity": event.severity, "mood": event.mood})
             totals.open[str(event.complaint_id)] = OpenComplaint(filed_at=event.filed_at)
-            for forgotten in list(totals.open)[:-MAX_OPEN]:
-                del totals.open[forgotten]
+            _keep_latest(totals.open, MAX_OPEN)
         case c.ComplaintAcknowledged():
             totals.add("retail_complaints_acknowledged", store)
             if (known := totals.open.get(str(event.complaint_id))) and not known.acknowledged:
@@ -336,8 +335,7 @@ def _apply(totals: StoreTotals, event: object) -> None:  # noqa: C901 - one case
         case s.TrainingCompleted():
             for staff_id in event.attended:
                 training.complete(totals.trained.setdefault(staff_id, {}), event.kind, event.at)
-            for forgotten in list(totals.trained)[:-MAX_TRAINED]:
-                del totals.trained[forgotten]
+            _keep_latest(totals.trained, MAX_TRAINED)
         case co.ProblemDetected():
             totals.add("retail_common_problems_detected", {"region": event.region_id, "category": event.evidence.category})
         case co.ProblemAcknowledged():
@@ -369,8 +367,13 @@ def _resolved_with(totals: StoreTotals, store: dict[str, str], complaint_id: str
     for step in taken:
         totals.add("retail_resolution_steps", {**store, "step": step})
     totals.resolved_steps[complaint_id] = taken
-    for forgotten in list(totals.resolved_steps)[:-MAX_RESOLVED]:
-        del totals.resolved_steps[forgotten]
+    _keep_latest(totals.resolved_steps, MAX_RESOLVED)
+
+
+def _keep_latest(entries: dict, n: int) -> None:
+    """Forgets the entries added first beyond the latest `n` (without listing them all, once an event)."""
+    while len(entries) > n:
+        del entries[next(iter(entries))]
 
 
 def _staff_day(totals: StoreTotals, staff_id: str, at: datetime) -> StaffDay:
