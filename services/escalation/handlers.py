@@ -160,6 +160,12 @@ def on_return(envelope: Envelope) -> list[Outgoing]:
     ]
 
 
+def observed_apart(outgoing: list[Outgoing]) -> tuple[list[Outgoing], list[Outgoing]]:
+    """The events to publish now, and the observations to publish `gathered` once the batch is handled."""
+    observed = [out for out in outgoing if isinstance(out.event, Observed)]
+    return [out for out in outgoing if not isinstance(out.event, Observed)], observed
+
+
 def gathered(outgoing: list[Outgoing]) -> list[Outgoing]:
     """The events to publish with each region's observations gathered into as few records as they fit
     in, each observation under its own id; the other events as they were, in order."""

@@ -57,10 +57,14 @@ async def keep_rosters(stream: faust.StreamT) -> None:
 async def escalate(stream: faust.StreamT) -> None:
     async for batch in batches(stream):
         # Routing marks and cases are staged: written once the events they caused are delivered.
-        staged, outgoing = state.through(batch.stage(routed), batch.stage(cases)), []
+        staged, observed = state.through(batch.stage(routed), batch.stage(cases)), []
         async for event, envelope in inputs.valid(batch):
-            outgoing += handlers.escalate(staged, envelope, event.message.partition)
-        await send(batch, handlers.gathered(outgoing))
+            # Sent as each event is handled, not held to the batch's end: a batch of ticks over a backlog
+            # of overdue cases raised thousands of breaches a partition, and held them all at once.
+            now, later = handlers.observed_apart(handlers.escalate(staged, envelope, event.message.partition))
+            await send(batch, now)
+            observed += later
+        await send(batch, handlers.gathered(observed))
 
 
 @app.agent(inputs.channel(RETURNS))

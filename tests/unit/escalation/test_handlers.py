@@ -494,6 +494,14 @@ def test_observations_gathered_by_region_count_as_they_did_one_by_one():
     assert observe(watches, records) == [], "a replayed record counts nothing again"
 
 
+def test_a_complaints_routing_goes_out_at_once_and_its_observation_waits_to_be_gathered():
+    outgoing = file(worker(), complaint(store_id="hel-kamppi", category="product_quality"))
+    now, later = handlers.observed_apart(outgoing)
+    assert [out.topic for out in now] == [out.topic for out in outgoing if out.topic != OBSERVATIONS]
+    assert ESCALATIONS in {out.topic for out in now}
+    assert [out.event for out in later] == [out.event for out in outgoing if out.topic == OBSERVATIONS] != []
+
+
 def test_a_regions_observations_are_gathered_in_records_of_at_most_max_items():
     seen = Observed(region_id="uusimaa", store_id="hel-kamppi", category="service", sample_id=uuid.uuid4(), at=NOW)
     gathered = handlers.gathered([Outgoing(OBSERVATIONS, seen, uuid.uuid4(), NOW) for _ in range(MAX_ITEMS + 1)])
