@@ -27,6 +27,7 @@ from uuid import uuid4
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 from kafka.admin import KafkaAdminClient
+from kafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -114,9 +115,9 @@ async def skip_to_end(bootstrap: str, group: str, topics: Iterable[Topic], timeo
     members: a worker stopped without leaving holds it until its session times out (60 s by default)."""
     deadline = time.monotonic() + timeout_s
     # Waited for here, not by retrying the commit: aiokafka logs each commit the broker refuses.
-    while members := await asyncio.to_thread(_members, bootstrap, group):
+    while (members := await asyncio.to_thread(_members, bootstrap, group)) != 0:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"consumer group {group} still has {members} members after {timeout_s:.0f} s")
+            raise TimeoutError(f"consumer group {group} still has members ({members}) after {timeout_s:.0f} s")
         await asyncio.sleep(1.0)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await consumer.start()
@@ -136,10 +137,15 @@ async def skip_to_end(bootstrap: str, group: str, topics: Iterable[Topic], timeo
         await consumer.stop()
 
 
-def _members(bootstrap: str, group: str) -> int:
+def _members(bootstrap: str, group: str) -> int | None:
+    """The group's members now; None while the broker cannot say (a new broker has no coordinator yet)."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="bench-admin")
     try:
         return len(admin.describe_groups([group])[group]["members"])
+    except KafkaError as error:
+        if error.retriable:
+            return None
+        raise
     finally:
         admin.close()
 
