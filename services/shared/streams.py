@@ -286,15 +286,17 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
 
-def serve_http(app: faust.App, platform: PlatformSettings, *, service: str, host: str, port: int, description: str) -> None:
+def serve_http(app: faust.App, platform: PlatformSettings, *, service: str, host: str, port: int, description: str,
+               expositions: Sequence[Callable[[], bytes]] = ()) -> None:
     """The worker's /healthz, /readyz (ready once its tables are restored) and /metrics (ops and
-    service tokens), served by a task of the worker."""
+    service tokens; `expositions` as `create_app` takes them), served by a task of the worker."""
 
     async def recovered() -> None:
         if not app.tables.recovery.completed.is_set():
             raise ConnectionError("the tables are still being restored")
 
-    web = create_app(service=service, platform=platform, checks={"tables": recovered}, description=description)
+    web = create_app(service=service, platform=platform, checks={"tables": recovered}, description=description,
+                     expositions=expositions)
 
     @app.task
     async def serve() -> None:

@@ -8,7 +8,7 @@ import math
 import re
 import time
 from base64 import b64encode
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
@@ -50,10 +50,12 @@ def create_app(
     checks: Mapping[str, Check],
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     max_body_bytes: int = 64 * 1024,
+    expositions: Sequence[Callable[[], bytes]] = (),
     **fastapi_options: Any,
 ) -> FastAPI:
     """A FastAPI app with /healthz (the process answers), /readyz (every check passes),
-    /metrics (for ops, services and the metrics scraper only), request bodies limited to
+    /metrics (for ops, services and the metrics scraper only: the registry's metrics, then the text
+    each of `expositions` writes itself, for families too large for the registry), request bodies limited to
     `max_body_bytes` and to what any service can hold, every `BusinessError` answered with its
     status and body, security headers on every answer, and no API documentation in production."""
     if platform.env is Environment.production:
@@ -80,7 +82,8 @@ def create_app(
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
     async def metrics(_: Annotated[Principal, Depends(Authorize(Role.ops, Role.service, Role.metrics))]) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(b"".join([generate_latest(), *(exposition() for exposition in expositions)]),
+                        media_type=CONTENT_TYPE_LATEST)
 
     return app
 

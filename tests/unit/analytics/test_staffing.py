@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.analytics.domain.reports import Staffed, StaffedWindow, Sums, staffing
@@ -15,7 +14,7 @@ from services.analytics.domain.staffing import Shift, ShiftChange, Staffing, cou
 from services.analytics.domain.totals import StoreTotals
 from services.analytics.domain.windows import Granularity, Window, WindowRules, overlaps, restaffed_seconds, window_key
 from services.analytics.handlers import Received, StoreTally
-from services.analytics.metrics import ON_DUTY, TotalsCollector
+from services.analytics.metrics import ON_DUTY, TotalsExposition
 from services.shared.events import complaints as c
 from services.shared.events import scheduling as s
 from services.shared.events.envelope import Envelope, Event, wrap
@@ -252,10 +251,9 @@ def test_the_staffed_time_of_windows_adds_up():
 
 
 def on_duty(tables: list[dict[bytes, bytes]], now: datetime) -> dict[tuple[str, str], float]:
-    registry = CollectorRegistry()
-    registry.register(TotalsCollector(tables, clock=lambda: now))
     return {(sample.labels["region"], sample.labels["store"]): sample.value
-            for family in text_string_to_metric_families(generate_latest(registry).decode()) if family.name == ON_DUTY
+            for family in text_string_to_metric_families(TotalsExposition(tables, clock=lambda: now)().decode())
+            if family.name == ON_DUTY
             for sample in family.samples}
 
 
