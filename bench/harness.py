@@ -51,8 +51,8 @@ class Options:
 @contextmanager
 def profiled(pid: int, options: Options, name: str) -> Iterator[None]:
     """With --profile, py-spy samples process `pid` for the block into <folder>/<name>.txt, collapsed
-    stacks (speedscope.app and flamegraph.pl read them); it counts only samples where the process holds
-    the GIL, so its CPU and not its waiting."""
+    stacks (speedscope.app and flamegraph.pl read them), each under its thread (the outbox relay's apart
+    from the requests'); it counts only samples where the process holds the GIL, so its CPU and not its waiting."""
     if options.profile is None:
         yield
         return
@@ -62,7 +62,7 @@ def profiled(pid: int, options: Options, name: str) -> Iterator[None]:
     Path(options.profile).mkdir(parents=True, exist_ok=True)
     output = Path(options.profile) / f"{name}.txt"
     sampler = subprocess.Popen(
-        [py_spy, "record", "--pid", str(pid), "--gil", "--rate", "100", "--format", "raw", "--output", str(output)],
+        [py_spy, "record", "--pid", str(pid), "--gil", "--threads", "--rate", "100", "--format", "raw", "--output", str(output)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
