@@ -22,8 +22,10 @@ from sqlalchemy import text
 
 from bench.harness import Figure, Goal, Infra, Options, Sample, alternate, cpu_seconds, profiled, sample
 from services.shared.db import make_engine
+from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
+from services.shared.topics import ALL_TOPICS
 from tests.support import ServiceProcess, ready_process
 from tests.support.complaints import add_stores, running_service
 from tests.support.infra import REPO, free_port
@@ -48,6 +50,7 @@ class Bench:
 
 async def run(infra: Infra, options: Options, progress: Progress) -> list[Figure]:
     platform = PlatformSettings(kafka_bootstrap_servers=infra.bootstrap)
+    ensure_topics(platform, ALL_TOPICS)  # the relay publishes each filing, as it does in service
     subject_db, baseline_db = await infra.new_database("bench_subject"), await infra.new_database("bench_baseline")
     stores = [f"bench-store-{n}" for n in range(1, max(STORE_COUNTS) + 1)]
     async with asynccontextmanager(running_service)(subject_db, platform) as api, serving_baseline(baseline_db) as baseline:
@@ -64,6 +67,7 @@ async def run(infra: Infra, options: Options, progress: Progress) -> list[Figure
             for name, process in (("subject", bench.subject), ("baseline", baseline)):
                 progress.console.print(f"--- the {name}'s last output ---", *process.logs().splitlines()[-20:], sep="\n")
             raise
+        await _check_published(subject_db)
     await _check_stored(subject_db, "complaints", bench.filed[bench.subject.url])
     await _check_stored(baseline_db, "filed", bench.filed[baseline.url])
     return figures
@@ -164,6 +168,27 @@ async def _load(bench: Bench, client: aiohttp.ClientSession, url: str, clients: 
 
     await asyncio.gather(*(one_client() for _ in range(clients)))
     return latencies
+
+
+UNPUBLISHED = text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+
+
+async def _check_published(database_url: str, timeout_s: float = 60.0) -> None:
+    """The subject's relay published every filing: a subject whose events never reached Kafka did
+    less than the service does (on a broker without the platform's topics, its relay only retried)."""
+    engine = make_engine(database_url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            async with engine.connect() as connection:
+                unpublished = (await connection.execute(UNPUBLISHED)).scalar_one()
+            if unpublished == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{unpublished} events still unpublished in the subject's outbox after {timeout_s:.0f} s")
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
 
 
 async def _check_stored(database_url: str, table: str, filed: int) -> None:
