@@ -26,7 +26,7 @@ from services.shared.kafka import ensure_topics
 from services.shared.principal import Role
 from services.shared.settings import PlatformSettings
 from services.shared.topics import ALL_TOPICS
-from tests.support import ServiceProcess, ready_process
+from tests.support import ServiceProcess, eventually, ready_process
 from tests.support.complaints import add_stores, running_service
 from tests.support.infra import REPO, free_port
 
@@ -173,20 +173,17 @@ async def _load(bench: Bench, client: aiohttp.ClientSession, url: str, clients: 
 UNPUBLISHED = text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
 
 
-async def _check_published(database_url: str, timeout_s: float = 60.0) -> None:
+async def _check_published(database_url: str) -> None:
     """The subject's relay published every filing: a subject whose events never reached Kafka did
     less than the service does (on a broker without the platform's topics, its relay only retried)."""
     engine = make_engine(database_url)
-    deadline = time.monotonic() + timeout_s
+
+    async def drained() -> bool:
+        async with engine.connect() as connection:
+            return (await connection.execute(UNPUBLISHED)).scalar_one() == 0
+
     try:
-        while True:
-            async with engine.connect() as connection:
-                unpublished = (await connection.execute(UNPUBLISHED)).scalar_one()
-            if unpublished == 0:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{unpublished} events still unpublished in the subject's outbox after {timeout_s:.0f} s")
-            await asyncio.sleep(0.5)
+        await eventually(drained, timeout_s=60, what="the subject's relay to publish every filing")
     finally:
         await engine.dispose()
 
