@@ -159,6 +159,7 @@ async def measure(bench: Run, subject: Subject) -> Sample:
                     raise RuntimeError(f"{subject.module} not ready after {timeout_s:.0f} s:\n{process.logs()[-3000:]}")
                 await asyncio.sleep(0.5)
             ready_s = time.monotonic() - started
+            _, peak_ready = memory(pid)
             if _unread(process):  # a generated record the process could not read: the state is not its own
                 raise RuntimeError(f"{subject.module} could not read the generated state:\n{process.logs()[-3000:]}")
             await subject.settle(bench, url)
@@ -175,7 +176,7 @@ async def measure(bench: Run, subject: Subject) -> Sample:
                     raise RuntimeError(f"{subject.module} could not read the generated state:\n{process.logs()[-3000:]}")
                 note = f"; after {what} ({time.monotonic() - asked:.1f} s): RSS {after:,.0f} MiB, peak {peak_after:,.0f} MiB"
         bench.progress.console.print(
-            f"B5 {subject.name}: RSS {rss:,.0f} MiB, peak {peak:,.0f} MiB, ready in {ready_s:.0f} s, "
+            f"B5 {subject.name}: RSS {rss:,.0f} MiB, peak {peak:,.0f} MiB ({peak_ready:,.0f} MiB when ready in {ready_s:.0f} s), "
             f"steady in {caught_up_s:.0f} s, {records:,} records, CPU {cpu:.0f} s{note}"
         )
         return Sample(rss, 0.0, 0.0, records, cpu * 1000 / max(records, 1), 0.0, peak_mib=peak, catch_up_s=caught_up_s)

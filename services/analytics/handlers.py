@@ -6,7 +6,7 @@ these, and write and publish what they return, so a burst of events on one key c
 Every value comes back with the `origin` of the last event that changed it: the worker writes a
 table's change into the changelog partition of that event."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, NamedTuple, TypeVar
@@ -70,6 +70,22 @@ class StoreTally:
     def forget(self) -> None:
         self.decoded.clear()  # a store that comes back is read again from the table
         self.windows.clear()
+
+    def runs(self, events: Iterable[Received[T]]) -> Iterator[list[Received[T]]]:
+        """The events in runs of at most `decoded` stores each, to be counted and written one run at a
+        time: what a batch changes is held until written, a few hundred KB a store, and a batch of 500
+        events of as many stores (a worker catching up) held 170 MiB at once."""
+        run: list[Received[T]] = []
+        stores: set[str] = set()
+        for event in events:
+            store = event.envelope.data.store_id  # type: ignore[attr-defined]
+            if store not in stores and len(stores) == self.limit:
+                yield run
+                run, stores = [], set()
+            stores.add(store)
+            run.append(event)
+        if run:
+            yield run
 
     def count(self, events: Iterable[Received[T]]) -> Counted[T]:
         changed: dict[bytes, T] = {}  # store → the origin of its last event

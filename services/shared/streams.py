@@ -242,16 +242,20 @@ def stream_app(service: str, platform: PlatformSettings, datadir: Path, **option
     return app
 
 
-def table(app: faust.App, name: str, partitions: int, platform: PlatformSettings) -> faust.Table:
+def table(app: faust.App, name: str, partitions: int, platform: PlatformSettings, recovery_buffer: int = 1000) -> faust.Table:
     """A table of raw bytes in RocksDB, one database per partition. faust gives each database a 2 GiB
     block cache and three 64 MiB write buffers: a worker of 42 table partitions held 1.6 GiB after
-    restoring a million cases. These are bounded by the platform's settings."""
+    restoring a million cases. These are bounded by the platform's settings.
+
+    While restoring, faust holds up to `recovery_buffer` changelog records of the table in memory
+    before it writes them: a table of values of hundreds of KB takes a few at a time."""
     mib = 2**20
     options = {
         "write_buffer_size": platform.table_write_buffer_mib * mib, "max_write_buffer_number": 2,
         "block_cache_size": platform.table_block_cache_mib * mib,
     }
-    return app.Table(name, partitions=partitions, key_type=bytes, value_type=bytes, options=options)
+    return app.Table(name, partitions=partitions, key_type=bytes, value_type=bytes, options=options,
+                     recovery_buffer_size=recovery_buffer)
 
 
 def _hand_back_freed_blocks() -> None:
