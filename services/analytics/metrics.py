@@ -56,7 +56,7 @@ class TotalsExposition:
         self.tables, self.clock = tables, clock
         self._written: list[dict[bytes, Written]] = [{} for _ in tables]  # per table, by key
 
-    def __call__(self) -> bytes:
+    def __call__(self) -> list[bytes]:
         now = self.clock()
         families: dict[str, list[bytes]] = {name: [] for name in METRICS}
         on_duty: list[str] = []
@@ -80,7 +80,7 @@ class TotalsExposition:
                 text += [_header(METRICS[name]), *chunks]
         if on_duty:
             text.append(f"# HELP {ON_DUTY} {ON_DUTY_HELP}\n# TYPE {ON_DUTY} gauge\n{''.join(on_duty)}".encode())
-        return b"".join(text)
+        return text  # sent as it is, not joined into one copy
 
 
 def _header(metric: Metric) -> bytes:

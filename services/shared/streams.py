@@ -10,7 +10,9 @@ import logging
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable, Iterator, Mapping, MutableMapping, Sequence,
+)
 from pathlib import Path
 from typing import Any
 
@@ -291,7 +293,7 @@ class _EmbeddedServer(uvicorn.Server):
 
 
 def serve_http(app: faust.App, platform: PlatformSettings, *, service: str, host: str, port: int, description: str,
-               expositions: Sequence[Callable[[], bytes]] = ()) -> None:
+               expositions: Sequence[Callable[[], Iterable[bytes]]] = ()) -> None:
     """The worker's /healthz, /readyz (ready once its tables are restored) and /metrics (ops and
     service tokens; `expositions` as `create_app` takes them), served by a task of the worker."""
 

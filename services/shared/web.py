@@ -8,13 +8,13 @@ import math
 import re
 import time
 from base64 import b64encode
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,7 +50,7 @@ def create_app(
     checks: Mapping[str, Check],
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
     max_body_bytes: int = 64 * 1024,
-    expositions: Sequence[Callable[[], bytes]] = (),
+    expositions: Sequence[Callable[[], Iterable[bytes]]] = (),
     **fastapi_options: Any,
 ) -> FastAPI:
     """A FastAPI app with /healthz (the process answers), /readyz (every check passes),
@@ -82,10 +82,24 @@ def create_app(
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
     async def metrics(_: Annotated[Principal, Depends(Authorize(Role.ops, Role.service, Role.metrics))]) -> Response:
-        return Response(b"".join([generate_latest(), *(exposition() for exposition in expositions)]),
-                        media_type=CONTENT_TYPE_LATEST)
+        chunks = [generate_latest(), *(chunk for exposition in expositions for chunk in exposition())]
+        return StreamingResponse(_pieces(chunks), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+async def _pieces(chunks: Iterable[bytes], size: int = 2**20) -> AsyncIterator[bytes]:
+    """The chunks sent joined into pieces of about `size`: an exposition of tens of MB (the analytics
+    worker's at 500 stores) is not copied whole into one body, and then again into the send buffer."""
+    piece: list[bytes] = []
+    length = 0
+    for chunk in chunks:
+        piece.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield b"".join(piece)
+            piece, length = [], 0
+    yield b"".join(piece)
 
 
 async def _business_error(_request: Request, error: Exception) -> JSONResponse:

@@ -1,5 +1,6 @@
 """deploy/prometheus checked with Debian's promtool: the configuration, the recording and alert
-rules, and the alert rules' unit tests (deploy/prometheus/rules/alerts_test.yml)."""
+rules, and the alert rules' unit tests (deploy/prometheus/rules/alerts_test.yml, and alerts_week_test.yml for
+the alerts over a trailing week)."""
 
 import re
 import shutil
@@ -34,6 +35,11 @@ def promtool(*args: str, cwd) -> subprocess.CompletedProcess:
     return subprocess.run(["promtool", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
+def unit_tests(deployed, *files: str) -> subprocess.CompletedProcess:
+    """The alert rules' unit tests: those of `files`, or all of them (the week's take seconds)."""
+    return promtool("test", "rules", *(files or ("alerts_test.yml", "alerts_week_test.yml")), cwd=deployed / "rules")
+
+
 def test_the_configuration_and_rules_are_valid(deployed):
     config = promtool("check", "config", "prometheus.yml", cwd=deployed)
     assert config.returncode == 0, config.stdout + config.stderr
@@ -43,14 +49,14 @@ def test_the_configuration_and_rules_are_valid(deployed):
 
 
 def test_the_alert_rules_pass_their_unit_tests(deployed):
-    result = promtool("test", "rules", "alerts_test.yml", cwd=deployed / "rules")
+    result = unit_tests(deployed)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_a_wrong_threshold_fails_the_alert_unit_tests(deployed):
     alerts = deployed / "rules" / "alerts.yml"
     alerts.write_text(alerts.read_text().replace("> 0.2", "> 0.5"))
-    result = promtool("test", "rules", "alerts_test.yml", cwd=deployed / "rules")
+    result = unit_tests(deployed, "alerts_test.yml")
     assert result.returncode != 0 and "RetailSlaBreachRateHigh" in result.stdout + result.stderr
 
 
@@ -58,12 +64,19 @@ def test_a_page_rule_blind_to_the_first_undeliverable_after_a_start_fails_the_al
     recording = deployed / "rules" / "recording.yml"
     first_count = '            or notifications_deliveries_total{outcome="undeliverable"}\n'
     recording.write_text(recording.read_text().replace(first_count, ""))
-    result = promtool("test", "rules", "alerts_test.yml", cwd=deployed / "rules")
+    result = unit_tests(deployed, "alerts_test.yml")
     assert result.returncode != 0 and "NotificationsPagesUndeliverable" in result.stdout + result.stderr
 
 
 def test_a_wrong_overdue_page_threshold_fails_the_alert_unit_tests(deployed):
     alerts = deployed / "rules" / "alerts.yml"
     alerts.write_text(alerts.read_text().replace('{kind="page"}) > 0', '{kind="page"}) > 1'))
-    result = promtool("test", "rules", "alerts_test.yml", cwd=deployed / "rules")
+    result = unit_tests(deployed, "alerts_test.yml")
     assert result.returncode != 0 and "NotificationsPagesOverdue" in result.stdout + result.stderr
+
+
+def test_a_wrong_csat_drop_threshold_fails_the_weeks_alert_unit_tests(deployed):
+    alerts = deployed / "rules" / "alerts.yml"
+    alerts.write_text(alerts.read_text().replace("mean7d - 0.5)", "mean7d - 2)"))
+    result = unit_tests(deployed, "alerts_week_test.yml")
+    assert result.returncode != 0 and "RetailCsatDrop" in result.stdout + result.stderr

@@ -449,7 +449,7 @@ def test_totals_stored_as_json_after_every_event_count_the_same_as_in_memory():
 def exposition(*stores: StoreTotals) -> str:
     """The text a scrape of a worker owning these stores' totals returns."""
     table = {str(i).encode(): totals.model_dump_json().encode() for i, totals in enumerate(stores)}  # like faust's
-    return TotalsExposition([table], clock=lambda: FILED)().decode()
+    return b"".join(TotalsExposition([table], clock=lambda: FILED)()).decode()
 
 
 def scrape(*stores: StoreTotals) -> dict[str, list[Sample]]:
@@ -536,7 +536,7 @@ def test_each_scrape_reads_the_totals_as_they_are_then():
     scraped = TotalsExposition([table], clock=lambda: FILED)
 
     def filed_per_store() -> dict[str, float]:
-        return {sample.labels["store"]: sample.value for family in text_string_to_metric_families(scraped().decode())
+        return {sample.labels["store"]: sample.value for family in text_string_to_metric_families(b"".join(scraped()).decode())
                 if family.name == "retail_complaints_filed" for sample in family.samples}
 
     assert filed_per_store() == {KAMPPI: 1, SELLO: 1}

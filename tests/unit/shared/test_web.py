@@ -146,3 +146,14 @@ def test_api_documentation_is_served_in_development_only():
     for path in ("/docs", "/redoc", "/openapi.json"):
         assert CLIENT.get(path).status_code == 200
         assert make_client(PRODUCTION).get(path).status_code == 404
+
+
+def test_metrics_follow_the_registry_with_each_exposition_whole_however_large():
+    lines = [f'retail_big_total{{store="s-{n:05}"}} {n}\n'.encode() for n in range(60_000)]  # about 2.5 MiB
+    app = create_app(service="test", platform=SETTINGS, checks={},
+                     expositions=[lambda: [b"# TYPE retail_big_total counter\n", *lines]])
+    token = mint_token(SETTINGS, sub="ops-0001", role=Role.ops, now=datetime.now(UTC), ttl=timedelta(minutes=5))
+    text = TestClient(app).get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
+    families = {family.name: family.samples for family in text_string_to_metric_families(text)}
+    assert "http_requests" in families
+    assert [sample.value for sample in families["retail_big"]] == list(range(60_000))
