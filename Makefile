@@ -27,7 +27,7 @@ test: install
 	deploy/local/postgres.sh install
 	deploy/local/packages.sh install
 	deploy/local/helm.sh install
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20  # the slowest, to keep the suite well under CI's 30 minutes
 
 # The fault suite (minutes, not part of `make test`, which runs a smoke of it): kill -9 of every
 # process, of the broker and of partition leaders under load (RETAIL_FAULTS_* set its size), and

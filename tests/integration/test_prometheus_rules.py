@@ -15,10 +15,10 @@ import pytest
 from tests.support.infra import REPO
 
 
-@pytest.fixture
-def deployed(tmp_path):
+@pytest.fixture(scope="module")
+def minted(tmp_path_factory):
     """deploy/prometheus as an operator deploys it, with the scrape token minted as its configuration says."""
-    target = tmp_path / "prometheus"
+    target = tmp_path_factory.mktemp("minted") / "prometheus"
     shutil.copytree(REPO / "deploy" / "prometheus", target)
     documented = re.search(r"^#\s+(retail token .*)$", (target / "prometheus.yml").read_text(), re.MULTILINE).group(1)
     once = documented.replace("--renew-hours 12", "").split()  # the same token, minted once rather than kept
@@ -29,6 +29,12 @@ def deployed(tmp_path):
     claims = jwt.decode(token.read_text().strip(), options={"verify_signature": False})
     assert claims["role"] == "metrics" and claims["exp"] - claims["iat"] == 1440 * 60
     return target
+
+
+@pytest.fixture
+def deployed(minted, tmp_path):
+    """A copy of the minted deployment for one test to change (the token minted once: the CLI takes seconds to start)."""
+    return Path(shutil.copytree(minted, tmp_path / "prometheus"))
 
 
 def promtool(*args: str, cwd) -> subprocess.CompletedProcess:
