@@ -23,7 +23,8 @@ class AnalyticsSettings(BaseSettings):
     )
     decoded_stores: int = Field(
         64, ge=1, description="Stores whose totals the worker keeps decoded between batches (about 1 MiB each, with a "
-        "thousand open complaints); a store counted beyond them is read again from its table.",
+        "thousand open complaints); a store counted beyond them is read again from its table. Also the most stores "
+        "whose totals a batch holds before writing them (a few hundred KB each): a batch of more is written in runs.",
     )
     signal_window_days: int = Field(7, ge=1, le=90, description="Days of returns a staff member's rates are taken over.")
     signal_min_requests: int = Field(5, ge=1, description="Fewest return requests in the window for a staff member's rates to be judged.")

@@ -252,7 +252,7 @@ def test_the_staffed_time_of_windows_adds_up():
 
 def on_duty(tables: list[dict[bytes, bytes]], now: datetime) -> dict[tuple[str, str], float]:
     return {(sample.labels["region"], sample.labels["store"]): sample.value
-            for family in text_string_to_metric_families(TotalsExposition(tables, clock=lambda: now)().decode())
+            for family in text_string_to_metric_families(b"".join(TotalsExposition(tables, clock=lambda: now)()).decode())
             if family.name == ON_DUTY
             for sample in family.samples}
 
