@@ -20,7 +20,8 @@ configure_logging(APP_ID, platform.log_level)  # before the app, which keeps the
 app = stream_app(APP_ID, platform, settings.data_dir, consumer_group_instance_id=settings.instance_id)
 inputs = Inputs(app, *SOURCES, COORDINATION)
 signals = source(app, SIGNALS)
-# A store's totals are a few hundred KB: restored 1,000 at a time (faust's default), 500 stores' took 190 MiB more at once.
+# A store's totals are a few hundred KB: restored 1,000 at a time (faust's default), 500 stores' took
+# 190 MiB more at once.
 totals = table(app, TOTALS_TABLE, TABLES[TOTALS_TABLE], platform, recovery_buffer=8)
 reports, regions = (table(app, name, TABLES[name], platform) for name in (REPORTS_TABLE, REGIONS_TABLE))
 stores = StoreTally(totals, reports, settings.signal_rules, settings.window_rules, settings.decoded_stores)
