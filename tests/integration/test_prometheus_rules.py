@@ -34,7 +34,7 @@ def minted(tmp_path_factory):
 @pytest.fixture
 def deployed(minted, tmp_path):
     """A copy of the minted deployment for one test to change (the token minted once: the CLI takes seconds to start)."""
-    return Path(shutil.copytree(minted, tmp_path / "prometheus"))
+    return shutil.copytree(minted, tmp_path / "prometheus")
 
 
 def promtool(*args: str, cwd) -> subprocess.CompletedProcess:

@@ -65,17 +65,18 @@ def test_open_complaints_read_and_write_the_json_they_were_written_in():
 
 def test_a_batch_of_more_stores_than_are_kept_decoded_is_written_a_run_of_stores_at_a_time():
     events = interleaved()
-    tally = StoreTally({}, {}, SignalRules(), WindowRules(), decoded=2)
+    whole: tuple[dict[bytes, bytes], dict[bytes, bytes]] = {}, {}
+    counted = StoreTally(*whole, SignalRules(), WindowRules()).count(events)
+    written(whole[0], counted.totals)
+    written(whole[1], counted.reports)
+
+    by_runs: tuple[dict[bytes, bytes], dict[bytes, bytes]] = {}, {}
+    tally = StoreTally(*by_runs, SignalRules(), WindowRules(), decoded=2)
     runs = list(tally.runs(events))
     assert [event for run in runs for event in run] == events
     assert len(runs) > 1 and all(len({event.envelope.data.store_id for event in run}) <= 2 for run in runs)
-
-    whole: tuple[dict[bytes, bytes], dict[bytes, bytes]] = {}, {}
-    counted = StoreTally(*whole, SignalRules(), WindowRules()).count(events)
-    written(whole[0], counted.totals), written(whole[1], counted.reports)
-    by_runs: tuple[dict[bytes, bytes], dict[bytes, bytes]] = {}, {}
-    tally = StoreTally(*by_runs, SignalRules(), WindowRules(), decoded=2)
-    for run in tally.runs(events):
+    for run in runs:
         counted = tally.count(run)
-        written(by_runs[1], counted.reports), written(by_runs[0], counted.totals)
+        written(by_runs[1], counted.reports)
+        written(by_runs[0], counted.totals)
     assert by_runs == whole
