@@ -520,6 +520,50 @@ async def test_one_customer_filing_at_two_stores_at_once_gets_201_at_both(broker
         await api_running.aclose()
 
 
+async def test_a_new_customer_filing_twice_and_asking_a_return_at_one_store_at_once_gets_every_answer(broker, new_database):
+    """The same new customer files two complaints and asks for a return at one store at the same
+    moment. Each is answered (two transactions waiting for each other would have one of them end in a
+    500), and the complaint filed second counts the first among the customer's earlier complaints, as
+    do two more filed at once once the customer is known."""
+    platform = PlatformSettings(kafka_bootstrap_servers=broker.bootstrap)
+    api, api_running = await _started_api(await new_database(), platform)
+    purchased_on = (utc_now() - timedelta(days=3)).date().isoformat()
+    try:
+        for attempt in range(5):
+            customer = {"name": "Kaisa Mäkinen", "email": f"kaisa.{attempt}.{uuid4().hex[:8]}@example.com"}
+            answers = await asyncio.gather(
+                api.file(customer=customer),
+                api.file(customer=customer),
+                api.client.post("/v1/returns", headers=api.token(Role.associate), json={
+                    "store_id": "hel-kamppi", "kind": "refund", "tender": "cash", "product_category": "small-appliances",
+                    "amount": {"minor_units": 1990, "currency": "EUR"}, "purchased_on": purchased_on,
+                    "receipt_number": "R-1", "customer": customer,
+                }),
+                return_exceptions=True,
+            )
+            outcomes = [
+                answer.status_code if not isinstance(answer, BaseException)
+                else f"unhandled {type(answer).__name__} (HTTP 500 behind a server): {str(answer).splitlines()[0]}"
+                for answer in answers
+            ]
+            assert outcomes == [201, 201, 201], f"attempt {attempt}: {outcomes}"
+            filed = {answer.json()["id"] for answer in answers[:2]}
+            assert sorted(event.data.prior_complaints_30d for event in await _filed_events(api, filed)) == [0, 1]
+            again = await asyncio.gather(api.file(customer=customer), api.file(customer=customer))  # known now
+            filed = {answer.json()["id"] for answer in again}
+            assert sorted(event.data.prior_complaints_30d for event in await _filed_events(api, filed)) == [2, 3]
+    finally:
+        await api_running.aclose()
+
+
+async def _filed_events(api: Api, complaint_ids: set[str]) -> list:
+    async with api.app.state.sessions() as session:
+        payloads = await session.scalars(select(OutboxEvent.payload).where(OutboxEvent.topic == COMPLAINTS.name))
+        events = [decode(payload, COMPLAINTS.event_classes) for payload in payloads]
+    return [event for event in events
+            if event.type == "retail.complaint.filed.v1" and str(event.data.complaint_id) in complaint_ids]
+
+
 async def _all_published(api: Api) -> bool:
     async with api.app.state.sessions() as session:
         waiting = await session.scalar(select(func.count()).where(OutboxEvent.published_at.is_(None)))

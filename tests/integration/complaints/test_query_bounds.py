@@ -4,7 +4,7 @@ a 500, on SQLite and on real PostgreSQL; and on SQLite a write waits for a long 
 import asyncio
 import base64
 import sqlite3
-from uuid import uuid4
+from uuid import UUID
 
 import pytest
 
@@ -15,6 +15,10 @@ from tests.support.complaints import start_api
 @pytest.fixture
 def api(api_per_database):
     return api_per_database
+
+
+# Fixed, not random: parallel workers must collect the same test ids.
+SOME_ID = UUID("5f0c2d1e-8a4b-4c3d-9e2f-1a2b3c4d5e6f")
 
 
 def cursor_of(text: str) -> str:
@@ -31,8 +35,8 @@ def field_of(response) -> list:
     ("created_from", "2026-01-01T00:00:00"),
     ("created_to", "9999-12-31T23:59:59-02:00"),
     ("created_to", "0001-01-01T00:00:00+02:00"),
-    ("cursor", cursor_of(f"2026-01-01T00:00:00|{uuid4()}")),
-    ("cursor", cursor_of(f"0001-01-01T00:00:00+05:00|{uuid4()}")),
+    ("cursor", cursor_of(f"2026-01-01T00:00:00|{SOME_ID}")),
+    ("cursor", cursor_of(f"0001-01-01T00:00:00+05:00|{SOME_ID}")),
     ("cursor", "garbage"),
     ("assignee", "mgr\x00"),
     ("store_id", "hel\x00"),
