@@ -36,7 +36,7 @@ def postgres_url(infra_dir: Path) -> Iterator[str]:
     os.chmod(infra_dir, 0o755)
     url = script("postgres.sh", "start", "--dir", str(directory), "--port", str(free_port()))
     yield url
-    script("postgres.sh", "stop", "--dir", str(directory))
+    script("postgres.sh", "stop", "--dir", str(directory), "--now")  # its data is thrown away
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 #
 #   postgres.sh install
 #   postgres.sh start [--dir DIR] [--port PORT]   # last stdout line: connection URL
-#   postgres.sh stop  [--dir DIR]
+#   postgres.sh stop  [--dir DIR] [--now]         # --now: no shutdown checkpoint, for data thrown away
 #
 # Defaults: DIR=<repo>/.cache/postgres, PORT=54320. Data lives in DIR/data,
 # the log in DIR/postgres.log, the unix socket in DIR.
@@ -12,6 +12,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DIR="$ROOT/.cache/postgres"
 PORT=54320
+MODE=fast  # stop's: a clean shutdown; --now: immediate (a test session's cluster of 300 databases took 13 s)
 DB=retail
 PG_USER=postgres # OS user the server runs as when we are root
 
@@ -69,6 +70,7 @@ parse_args() {
     case "$1" in
       --dir) DIR="${2:?--dir needs a value}"; shift 2 ;;
       --port) PORT="${2:?--port needs a value}"; shift 2 ;;
+      --now) MODE=immediate; shift ;;
       *) die "unknown argument: $1" ;;
     esac
   done
@@ -114,7 +116,7 @@ cmd_stop() {
   bin="$(find_bindir)" || die "postgresql not found"
   [[ -f "$data/PG_VERSION" ]] || { echo "no cluster in $DIR"; return 0; }
   if as_pg "$bin/pg_ctl" status -D "$data" >/dev/null 2>&1; then
-    as_pg "$bin/pg_ctl" stop -D "$data" -m fast -w -t 60
+    as_pg "$bin/pg_ctl" stop -D "$data" -m "$MODE" -w -t 60
   else
     echo "not running"
   fi
@@ -124,5 +126,5 @@ case "${1:-}" in
   install) shift; cmd_install "$@" ;;
   start) shift; cmd_start "$@" ;;
   stop) shift; cmd_stop "$@" ;;
-  *) echo "usage: $0 install | start [--dir DIR] [--port PORT] | stop [--dir DIR]" >&2; exit 2 ;;
+  *) echo "usage: $0 install | start [--dir DIR] [--port PORT] | stop [--dir DIR] [--now]" >&2; exit 2 ;;
 esac

@@ -40,7 +40,8 @@ def script(name: str, *args: str) -> str:
 
 @contextmanager
 def kafka_broker(directory: Path, *, secure: bool = False, properties: dict[str, str] | None = None) -> Iterator[str]:
-    """A real single-node Kafka broker (KRaft) keeping its data in `directory`; its bootstrap address.
+    """A real single-node Kafka broker (KRaft) keeping its data in `directory`, for data thrown away
+    (killed at the end, not shut down cleanly); its bootstrap address.
     `secure`: locked, each service its own user over TLS (`kafka_user`), with the platform's ACLs.
     `properties`: broker settings added to its server.properties."""
     locked = ["--secure"] if secure else []
@@ -49,7 +50,7 @@ def kafka_broker(directory: Path, *, secure: bool = False, properties: dict[str,
     try:
         yield bootstrap
     finally:
-        script("kafka.sh", "stop", "--dir", str(directory))
+        script("kafka.sh", "stop", "--dir", str(directory), "--now")
 
 
 @contextmanager
