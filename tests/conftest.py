@@ -11,7 +11,21 @@ from pathlib import Path
 import pytest
 
 from services.shared.settings import PlatformSettings
+from tests.support import ServiceProcess
 from tests.support.infra import free_port, kafka_broker, script
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test's report ends with the last words of every service process still running: the
+    cause of a timeout is often in a worker's log, which is gone once its fixture stops it."""
+    report = yield
+    if report.failed:
+        for process in list(ServiceProcess.started):
+            if process.process.poll() is None:
+                report.sections.append((f"{process.module} (pid {process.process.pid}), its last words",
+                                        process.last_words(60)))
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ another."""
 
 import asyncio
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
@@ -27,6 +28,8 @@ async def eventually(probe: Callable[[], Awaitable[T]], *, timeout_s: float = 30
 class ServiceProcess:
     """A service started as its own process with `python -m`, as an operator would run it."""
 
+    started: "weakref.WeakSet[ServiceProcess]" = weakref.WeakSet()  # for a failed test's report (tests/conftest.py)
+
     def __init__(self, module: str, env: dict[str, str]) -> None:
         import os
         import subprocess
@@ -38,6 +41,8 @@ class ServiceProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", module], env={**os.environ, "PYTHONUNBUFFERED": "1", **env}, stdout=self.output, stderr=subprocess.STDOUT
         )
+        self.module = module
+        ServiceProcess.started.add(self)
 
     def logs(self) -> str:
         self.output.seek(0)
