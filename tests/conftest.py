@@ -24,7 +24,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         for process in list(ServiceProcess.started):
             if process.process.poll() is None:
                 report.sections.append((f"{process.module} (pid {process.process.pid}), its last words",
-                                        process.last_words(60)))
+                                        process.last_words(300)))
     return report
 
 
