@@ -451,11 +451,46 @@ class Staged(MutableMapping[bytes, bytes]):
         return (value for _, value in self.items())
 
 
-async def batches(stream: faust.StreamT, size: int = 500, wait_s: float = 0.01) -> AsyncIterator[Batch]:
-    """The stream's events in batches (up to `size`, or what came within `wait_s`). faust acks a
-    batch's events when the loop asks for the next one, so each batch is finished — its sends
-    delivered — before its offsets can be committed."""
-    async for events in stream.take_events(size, within=wait_s):
-        batch = Batch(events)
-        yield batch
-        await batch.done()
+async def batches(stream: faust.StreamT, size: int = 500, wait_s: float = 0.0) -> AsyncIterator[Batch]:
+    """The stream's events in batches of up to `size`: a batch starts with the first event to arrive
+    and takes those arriving within `wait_s` after it (with 0, those already fetched). An idle stream
+    waits without waking: faust's take_events woke every `within` whether events came or not, and an
+    idle escalation worker spent half its CPU on its four agents' timers. A batch's events are
+    acknowledged only once it is done — its sends delivered, its tables written — so no offset is
+    committed before the batch's effect; events arriving meanwhile make the next batch."""
+    pending: list[faust.EventT] = []
+    arrived, full, room = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def gather(value: object) -> object:
+        # faust's processors run as the stream is read (passively, below), each with its event current.
+        while len(pending) >= size and not stream.should_stop:
+            room.clear()
+            await stream.wait(room)
+        pending.append(stream.current_event)
+        arrived.set()
+        if len(pending) >= size:
+            full.set()
+        return value
+
+    acks, stream.enable_acks = stream.enable_acks, False  # acknowledged here, after each batch
+    stream.add_processor(gather)
+    stream._enable_passive(aiter(stream.channel))  # read in the background, through `gather`, as take_events is
+    try:
+        while not await stream.wait_for_stopped(arrived):
+            if wait_s and not full.is_set():
+                await stream.wait_for_stopped(full, timeout=wait_s)  # says "stopped" when it timed out, too
+                if stream.should_stop:
+                    break
+            taken = pending[:]
+            pending.clear()
+            for event in (arrived, full):
+                event.clear()
+            room.set()
+            batch = Batch(taken)
+            yield batch
+            await batch.done()
+            for event in taken:
+                await stream.ack(event)
+    finally:
+        stream.enable_acks = acks
+        stream._processors.remove(gather)
