@@ -10,9 +10,10 @@ was idle has been closed when the next event comes, as after half an hour. The w
 consumer is never idle (it long-polls); the connections the broker closed, and the clients opened
 again, are counted by their local ports and shown with the figure.
 
-A warm event is sent at a random moment (seeded) within half a second of the last one counted: the
-worker takes its events in batches every quarter second, so an event sent right after the last
-was counted would always wait the whole quarter, and one after an idle period a random part of it.
+A warm event is sent at a random moment (seeded) within half a second of the last one counted. The
+worker's batch closes a quarter second after its first event, so a warm event and the first after
+an idle period both wait about that long (until 927e35d batches closed on a quarter-second timer, and
+an event sent right after the last was counted waited the whole quarter, one after idle a random part).
 Each run after idle measures IDLES_PER_RUN idle periods' first events; the figure compares
 medians (p50), the goal is at most 3×, and shows how much of each was the broker's acknowledgement
 of the publish and the worker's writing of the totals."""

@@ -53,7 +53,7 @@ async def load(api: Api, site_id: str, hours: list[int], per_hour: int) -> None:
         response = await api.client.get(f"/v1/sites/{site_id}/weeks/{WEEK}/demand", headers=api.admin())
         return sum(hour["load"] for hour in response.json()["hours"]) * 4 == len(moments)
 
-    await eventually(counted, what="the worker to count the complaints")
+    await eventually(counted, timeout_s=90, what="the worker to count the complaints")
 
 
 async def draft(api: Api, site_id: str, headers: dict | None = None) -> dict:
