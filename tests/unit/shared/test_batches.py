@@ -3,13 +3,13 @@ acknowledged (and so may be committed) only once its sends are delivered, never 
 idle stream waits for its next event without waking on a timer."""
 
 import asyncio
-from types import SimpleNamespace
 
 import pytest
 
 from services.shared.streams import batches
 from services.shared.topics import COMPLAINTS
 from tests.support.builders import filed
+from tests.support.streams import Channel
 
 
 class Event:
@@ -79,21 +79,6 @@ class Stream:
         self.acked.append(event.name)
 
 
-class Sends:
-    """A topic whose deliveries the test completes by hand."""
-
-    def __init__(self) -> None:
-        self.pending: list[asyncio.Future] = []
-        self.app = SimpleNamespace(producer=self)
-
-    def get_topic_name(self) -> str:
-        return COMPLAINTS.name
-
-    async def send(self, *_: object, **__: object) -> asyncio.Future:
-        self.pending.append(asyncio.get_running_loop().create_future())
-        return self.pending[-1]
-
-
 async def _settled() -> None:
     """Lets every task that can run, run."""
     for _ in range(20):
@@ -101,7 +86,7 @@ async def _settled() -> None:
 
 
 async def test_a_batch_takes_what_has_arrived_up_to_its_size_and_is_acknowledged_once_its_sends_are_delivered():
-    stream, sends = Stream(), Sends()
+    stream, sends = Stream(), Channel()
     stream.put("a", "b", "c")
     taken, acked_while_handled = [], []
     async for batch in batches(stream, size=2):
@@ -122,7 +107,7 @@ async def test_a_batch_takes_what_has_arrived_up_to_its_size_and_is_acknowledged
 
 
 async def test_a_batch_whose_send_fails_acknowledges_nothing():
-    stream, sends = Stream(), Sends()
+    stream, sends = Stream(), Channel()
     stream.put("a", "b")
     with pytest.raises(ConnectionError):
         async for batch in batches(stream):

@@ -20,6 +20,7 @@ from services.shared.settings import PlatformSettings
 from services.shared.streams import Batch, _handing_over, stream_app
 from services.shared.topics import COMPLAINTS, ROSTER
 from tests.support.builders import filed
+from tests.support.streams import Channel
 
 PRODUCER_LIMIT = 1024 * 1024  # aiokafka's max_request_size, and about the broker's message.max.bytes
 
@@ -29,21 +30,6 @@ class Event:
 
     def __init__(self, partition: int) -> None:
         self.partition = partition
-
-
-class Channel:
-    """A topic whose deliveries, through its app's producer, the test completes by hand."""
-
-    def __init__(self) -> None:
-        self.pending: list[asyncio.Future] = []
-        self.app = SimpleNamespace(producer=self)
-
-    def get_topic_name(self) -> str:
-        return COMPLAINTS.name
-
-    async def send(self, *_: object, **__: object) -> asyncio.Future:
-        self.pending.append(asyncio.get_running_loop().create_future())
-        return self.pending[-1]
 
 
 async def test_staged_writes_wait_for_the_batchs_deliveries():
