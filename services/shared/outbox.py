@@ -253,6 +253,9 @@ class Relay:
             wait.cancel()
 
 
+READY_TIMEOUT_S = 5.0  # above kafka_ready's own 2 s
+
+
 class RelayThread:
     """A service's relay on an event loop of its own, in a thread beside the requests'. On their loop
     each step of a batch (a connection, its statements, the deliveries) waited behind every request
@@ -293,7 +296,10 @@ class RelayThread:
             asking.close()
             raise ConnectionError("the relay has stopped") from None
         try:
-            await asyncio.wrap_future(asked)
+            # Bounded: a loop that stopped running but is not closed yet accepts the question and never answers.
+            await asyncio.wait_for(asyncio.wrap_future(asked), READY_TIMEOUT_S)
+        except TimeoutError:
+            raise ConnectionError("the relay did not answer: it has stopped or is stuck") from None
         except asyncio.CancelledError:
             if asked.cancelled():  # by its loop shutting down, not by this request
                 raise ConnectionError("the relay has stopped") from None

@@ -122,3 +122,15 @@ async def test_a_relay_that_stopped_on_an_error_reports_not_ready_and_lets_the_s
 
     await eventually(ready_says_stopped, timeout_s=10, what="readiness to report the relay stopped")
     await thread.stop()  # raised RuntimeError: its loop was closed
+
+
+async def test_readiness_asked_of_a_relay_whose_loop_stopped_but_is_not_closed_yet_answers_not_ready():
+    relay = Relay(None, ComplaintsOutbox, None, PlatformSettings(), lambda: NOW, client_id="test", poll_s=3600,
+                  batch_size=500, lease_ttl=timedelta(seconds=15))
+    thread = RelayThread(relay, make_engine("sqlite://"))
+    thread._loop = asyncio.new_event_loop()  # the moment between the relay's loop stopping and closing
+    try:
+        with pytest.raises(ConnectionError, match="did not answer"):
+            await thread.ready()  # waited forever, and a CI run with it
+    finally:
+        thread._loop.close()
