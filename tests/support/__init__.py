@@ -56,9 +56,16 @@ class ServiceProcess:
         return "\n".join(kept[-lines:])
 
     def stop(self) -> None:
+        import subprocess
+
         if self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()  # not left running, and using the CPU, after the test that failed to stop it
+                self.process.wait()
+                raise
 
 
 async def ready_process(module: str, env: dict[str, str], url: str, *, timeout_s: float = 60.0) -> ServiceProcess:
