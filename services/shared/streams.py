@@ -483,8 +483,8 @@ async def batches(stream: faust.StreamT, size: int = 500, wait_s: float = 0.0) -
                     break
             taken = pending[:]
             pending.clear()
-            for event in (arrived, full):
-                event.clear()
+            arrived.clear()
+            full.clear()
             room.set()
             batch = Batch(taken)
             yield batch
