@@ -55,7 +55,8 @@ DASHBOARDS = (
         Panel("Deliveries per second by channel and outcome (notifications)",
               "sum by (channel, outcome) (rate(notifications_deliveries_total[5m]))", "ops", legend="{{channel}}: {{outcome}}",
               description="failed_over: the channel failed and the next was tried; retried: every channel failed, tried "
-              "again later; undeliverable: given up and dead-lettered; in_doubt: taken as sent when its sender died."),
+              "again later; undeliverable: given up and dead-lettered; in_doubt: handed over with no answer (its sender "
+              "died, the channel timed out), taken as sent."),
         Panel("Delivery time p50 and p99 by channel (notifications)",
               _quantiles({'p50': 0.5, 'p99': 0.99}, 'sum by (channel, le) (rate(notifications_delivery_seconds_bucket[1h]))'),
               "s", legend="{{channel}} {{quantile}}", description="From the notification's event to its hand-over to the channel."),

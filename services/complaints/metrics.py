@@ -8,7 +8,7 @@ from services.shared.delivery.engine import DeliveryMetrics
 SURVEY_DELIVERIES = Counter(
     "complaints_survey_deliveries_total",
     "Attempts to send a CSAT survey link to a customer, by channel and outcome: sent, failed_over (the next channel "
-    "tried), retried (tried again later), undeliverable (given up), in_doubt (its sender stopped mid-send).",
+    "tried), retried (tried again later), undeliverable (given up), in_doubt (handed over with no answer: taken as sent).",
     ["channel", "outcome"],
 )
 SURVEY_DELIVERY_SECONDS = Histogram(

@@ -6,8 +6,8 @@ from prometheus_client import Counter, Gauge, Histogram
 DELIVERIES = Counter(
     "notifications_deliveries_total",
     "Delivery attempts by channel and outcome: sent; failed_over (the channel failed, the next one is tried); retried "
-    "(every channel failed, tried again later); undeliverable (given up, dead-lettered); in_doubt (its sender died while "
-    "handing it over: taken as sent, not sent again).",
+    "(every channel failed, tried again later); undeliverable (given up, dead-lettered); in_doubt (handed over with no "
+    "answer: its sender died, or the channel timed out: taken as sent, not sent again).",
     ["channel", "outcome"],
 )
 DELIVERY_SECONDS = Histogram(

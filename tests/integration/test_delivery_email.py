@@ -1,7 +1,9 @@
-"""E-mail to an internationalised address (aino.mäkinen@…) on a real SMTP server (aiosmtpd): sent with
+"""E-mail on a real SMTP server (aiosmtpd). To an internationalised address (aino.mäkinen@…): sent with
 SMTPUTF8 where the relay takes it, refused as a failure of the e-mail channel (so the next channel is
-tried) where it does not — never an error that stops the sender."""
+tried) where it does not — never an error that stops the sender. A relay that takes the message but
+answers too late has it: the send is in doubt, not a failure to try again."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -9,7 +11,7 @@ import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
 
-from services.shared.delivery.channels import ChannelSettings, Message
+from services.shared.delivery.channels import ChannelSettings, InDoubt, Message
 from services.shared.delivery.email import Mailer
 from tests.support.infra import free_port
 
@@ -52,3 +54,29 @@ async def test_an_international_address_is_sent_where_the_relay_takes_it_and_ref
         with pytest.raises(aiosmtplib.SMTPNotSupported, match="SMTPUTF8"):
             await send
         assert handed == [] and kept.envelopes == []  # refused before anything was in flight
+
+
+class Slow(Kept):
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook
+        self.envelopes.append(envelope)
+        await asyncio.sleep(1)  # the relay's answer, later than the sender waits
+        return "250 OK"
+
+
+async def test_a_relay_that_keeps_the_message_but_answers_late_leaves_it_in_doubt_not_failed():
+    slow, port = Slow(), free_port()
+    controller = Controller(slow, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mailer = Mailer(ChannelSettings(smtp_port=port, smtp_timeout_s=0.2))
+
+        async def handing_over() -> None:
+            pass
+
+        with pytest.raises(InDoubt, match="Timeout"):
+            await mailer.send(uuid.uuid4(), "aino.makinen@example.com", Message("Sivu", "Kiireellinen", "Sivu"),
+                              datetime.now(UTC), handing_over)
+        [envelope] = slow.envelopes
+        assert envelope.rcpt_tos == ["aino.makinen@example.com"]
+    finally:
+        controller.stop()

@@ -32,6 +32,11 @@ HandingOver = Callable[[], Awaitable[None]]
 message may have gone, so the delivery is recorded as in flight (see `engine`)."""
 
 
+class InDoubt(Exception):  # noqa: N818 - an outcome, not an error
+    """The message was handed over but the channel's answer never came (it timed out, or the connection
+    dropped): the channel may well have it, so it is taken as sent, never sent again (see `engine`)."""
+
+
 @dataclass(frozen=True)
 class Route:
     channel: Channel

@@ -1,15 +1,19 @@
 """E-mail over SMTP: a real relay in production, aiosmtpd locally and in tests."""
 
-from datetime import datetime
 import email.policy
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from uuid import UUID
 
 import aiosmtplib
 
-from services.shared.delivery.channels import ChannelSettings, HandingOver, Message
-
+from services.shared.delivery.channels import (
+    ChannelSettings,
+    HandingOver,
+    InDoubt,
+    Message,
+)
 
 # SMTP's line ends; headers folded only past RFC 5322's hard limit: the standard library folds a long
 # subject before its first word, which some clients then show with a leading space.
@@ -31,9 +35,10 @@ class Mailer:
         email["Message-ID"] = f"<{delivery_id}@{self.settings.sender.rpartition('@')[2]}>"
         email.set_content(message.body)
         s = self.settings
-        smtp = aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls, timeout=s.smtp_timeout_s)
         # An address beyond ASCII (aino.mäkinen@…) goes only to a relay that takes SMTPUTF8.
         international = not (address.isascii() and s.sender.isascii())
+        content = email.as_bytes(policy=WIRE_UTF8 if international else WIRE)
+        smtp = aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, start_tls=s.smtp_starttls, timeout=s.smtp_timeout_s)
         async with smtp:
             if s.smtp_username:
                 await smtp.login(s.smtp_username, s.smtp_password.get_secret_value() if s.smtp_password else "")
@@ -45,4 +50,7 @@ class Mailer:
             await smtp.mail(s.sender, options=["SMTPUTF8"] if international else None, encoding=encoding)
             await smtp.rcpt(address, encoding=encoding)
             await handing_over()
-            await smtp.data(email.as_bytes(policy=WIRE_UTF8 if international else WIRE))
+            try:
+                await smtp.data(content)
+            except (aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected) as error:
+                raise InDoubt(type(error).__name__) from error

@@ -10,9 +10,10 @@ under that same claim; when the channel answers it is `sent`, or back to `pendin
 So a replayed event sends nothing, any number of senders never send one delivery twice, and a sender
 killed mid-batch leaves every delivery either untouched by a channel (`pending`: sent when its claim
 expires) or in flight (`sending`): a message in flight is taken as sent when its claim expires — not
-sent again — and counted `in_doubt`. Nothing is sent twice; what a dying sender had in flight may, in
-the rare case the channel had not yet received all of it, not arrive, which is why a page that no one
-acknowledges is sent again (the notifications service's follow-ups).
+sent again — and counted `in_doubt`, as is one whose channel never answered once it had the message
+(`InDoubt`: a relay that timed out after the message's end). Nothing is sent twice; a message in doubt
+may, in the rare case the channel had not received all of it, not arrive, which is why a page that no
+one acknowledges is sent again (the notifications service's follow-ups).
 """
 
 import asyncio
@@ -33,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.shared.clock import Clock
-from services.shared.delivery.channels import Channel, ChannelSettings, Message, Route, Sends
+from services.shared.delivery.channels import Channel, ChannelSettings, InDoubt, Message, Route, Sends
 from services.shared.delivery.retry import Backoff
 
 log = structlog.get_logger()
@@ -47,7 +48,7 @@ class DeliveryStatus(StrEnum):
     cancelled = "cancelled"  # nothing to deliver any more (the contact erased, the need gone)
 
 
-IN_DOUBT = "in_doubt: its sender stopped while handing it to the channel"
+IN_DOUBT = "in_doubt: handed to the channel, whose answer never came"
 
 
 class DeliveryColumns:
@@ -180,6 +181,12 @@ class Deliverer:
                 await sender.send(delivery.id, route.address, addressed.message, now, handing_over)
             except LostClaim:
                 return
+            except InDoubt as why:
+                settled = await self._settle(delivery, claim, status=DeliveryStatus.sent, sent_at=self.clock(),
+                                             channel=route.channel, last_error=IN_DOUBT, **self.ended)
+                if settled:
+                    self._in_doubt(delivery.id, route.channel, str(why))
+                return
             except Exception as error:  # noqa: BLE001 - a channel failing in any way fails this route, never the sender
                 errors.append(f"{route.channel}: {type(error).__name__}")
                 tried.append(route.channel)
@@ -253,8 +260,11 @@ class Deliverer:
                     .values(status=DeliveryStatus.sent, sent_at=now, claimed_until=None, last_error=IN_DOUBT, **self.ended)
                 )
             if settled.rowcount == 1:
-                self.metrics.deliveries.labels(channel, "in_doubt").inc()
-                log.warning("delivery in doubt taken as sent", delivery_id=str(delivery_id), channel=channel)
+                self._in_doubt(delivery_id, channel, "its sender stopped")
+
+    def _in_doubt(self, delivery_id: UUID, channel: str, why: str) -> None:
+        self.metrics.deliveries.labels(channel, "in_doubt").inc()
+        log.warning("delivery in doubt taken as sent", delivery_id=str(delivery_id), channel=channel, why=why)
 
     def _unclaimed(self, now: datetime):
         t = self.table

@@ -13,7 +13,7 @@ from uuid import UUID
 import httpx
 import orjson
 
-from services.shared.delivery.channels import HandingOver, Message
+from services.shared.delivery.channels import HandingOver, InDoubt, Message
 
 SIGNATURE = "X-Retail-Care-Signature"
 DELIVERY = "X-Retail-Care-Delivery"
@@ -78,7 +78,10 @@ class Webhook:
         if self.public_only:
             await check_public(self.url(address))
         await handing_over()
-        response = await self.client.post(self.url(address), content=body, headers=headers)
+        try:
+            response = await self.client.post(self.url(address), content=body, headers=headers)
+        except httpx.ReadTimeout as error:  # sent whole, no answer; a dropped connection may be a stale one, not sent
+            raise InDoubt(type(error).__name__) from error
         response.raise_for_status()
 
 

@@ -1,6 +1,7 @@
 """The delivery engine over a real (SQLite) store with channels of the test's own: a channel failing in
 a way nobody foresaw fails that route and the next one takes the message; with no route left the
-attempt is retried later; the sender itself never stops."""
+attempt is retried later; the sender itself never stops; a message the channel may have, though it
+never answered, is taken as sent and never sent again."""
 
 import random
 import uuid
@@ -11,8 +12,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
 from services.shared.db import UtcDateTime
-from services.shared.delivery.channels import Channel, ChannelSettings, Message, Route
-from services.shared.delivery.engine import Addressed, Deliverer, DeliveryColumns, DeliveryMetrics, DeliveryStatus
+from services.shared.delivery.channels import Channel, ChannelSettings, InDoubt, Message, Route
+from services.shared.delivery.engine import IN_DOUBT, Addressed, Deliverer, DeliveryColumns, DeliveryMetrics, DeliveryStatus
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 REGISTRY = CollectorRegistry()
@@ -41,6 +42,14 @@ class Kept:
     async def send(self, delivery_id, address, message, now, handing_over) -> None:
         await handing_over()
         self.sent.append(address)
+
+
+class KeptWithoutAnswer(Kept):
+    """A relay that takes the message but whose answer never comes (it timed out)."""
+
+    async def send(self, delivery_id, address, message, now, handing_over) -> None:
+        await super().send(delivery_id, address, message, now, handing_over)
+        raise InDoubt("SMTPTimeoutError")
 
 
 async def engine_with(tmp_path, channels, routes):
@@ -79,3 +88,18 @@ async def test_with_no_channel_left_the_attempt_is_retried_and_the_sender_goes_o
         row = await session.get(Row, delivery_id)
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "email: UnicodeEncodeError")
     assert NOW < row.due_at <= NOW + timedelta(seconds=ChannelSettings().retry_base_s)
+
+
+async def test_a_message_handed_over_without_an_answer_is_taken_as_sent_and_never_sent_again(tmp_path):
+    relay, sms = KeptWithoutAnswer(), Kept()
+    deliverer, sessions, delivery_id = await engine_with(
+        tmp_path, {Channel.email: relay, Channel.sms: sms},
+        [Route(Channel.email, "aino.makinen@example.com"), Route(Channel.sms, "+358401234567")])
+    in_doubt = METRICS.deliveries.labels("email", "in_doubt")._value.get()
+    await deliverer.deliver_due()
+    await deliverer.deliver_due()
+    async with sessions() as session:
+        row = await session.get(Row, delivery_id)
+    assert (row.status, row.channel, row.last_error, row.attempts) == ("sent", "email", IN_DOUBT, 1)
+    assert (relay.sent, sms.sent) == (["aino.makinen@example.com"], [])
+    assert METRICS.deliveries.labels("email", "in_doubt")._value.get() == in_doubt + 1

@@ -1,11 +1,15 @@
 """A webhook's signature is checked the way a receiver checks it; a webhook URL into a private network
-is refused where only public receivers may be called."""
+is refused where only public receivers may be called; a request sent whole whose answer never came is
+in doubt (the receiver may have it), one that never reached the receiver is a failure to try again."""
 
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
+import httpx
 import pytest
 
-from services.shared.delivery.webhook import RefusedAddress, check_public, signature, verify
+from services.shared.delivery.channels import InDoubt, Message
+from services.shared.delivery.webhook import RefusedAddress, Webhook, check_public, signature, verify
 
 KEY, BODY, NOW = b"receiver-and-sender-share-this", b'{"text": "Page"}', datetime(2026, 11, 30, 12, tzinfo=UTC)
 
@@ -31,3 +35,23 @@ async def test_a_url_into_a_private_network_is_refused(url):
 
 async def test_a_public_address_passes():
     await check_public("https://1.1.1.1/hooks/on-duty")  # an address literal: no name to look up
+
+
+@pytest.mark.parametrize(("failure", "outcome"), [
+    (httpx.ReadTimeout("no answer"), InDoubt), (httpx.ConnectError("refused"), httpx.ConnectError),
+    (httpx.RemoteProtocolError("closed before the request"), httpx.RemoteProtocolError),
+])
+async def test_a_request_without_an_answer_is_in_doubt_and_one_not_sent_fails(failure, outcome):
+    handed = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    async def handing_over() -> None:
+        handed.append(True)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(receiver)) as client:
+        with pytest.raises(outcome):
+            await Webhook(client, KEY).send(uuid4(), "https://hooks.example.com/on-duty", Message("Page", "Body", "Page"),
+                                            NOW, handing_over)
+    assert handed == [True]
