@@ -5,11 +5,14 @@ answers too late has it: the send is in doubt, not a failure to try again."""
 
 import asyncio
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import aiosmtplib
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from services.shared.delivery.channels import ChannelSettings, InDoubt, Message
 from services.shared.delivery.email import Mailer
@@ -63,20 +66,52 @@ class Slow(Kept):
         return "250 OK"
 
 
-async def test_a_relay_that_keeps_the_message_but_answers_late_leaves_it_in_doubt_not_failed():
-    slow, port = Slow(), free_port()
-    controller = Controller(slow, hostname="127.0.0.1", port=port)
-    controller.start()
+class SlowToInvite(SMTP):
+    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's hook
+        await asyncio.sleep(1)  # its 354, later than the sender waits
+        await super().smtp_DATA(arg)
+
+
+class SlowToInviteController(Controller):
+    def factory(self) -> SMTP:
+        return SlowToInvite(self.handler, **self.SMTP_kwargs)
+
+
+@contextmanager
+def relay_of(controller: type[Controller], kept: Kept) -> Iterator[Mailer]:
+    port = free_port()
+    server = controller(kept, hostname="127.0.0.1", port=port)
+    server.start()
     try:
-        mailer = Mailer(ChannelSettings(smtp_port=port, smtp_timeout_s=0.2))
-
-        async def handing_over() -> None:
-            pass
-
-        with pytest.raises(InDoubt, match="Timeout"):
-            await mailer.send(uuid.uuid4(), "aino.makinen@example.com", Message("Sivu", "Kiireellinen", "Sivu"),
-                              datetime.now(UTC), handing_over)
-        [envelope] = slow.envelopes
-        assert envelope.rcpt_tos == ["aino.makinen@example.com"]
+        yield Mailer(ChannelSettings(smtp_port=port, smtp_timeout_s=0.2))
     finally:
-        controller.stop()
+        server.stop()
+
+
+async def handed_over() -> None:
+    pass
+
+
+PAGE = Message("Sivu", "Kiireellinen.\n.Piste rivin alussa\n.", "Sivu")
+
+
+async def test_a_relay_that_keeps_the_message_but_answers_late_leaves_it_in_doubt_not_failed():
+    slow = Slow()
+    with relay_of(Controller, slow) as mailer:
+        with pytest.raises(InDoubt, match="Timeout"):
+            await mailer.send(uuid.uuid4(), "aino.makinen@example.com", PAGE, datetime.now(UTC), handed_over)
+    [envelope] = slow.envelopes
+    assert envelope.rcpt_tos == ["aino.makinen@example.com"]
+    assert envelope.content.decode().endswith("Kiireellinen.\r\n.Piste rivin alussa\r\n.\r\n")  # periods kept
+
+
+async def test_a_relay_slow_to_invite_the_message_fails_the_attempt_with_nothing_in_flight():
+    kept, handed = Kept(), []
+
+    async def handing_over() -> None:
+        handed.append(True)
+
+    with relay_of(SlowToInviteController, kept) as mailer:
+        with pytest.raises(aiosmtplib.SMTPTimeoutError):
+            await mailer.send(uuid.uuid4(), "aino.makinen@example.com", PAGE, datetime.now(UTC), handing_over)
+    assert (handed, kept.envelopes) == ([], [])  # tried again later, not taken as sent

@@ -1,24 +1,22 @@
 """E-mail over SMTP: a real relay in production, aiosmtpd locally and in tests."""
 
 import email.policy
+import re
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from uuid import UUID
 
 import aiosmtplib
+from aiosmtplib import SMTPStatus
 
-from services.shared.delivery.channels import (
-    ChannelSettings,
-    HandingOver,
-    InDoubt,
-    Message,
-)
+from services.shared.delivery.channels import ChannelSettings, HandingOver, InDoubt, Message
 
 # SMTP's line ends; headers folded only past RFC 5322's hard limit: the standard library folds a long
 # subject before its first word, which some clients then show with a leading space.
 WIRE = email.policy.SMTP.clone(max_line_length=998)
 WIRE_UTF8 = email.policy.SMTPUTF8.clone(max_line_length=998)
+LEADING_PERIOD = re.compile(rb"(?m)^\.")
 
 
 class Mailer:
@@ -49,8 +47,23 @@ class Mailer:
             encoding = "utf-8" if international else "ascii"
             await smtp.mail(s.sender, options=["SMTPUTF8"] if international else None, encoding=encoding)
             await smtp.rcpt(address, encoding=encoding)
-            await handing_over()
-            try:
-                await smtp.data(content)
-            except (aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected) as error:
-                raise InDoubt(type(error).__name__) from error
+            await self._data(smtp, content, handing_over)
+
+    async def _data(self, smtp: aiosmtplib.SMTP, content: bytes, handing_over: HandingOver) -> None:
+        """DATA in its two steps (aiosmtplib's `data` takes both at once): until the relay invites the
+        message (354) nothing is in flight, and a relay that does not is a failure to try again; once the
+        message is written, a relay whose answer never comes may well have it (in doubt, not sent again)."""
+        invited = await smtp.execute_command(b"DATA")
+        if invited.code != SMTPStatus.start_input:
+            raise aiosmtplib.SMTPDataError(invited.code, invited.message)
+        await handing_over()
+        try:
+            # Lines starting with a period doubled, then the end of data (RFC 5321 4.5.2); the text's
+            # line ends are already CRLF (the SMTP policies').
+            ended = content if content.endswith(b"\r\n") else content + b"\r\n"
+            smtp.protocol.write(LEADING_PERIOD.sub(b"..", ended) + b".\r\n")
+            answer = await smtp.protocol.read_response(timeout=self.settings.smtp_timeout_s)
+        except (aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected) as error:
+            raise InDoubt(type(error).__name__) from error
+        if answer.code != SMTPStatus.completed:
+            raise aiosmtplib.SMTPDataError(answer.code, answer.message)
