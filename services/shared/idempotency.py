@@ -1,6 +1,7 @@
 """POSTs with an Idempotency-Key: the first response is stored with the change, in the same
 transaction, and replayed to every retry, so a retried create never creates twice, even when the
-retries race (the unique key makes all but one transaction roll back).
+retries race (the unique key makes all but one transaction roll back), and a retried action is
+answered as the first was, not refused for what the first, still running when it came, just did.
 
 A service declares the table on its own metadata (`class IdempotencyKey(IdempotencyKeyColumns,
 Base)`); retention forgets a key after the service's keep time.
@@ -15,7 +16,6 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import BigInteger, Integer, LargeBinary, Row, Select, String, UniqueConstraint, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -76,7 +76,7 @@ async def run_once(
                     "principal": principal, "key": key, "request_hash": request_hash, "status_code": status,
                     "body": content, "created_at": clock(),
                 })
-    except IntegrityError:
+    except Exception:  # noqa: BLE001 - the key taken, or the work refusing what a racing twin just did (a 409)
         async with uow.sessions() as session:
             stored = await _stored(session, table, principal, key)
         if stored is None:

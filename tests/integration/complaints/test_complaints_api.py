@@ -183,6 +183,20 @@ async def test_a_retried_create_returns_the_original_even_when_retries_race(api)
     assert reused.status_code == 422 and reused.json()["detail"][0]["loc"] == ["body", "Idempotency-Key"]
 
 
+async def test_a_retried_action_returns_the_original_even_when_retries_race(api):
+    """A client that gave up waiting sends its acknowledge again while the first is still running: the
+    retry waits for the first and replays its answer, rather than refusing what the first just did."""
+    staff = api.token(Role.associate)
+    complaint_id = (await api.file()).json()["id"]
+    key = str(uuid4())
+    responses = await asyncio.gather(*(
+        api.client.post(f"/v1/complaints/{complaint_id}/acknowledge", headers={**staff, "Idempotency-Key": key})
+        for _ in range(8)))
+    assert [response.status_code for response in responses] == [200] * 8, [r.text for r in responses]
+    assert sum(response.headers.get("Idempotent-Replayed") == "true" for response in responses) == 7
+    assert (await api.client.post(f"/v1/complaints/{complaint_id}/acknowledge", headers=staff)).status_code == 409
+
+
 def _body() -> dict:
     return {
         "store_id": "hel-kamppi",
