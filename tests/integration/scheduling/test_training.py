@@ -17,6 +17,7 @@ from services.shared.principal import Role
 from services.shared.topics import ALL_TOPICS, COMPLAINTS, SCHEDULING
 from tests.support import eventually, read_topic
 from tests.support.builders import example
+from tests.support.infra import own_platform
 from tests.support.scheduling import Api, applied, produce, staff_body, start_api, start_worker
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -244,6 +245,14 @@ async def test_associates_see_their_own_training_and_other_sites_see_none(api_pe
     coordinator = api.token(Role.regional_coordinator, sub="rc-uusimaa-1")
     assert [r["kind"] for r in (await api.client.get("/v1/staff/emp-1043/training", headers=coordinator)).json()] == [
         "returns", "register"]
+
+
+@pytest.fixture(scope="module")
+def platform(infra_dir):
+    """A broker of the module's own: the role-play reads every complaint on the topic, and the session's
+    carries other modules' complaints at the same stores."""
+    with own_platform(infra_dir / "kafka-scheduling-training") as platform:
+        yield platform
 
 
 @pytest.fixture
