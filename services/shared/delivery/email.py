@@ -64,6 +64,7 @@ class Mailer:
             smtp.protocol.write(LEADING_PERIOD.sub(b"..", ended) + b".\r\n")
             answer = await smtp.protocol.read_response(timeout=self.settings.smtp_timeout_s)
         except (aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPServerDisconnected) as error:
+            smtp.close()  # a late answer would be read as QUIT's: closed at once, as aiosmtplib's own commands do
             raise InDoubt(type(error).__name__) from error
         if answer.code != SMTPStatus.completed:
             raise aiosmtplib.SMTPDataError(answer.code, answer.message)
